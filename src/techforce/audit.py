@@ -1,0 +1,38 @@
+"""Audit log: who changed what, when. Every change to the stores writes one row in the same
+transaction as the change itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from techforce.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    target: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def record(
+    session: Session, *, actor: str, action: str, target: str, payload: dict[str, Any] | None = None
+) -> None:
+    session.add(AuditEvent(actor=actor, action=action, target=target, payload=payload or {}))
+
+
+def recent(session: Session, *, limit: int = 50) -> list[AuditEvent]:
+    rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+    return list(rows)

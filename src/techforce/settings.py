@@ -1,0 +1,75 @@
+"""One settings object, built at start-up from the environment and passed down explicitly."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - containers without a passwd entry
+        return "unknown"
+
+
+class Settings(BaseSettings):
+    """Every setting, with the help text shown by `techforce settings`.
+
+    Each can be set as an environment variable prefixed with ``TECHFORCE_``
+    (for example ``TECHFORCE_DATA_DIR=/srv/techforce``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TECHFORCE_", extra="forbid")
+
+    data_dir: Path = Field(
+        default=Path(".techforce"),
+        description="Folder holding the SQLite catalogue, Parquet snapshots and the pseudonym key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the relational store. Empty means a SQLite file in data_dir; "
+            "use postgresql+psycopg://user@host/db for a multi-user deployment."
+        ),
+    )
+    pseudonym_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File with the secret key for pseudonymising staff ids (HMAC-SHA256). Generated with "
+            "mode 0600 on first use; default data_dir/secret/pseudonym.key. Keep it: a new key "
+            "means new pseudonyms, and people no longer link across years."
+        ),
+    )
+    disclosure_rules: str = Field(
+        default="hesa-standard",
+        description="Name of the disclosure rule set applied to every published number.",
+    )
+    allow_unrounded: bool = Field(
+        default=False,
+        description=(
+            "Grant unrounded output (--unrounded). Only for users entitled to see a provider's "
+            "own unrounded figures; everything published stays rounded."
+        ),
+    )
+    user: str = Field(
+        default_factory=_default_user,
+        description="Name recorded in the catalogue and audit log as the person making changes.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'techforce.db').resolve()}"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def key_file(self) -> Path:
+        return self.pseudonym_key_file or self.data_dir / "secret" / "pseudonym.key"

@@ -1,0 +1,268 @@
+"""Ingest HESA Staff returns: read (XML and CSV) -> validate -> pseudonymise -> atomic
+Parquet snapshot per provider and year -> catalogue row. Errors mean nothing is written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from techforce import audit
+from techforce.db import Database
+from techforce.settings import Settings
+from techforce.workforce import readers, store
+from techforce.workforce.models import Provider, Snapshot
+from techforce.workforce.problems import InputError, Problem
+from techforce.workforce.validate import YEAR_SQL, validate
+
+Progress = Callable[[int], None]
+
+SNAPSHOT_COLUMNS = """
+    ukprn VARCHAR, year INTEGER, person_id VARCHAR, contract_id VARCHAR, age INTEGER,
+    sex VARCHAR, ethnic VARCHAR, disable VARCHAR, terms VARCHAR, mode VARCHAR,
+    acempfun VARCHAR, levels VARCHAR, confte DOUBLE, startcon DATE, endcon DATE,
+    salref DOUBLE, spoint VARCHAR, soc_scheme VARCHAR, soc VARCHAR, cost_centre VARCHAR,
+    ccprop DOUBLE, in_census BOOLEAN, fte DOUBLE, fpe DOUBLE
+"""
+
+
+@dataclass
+class IngestedSnapshot:
+    ukprn: str
+    year: int
+    persons: int
+    contracts: int
+    activities: int
+    returned_non_academic: bool
+    replaced: bool
+
+
+@dataclass
+class IngestResult:
+    snapshots: list[IngestedSnapshot] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Split the given files and folders (searched recursively) into XML and CSV files."""
+    xml: list[Path] = []
+    csv: list[Path] = []
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise InputError([Problem("error", "file.missing", str(p), None, "", "", "",
+                                  "no such file or folder", "check the path") for p in missing])
+    for path in paths:
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            suffix = f.suffix.lower()
+            if suffix == ".xml":
+                xml.append(f)
+            elif suffix == ".csv":
+                csv.append(f)
+            elif not path.is_dir():
+                raise InputError([Problem("error", "file.type", str(f), None, "", "", "",
+                                          "not an .xml or .csv file",
+                                          "give HESA Staff XML files or data-supply CSV tables")])
+    if not xml and not csv:
+        raise InputError([Problem("error", "file.none", ", ".join(map(str, paths)), None, "", "",
+                                  "", "no .xml or .csv files found", "point at the return's files")])
+    return xml, csv
+
+
+def load(con: duckdb.DuckDBPyConnection, xml: list[Path], csv_sets: list[readers.CsvSet],
+         warnings: list[Problem], on_progress: Progress | None = None) -> None:  # fmt: skip
+    readers.create_raw_tables(con)
+    for path in xml:
+        readers.load_xml(con, path, warnings, on_progress)
+    if csv_sets:
+        readers.load_csv_sets(con, csv_sets, warnings, on_progress)
+
+
+def build_snapshot_table(con: duckdb.DuckDBPyConnection, key: bytes, year_override: int | None) -> None:
+    """The typed, pseudonymised, activity-level table with HESA derived fields:
+    1 December census membership (XPOPC01), FTE (XSFTE01) and FPE (XSFPE01)."""
+    con.execute(store.hmac_sql_macro(key))
+    year = str(year_override) if year_override is not None else YEAR_SQL
+    con.execute(f"""
+    CREATE TABLE snapshot AS
+    WITH p AS (
+      SELECT _set, PERSONKEY, UKPRN AS ukprn, CAST({year} AS INTEGER) AS year, STAFFID,
+             CAST(strptime(BIRTHDTE, '%Y-%m-%d') AS DATE) AS birth, SEXID, ETHNIC, DISABLE
+      FROM person_raw),
+    c AS (
+      SELECT _set, PERSONKEY, CONTRACTKEY, CONTID, TERMS, MOEMP, ACEMPFUN, LEVELS,
+             CAST(CONFTE AS DOUBLE) AS confte,
+             CAST(TRY_STRPTIME(STARTCON, '%Y-%m-%d') AS DATE) AS startcon,
+             CAST(TRY_STRPTIME(ENDCON, '%Y-%m-%d') AS DATE) AS endcon,
+             TRY_CAST(SALREF AS DOUBLE) AS salref, SPOINT
+      FROM contract_raw),
+    j AS (
+      SELECT p.ukprn, p.year, pseudonym(p.STAFFID) AS person_id,
+             pseudonym(p.STAFFID || '/' || c.CONTID) AS contract_id,
+             CAST(p.year - year(p.birth) - CASE WHEN month(p.birth) > 8 THEN 1 ELSE 0 END
+                  AS INTEGER) AS age,
+             p.SEXID AS sex, p.ETHNIC AS ethnic, p.DISABLE AS disable,
+             c.TERMS AS terms, c.MOEMP AS mode, c.ACEMPFUN AS acempfun, c.LEVELS AS levels,
+             c.confte, c.startcon, c.endcon, c.salref, c.SPOINT AS spoint,
+             CASE WHEN (p.year >= 2023 AND a.ACTSOC2020 IS NOT NULL) OR a.ACTSOC IS NULL
+                  THEN 'SOC2020' ELSE 'SOC2010' END AS soc_scheme,
+             CASE WHEN (p.year >= 2023 AND a.ACTSOC2020 IS NOT NULL) OR a.ACTSOC IS NULL
+                  THEN a.ACTSOC2020 ELSE a.ACTSOC END AS soc,
+             a.CCENTRE AS cost_centre, CAST(a.CCPROP AS DOUBLE) AS ccprop,
+             (c.TERMS IN ('1', '2') AND c.MOEMP <> '6' AND c.confte > 0
+              AND (c.startcon IS NULL OR c.startcon <= make_date(p.year, 12, 1))
+              AND (c.endcon IS NULL OR c.endcon >= make_date(p.year, 12, 1))) AS in_census
+      FROM activity_raw a
+      JOIN c ON c._set = a._set AND c.CONTRACTKEY = a.CONTRACTKEY
+      JOIN p ON p._set = c._set AND p.PERSONKEY = c.PERSONKEY)
+    SELECT * EXCLUDE (in_census), in_census,
+           ccprop / 100 * confte / 100 AS fte,
+           CASE WHEN in_census THEN (ccprop * confte) / sum(ccprop * confte)
+                FILTER (WHERE in_census) OVER (PARTITION BY ukprn, year, person_id) END AS fpe
+    FROM j
+    """)
+
+
+def _provider_years(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[tuple[str, int, list[str]]]:
+    year = str(year_override) if year_override is not None else YEAR_SQL
+    rows = con.execute(
+        f"SELECT UKPRN, CAST({year} AS INTEGER), list(DISTINCT _set ORDER BY _set) "
+        "FROM person_raw GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
+    clashes = [
+        Problem("error", "ingest.provider_year.twice", sets[1], None, "", "UKPRN", ukprn,
+                f"provider {ukprn} {year} is supplied by more than one return in this call "
+                f"(also {sets[0]})", "ingest one return per provider and year")
+        for ukprn, year, sets in rows if len(sets) > 1
+    ]  # fmt: skip
+    if clashes:
+        raise InputError(clashes)
+    return [(str(u), int(y), list(s)) for u, y, s in rows]
+
+
+def _non_academic(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], bool]:
+    rows = con.execute(
+        "SELECT ukprn, year, bool_or(acempfun IS NULL OR acempfun = '4') FROM snapshot GROUP BY ALL"
+    ).fetchall()
+    return {(u, y): bool(flag) for u, y, flag in rows}
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], tuple[int, int, int]]:
+    rows = con.execute(
+        "SELECT ukprn, year, count(DISTINCT person_id), count(DISTINCT contract_id), count(*) "
+        "FROM snapshot GROUP BY ALL"
+    ).fetchall()
+    return {(u, y): (p, c, a) for u, y, p, c, a in rows}
+
+
+def _set_files(xml: list[Path], csv_sets: list[readers.CsvSet]) -> dict[str, list[Path]]:
+    files: dict[str, list[Path]] = {str(p): [p] for p in xml}
+    for s in csv_sets:
+        files[str(s.folder)] = [s.person, s.contract, s.activity]
+    return files
+
+
+def ingest(settings: Settings, db: Database, paths: list[Path], *, year: int | None = None,
+           non_academic: bool | None = None, on_progress: Progress | None = None,
+           strict: bool = False) -> IngestResult:  # fmt: skip
+    """Validate and store every return found under ``paths``. All or nothing: any error
+    raises InputError and leaves the store exactly as it was."""
+    xml, csv = discover(paths)
+    csv_sets = readers.group_csv_sets(csv) if csv else []
+    key = store.load_or_create_key(settings.key_file)
+    result = IngestResult()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = pool.submit(lambda: {str(p): store.sha256_file(p) for p in xml + csv})
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        try:
+            load(con, xml, csv_sets, result.warnings, on_progress)
+            problems = validate(con, year) + result.warnings
+            result.warnings = [p for p in problems if p.severity == "warning"]
+            if any(p.severity == "error" for p in problems) or (strict and result.warnings):
+                raise InputError(problems)
+            provider_years = _provider_years(con, year)
+            build_snapshot_table(con, key, year)
+            file_hashes = hashes.result()
+            _write(settings, db, con, provider_years, _set_files(xml, csv_sets), file_hashes,
+                   non_academic, result, source_format="xml" if xml and not csv else "csv")
+        finally:
+            con.close()
+    return result
+
+
+def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
+           provider_years: list[tuple[str, int, list[str]]], set_files: dict[str, list[Path]],
+           file_hashes: dict[str, str], non_academic: bool | None, result: IngestResult,
+           *, source_format: str) -> None:  # fmt: skip
+    detected = _non_academic(con)
+    counts = _counts(con)
+    with store.store_lock(settings):
+        with db.session() as session:
+            store.collect_garbage(session, settings)
+        tmp_dir = settings.snapshot_dir / f".tmp-{uuid.uuid4().hex}"
+        tmp_dir.mkdir(parents=True)
+        con.execute(
+            f"COPY snapshot TO '{tmp_dir}' (FORMAT parquet, PARTITION_BY (ukprn, year), "
+            "COMPRESSION zstd, WRITE_PARTITION_COLUMNS true)"
+        )
+        staged = []
+        for ukprn, year, sets in provider_years:
+            snapshot_id = str(uuid.uuid4())
+            parts = sorted((tmp_dir / f"ukprn={ukprn}" / f"year={year}").glob("*.parquet"))
+            final = settings.snapshot_dir / str(year) / ukprn / f"{snapshot_id}.parquet"
+            if len(parts) > 1:  # large partitions may be split; merge to one immutable file
+                merged = tmp_dir / f"{snapshot_id}.parquet"
+                con.execute(f"COPY (SELECT * FROM read_parquet({[str(p) for p in parts]})) "
+                            f"TO '{merged}' (FORMAT parquet, COMPRESSION zstd)")
+                parts = [merged]
+            store.publish(parts[0], final)
+            staged.append((ukprn, year, sets, snapshot_id, final))
+        try:
+            _commit(settings, db, staged, set_files, file_hashes, detected, counts, non_academic,
+                    result, source_format)
+        except BaseException:
+            for *_, final in staged:
+                final.unlink(missing_ok=True)
+            raise
+        finally:
+            store.shutil.rmtree(tmp_dir, ignore_errors=True)
+        with db.session() as session:
+            store.collect_garbage(session, settings)
+
+
+def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[str], str, Path]],
+            set_files: dict[str, list[Path]], file_hashes: dict[str, str],
+            detected: dict[tuple[str, int], bool], counts: dict[tuple[str, int], tuple[int, int, int]],
+            non_academic: bool | None, result: IngestResult, source_format: str) -> None:  # fmt: skip
+    with db.session() as session:
+        for ukprn, year, sets, snapshot_id, final in staged:
+            persons, contracts, activities = counts[(ukprn, year)]
+            returned = detected[(ukprn, year)] if non_academic is None else non_academic
+            sources = [{"path": str(f), "sha256": file_hashes[str(f)], "bytes": f.stat().st_size}
+                       for s in sets for f in set_files[s]]  # fmt: skip
+            old = session.query(Snapshot).filter_by(ukprn=ukprn, year=year).one_or_none()
+            if old is not None:
+                session.delete(old)
+                session.flush()
+            if session.get(Provider, ukprn) is None:
+                session.add(Provider(ukprn=ukprn))
+            session.add(Snapshot(
+                id=snapshot_id, ukprn=ukprn, year=year,
+                path=str(final.relative_to(settings.data_dir)),
+                parquet_sha256=store.sha256_file(final), source_format=source_format,
+                source_files=sources, persons=persons, contracts=contracts, activities=activities,
+                returned_non_academic=returned,
+                non_academic_basis="detected" if non_academic is None else "declared",
+                warnings=len(result.warnings), ingested_by=settings.user))  # fmt: skip
+            audit.record(session, actor=settings.user,
+                         action="workforce.snapshot.replace" if old else "workforce.snapshot.add",
+                         target=f"{ukprn}/{year}",
+                         payload={"snapshot": snapshot_id, "sources": sources,
+                                  "replaced": old.id if old else None})  # fmt: skip
+            result.snapshots.append(IngestedSnapshot(ukprn, year, persons, contracts, activities,
+                                                     returned, old is not None))  # fmt: skip

@@ -1,0 +1,409 @@
+"""Synthetic sector: realistic HESA Staff returns for a whole sector from a seed.
+
+Defaults follow domain.md §4: 223 providers of heavy-tailed size, 120 of which return
+non-academic staff, 54 (45%) of those with a strategic technical leader under the default
+definitions; people with several contracts, split activities, atypical and dormant
+contracts; a consortium of 8 providers with ~2,100 technical FTE; two consecutive years with
+starters, leavers and promotions. ``truth`` recomputes the headline indicators in NumPy,
+independently of the SQL indicators, for the property tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+
+from techforce.workforce import codes
+
+NATIONS = (("England", 0.80), ("Scotland", 0.085), ("Wales", 0.04), ("Northern Ireland", 0.075))
+ENGLISH_REGIONS = ("North East", "North West", "Yorkshire and The Humber", "East Midlands",
+                   "West Midlands", "East of England", "London", "South East", "South West")  # fmt: skip
+PLACES = ("Ashford", "Bramley", "Calder", "Dunmore", "Elmswell", "Fernhill", "Glenrock", "Harwood",
+          "Ivybridge", "Juniper", "Kingsmere", "Larkfield", "Millbrook", "Northgate", "Oakridge",
+          "Penrose", "Queensbury", "Redcliffe", "Stonebridge", "Thornbury", "Upton", "Valemount",
+          "Westbrook", "Yarrow")  # fmt: skip
+KINDS = ("University of {}", "{} University", "{} College", "{} Institute of Technology")
+
+# Technician cost centres: science and engineering mostly; physics/engineering are 114-120.
+TECH_CC = np.array(["112", "113", "114", "115", "116", "117", "118", "119", "120", "101", "107",
+                    "111", "121", "143", "144", "201", "205"])  # fmt: skip
+TECH_CC_P = np.array([16, 12, 6, 5, 3, 3, 3, 5, 5, 10, 5, 5, 4, 6, 4, 4, 4], dtype=float)
+PHYS_ENG_CC = {"114", "115", "116", "117", "118", "119", "120"}
+CORE_SOC = np.array(["3111", "3112", "3113", "3114", "3115", "3116", "3119", "3121", "3131", "3132"])
+CORE_SOC_P = np.array([40, 8, 12, 3, 3, 3, 12, 3, 10, 6], dtype=float)
+BROAD_EXTRA_SOC = np.array(["3217", "3218", "6139", "5223", "5242", "5422"])
+OTHER_NONACAD_SOC = np.array(["4159", "4113", "4161", "4215", "2424", "2135", "2429", "3545", "3562",
+                              "3537", "1131", "1136", "5314", "6125", "9233", "9244", "9272", "3415"])  # fmt: skip
+OTHER_NONACAD_P = np.array([16, 8, 6, 6, 6, 4, 5, 5, 6, 4, 2, 1, 3, 2, 9, 4, 4, 3], dtype=float)
+ACADEMIC_SOC = np.array(["2311", "2119", "2112", "2113", "2211"])
+TO_SOC2020 = {"3121": "3120", "3131": "3131", "3132": "3132", "3217": "3212", "3218": "3213",
+              "6139": "6129", "5223": "5224", "5242": "5224", "5422": "5421", "3415": "3417",
+              "2119": "2119", "2311": "2311", "2424": "2439", "2429": "2439", "2135": "2134"}  # fmt: skip
+TECH_LEVELS = np.array(["I0", "J0", "K0", "L0", "M0", "N0"])
+TECH_LEVELS_P = np.array([4, 12, 30, 30, 18, 6], dtype=float)
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    seed: int = 2022
+    providers: int = 223
+    returners: int = 120
+    leaders: int = 54
+    first_year: int = 2022
+    years: int = 2
+    academic_total: int = 240_000
+    non_academic_total: int = 158_000
+    atypical_total: int = 80_000
+    technical_share: float = 0.14
+    consortium_fte: float = 2100.0
+
+    def scaled(self, factor: float) -> SynthConfig:
+        return replace(self, academic_total=int(self.academic_total * factor),
+                       non_academic_total=int(self.non_academic_total * factor),
+                       atypical_total=int(self.atypical_total * factor))  # fmt: skip
+
+
+@dataclass
+class ProviderInfo:
+    ukprn: str
+    name: str
+    nation: str
+    region: str
+    returns_non_academic: bool
+    has_leader: bool
+    in_consortium: bool
+    manager_in_technical_cc: bool
+
+
+@dataclass
+class YearData:
+    """Column arrays of one reporting year: persons, contracts, activities."""
+
+    year: int
+    persons: dict[str, np.ndarray] = field(default_factory=dict)
+    contracts: dict[str, np.ndarray] = field(default_factory=dict)
+    activities: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Sector:
+    config: SynthConfig
+    providers: list[ProviderInfo]
+    years: dict[int, YearData]
+    consortium: str = "Midlands Technical Consortium"
+
+
+def _providers(cfg: SynthConfig, rng: np.random.Generator) -> tuple[list[ProviderInfo], np.ndarray]:
+    n = cfg.providers
+    sizes = rng.lognormal(mean=0.0, sigma=1.15, size=n)
+    sizes = np.sort(sizes)[::-1]
+    nation_names = [name for name, _ in NATIONS]
+    nations = rng.choice(nation_names, size=n, p=[p for _, p in NATIONS])
+    nations[:8] = "England"  # the largest eight form the consortium
+    optable = np.flatnonzero(np.isin(nations, ["England", "Northern Ireland"]))
+    must_return = np.flatnonzero(~np.isin(nations, ["England", "Northern Ireland"]))
+    consortium = np.arange(8)
+    need = cfg.returners - len(must_return) - 8
+    others = np.setdiff1d(optable, consortium)
+    chosen = rng.choice(others, size=max(0, need), replace=False)
+    returners = np.zeros(n, dtype=bool)
+    returners[must_return] = True
+    returners[consortium] = True
+    returners[chosen] = True
+    ret_idx = np.flatnonzero(returners)
+    leaders = np.zeros(n, dtype=bool)
+    # Bigger providers are likelier to have a strategic technical leader.
+    weights = sizes[ret_idx] / sizes[ret_idx].sum()
+    leaders[rng.choice(ret_idx, size=cfg.leaders, replace=False, p=weights)] = True
+    non_leaders = ret_idx[~leaders[ret_idx]]
+    managers = np.zeros(n, dtype=bool)
+    managers[rng.choice(non_leaders, size=min(len(non_leaders), 14), replace=False)] = True
+    infos = []
+    for i in range(n):
+        place = PLACES[i % len(PLACES)] + ("" if i < len(PLACES) else f" {chr(65 + i // len(PLACES))}")
+        nation = str(nations[i])
+        region = str(rng.choice(ENGLISH_REGIONS)) if nation == "England" else nation
+        if i < 8:
+            region = ("West Midlands", "East Midlands")[i % 2]
+        infos.append(ProviderInfo(
+            ukprn=f"{10000001 + i * 37:08d}", name=KINDS[i % len(KINDS)].format(place),
+            nation=nation, region=region, returns_non_academic=bool(returners[i]),
+            has_leader=bool(leaders[i]), in_consortium=i < 8,
+            manager_in_technical_cc=bool(managers[i])))  # fmt: skip
+    return infos, sizes
+
+
+class _Builder:
+    """Accumulates persons, contracts and activities of one year as column arrays."""
+
+    def __init__(self, year: int, rng: np.random.Generator, next_person: int) -> None:
+        self.year, self.rng, self.next_person = year, rng, next_person
+        self.p: dict[str, list[np.ndarray]] = {}
+        self.c: dict[str, list[np.ndarray]] = {}
+        self.a: dict[str, list[np.ndarray]] = {}
+        self.contract_count = 0
+
+    @staticmethod
+    def _push(store: dict[str, list[np.ndarray]], **cols: np.ndarray) -> None:
+        for k, v in cols.items():
+            store.setdefault(k, []).append(np.asarray(v))
+
+    def people(self, prov: np.ndarray, *, female: np.ndarray, age: np.ndarray, minority: float,
+               kind: str) -> np.ndarray:  # fmt: skip
+        n = len(prov)
+        pid = np.arange(self.next_person, self.next_person + n)
+        self.next_person += n
+        rng = self.rng
+        ref = np.datetime64(codes.age_reference_date(self.year).isoformat())
+        birth = ref - (age * 365.25).astype("timedelta64[D]") - rng.integers(1, 360, n).astype("timedelta64[D]")
+        ethnic = np.where(rng.random(n) < minority,
+                          rng.choice(["31", "33", "21", "22", "41", "34", "50", "80"], n),
+                          rng.choice(["10", "10", "10", "10", "15", "19", "99"], n))  # fmt: skip
+        r = rng.random(n)
+        disable = np.where(r < 0.07, rng.choice(["54", "55", "51", "56", "54;55"], n),
+                           np.where(r < 0.10, "98", "95"))  # fmt: skip
+        self._push(self.p, pid=pid, prov=prov, sex=np.where(female, "2", "1"), birth=birth,
+                   ethnic=ethnic, disable=disable, kind=np.full(n, kind))  # fmt: skip
+        return pid
+
+    def contract(self, pid: np.ndarray, prov: np.ndarray, *, terms: np.ndarray, mode: np.ndarray,
+                 acempfun: np.ndarray, levels: np.ndarray, confte: np.ndarray,
+                 activities: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                 in_census: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        """activities: list of (mask, soc, ccentre, ccprop) parts, ccprop summing to 100."""
+        n = len(pid)
+        rng = self.rng
+        cid = np.arange(self.contract_count, self.contract_count + n)
+        self.contract_count += n
+        census = np.datetime64(codes.census_date(self.year).isoformat())
+        start = census - rng.integers(30, 9000, n).astype("timedelta64[D]")
+        end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        fixed = terms == "2"
+        end[fixed] = census + rng.integers(30, 900, fixed.sum()).astype("timedelta64[D]")
+        atyp = terms == "3"
+        end[atyp] = start[atyp] + rng.integers(1, 200, atyp.sum()).astype("timedelta64[D]")
+        if in_census is None:
+            out = rng.random(n)
+            late = (out < 0.03) & ~atyp
+            start[late] = census + rng.integers(1, 200, late.sum()).astype("timedelta64[D]")
+            end[late & fixed] = start[late & fixed] + np.timedelta64(365, "D")
+            ended = (out > 0.975) & fixed
+            end[ended] = census - rng.integers(1, 100, ended.sum()).astype("timedelta64[D]")
+            start[ended] = end[ended] - rng.integers(100, 700, ended.sum()).astype("timedelta64[D]")
+        salary = np.round(rng.normal(38000, 9000, n).clip(19000, 150000))
+        self._push(self.c, cid=cid, pid=pid, prov=prov, terms=terms, mode=mode, acempfun=acempfun,
+                   levels=levels, confte=confte, start=start, end=end, salref=salary)  # fmt: skip
+        for soc, cc, prop in activities:
+            mask = prop > 0
+            self._push(self.a, cid=cid[mask], prov=prov[mask], soc=soc[mask], ccentre=cc[mask],
+                       ccprop=prop[mask])  # fmt: skip
+        return cid
+
+    def finish(self) -> YearData:
+        data = YearData(self.year)
+        data.persons = {k: np.concatenate(v) for k, v in self.p.items()}
+        data.contracts = {k: np.concatenate(v) for k, v in self.c.items()}
+        data.activities = {k: np.concatenate(v) for k, v in self.a.items()}
+        return data
+
+
+def _full(n: int, value: str) -> np.ndarray:
+    return np.full(n, value, dtype=object)
+
+
+def _single(soc: np.ndarray, cc: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    return [(soc, cc, np.full(len(soc), 100.0))]
+
+
+def _modes(rng: np.random.Generator, n: int, pt_share: float) -> tuple[np.ndarray, np.ndarray]:
+    r = rng.random(n)
+    mode = np.where(r < pt_share, "3", "1")
+    mode[(r > 0.985)] = "6"  # dormant
+    mode[(r < 0.02)] = "4"
+    confte = np.where(np.isin(mode, ["3", "4"]), rng.choice([20.0, 40.0, 50.0, 60.0, 80.0], n), 100.0)
+    return mode.astype(object), confte
+
+
+def _technicians(b: _Builder, cfg: SynthConfig, infos: list[ProviderInfo], counts: np.ndarray) -> None:
+    rng = b.rng
+    prov = np.repeat(np.arange(len(infos)), counts)
+    n = len(prov)
+    cc = rng.choice(TECH_CC, n, p=TECH_CC_P / TECH_CC_P.sum())
+    phys = np.isin(cc, list(PHYS_ENG_CC))
+    female = rng.random(n) < np.where(phys, 0.11, 0.53)
+    old = rng.random(n) < np.where(phys, 0.45, 0.25)
+    age = np.where(old, rng.integers(52, 67, n), rng.integers(19, 52, n))
+    pid = b.people(prov, female=female, age=age, minority=0.10, kind="T")
+    broad = rng.random(n) < 0.18
+    soc = np.where(broad, rng.choice(BROAD_EXTRA_SOC, n), rng.choice(CORE_SOC, n, p=CORE_SOC_P / CORE_SOC_P.sum()))
+    levels = rng.choice(TECH_LEVELS, n, p=TECH_LEVELS_P / TECH_LEVELS_P.sum()).astype(object)
+    # Strategic technical leaders: 1-3 per leader provider, 32% women, on core SOC.
+    leader = np.zeros(n, dtype=bool)
+    for i, info in enumerate(infos):
+        if info.has_leader:
+            mine = np.flatnonzero(prov == i)
+            k = min(len(mine), 1 + int(counts[i] > 150) + int(counts[i] > 400))
+            leader[rng.choice(mine, size=k, replace=False)] = True
+    levels[leader] = rng.choice(["E1", "E2", "D3", "C2"], leader.sum(), p=[0.45, 0.35, 0.15, 0.05])
+    soc[leader] = rng.choice(["3119", "3111", "3113"], leader.sum())
+    female[leader] = rng.random(leader.sum()) < 0.32
+    b.p["sex"][-1] = np.where(female, "2", "1")
+    terms = np.where(rng.random(n) < 0.12, "2", "1").astype(object)
+    terms[leader] = "1"
+    mode, confte = _modes(rng, n, 0.14)
+    mode[leader], confte[leader] = "1", 100.0
+    split = (rng.random(n) < 0.10) & ~leader
+    first = np.where(split, rng.choice([60.0, 70.0, 80.0], n), 100.0)
+    second_soc = np.where(split, rng.choice(["2424", "4159", "2119"], n), "")
+    in_census = np.where(leader, True, False) if leader.any() else None
+    b.contract(pid, prov, terms=terms, mode=mode, acempfun=_full(n, "4"), levels=levels,
+               confte=confte, in_census=in_census,
+               activities=[(soc, cc, first), (second_soc, cc, np.where(split, 100.0 - first, 0.0))])  # fmt: skip
+
+
+def _academics(b: _Builder, counts: np.ndarray) -> None:
+    rng = b.rng
+    prov = np.repeat(np.arange(len(counts)), counts)
+    n = len(prov)
+    pid = b.people(prov, female=rng.random(n) < 0.48, age=rng.normal(45, 10, n).clip(23, 75).astype(int),
+                   minority=0.19, kind="A")  # fmt: skip
+    r = rng.random(n)
+    levels = np.where(r < 0.11, rng.choice(["F1", "F2"], n), rng.choice(["I0", "J0", "K0", "L0"], n))
+    levels = levels.astype(object)
+    heads = np.unique(prov, return_index=True)[1]
+    levels[heads] = "A0"
+    levels[heads + 1] = "B0"
+    levels[heads + 2] = "C1"
+    acempfun = rng.choice(["1", "2", "3", "9"], n, p=[0.32, 0.27, 0.39, 0.02]).astype(object)
+    soc = np.where(acempfun == "2", "2119", np.where(acempfun == "1", "2311", rng.choice(ACADEMIC_SOC, n)))
+    soc[heads] = "1115"
+    mode, confte = _modes(rng, n, 0.30)
+    cc = rng.choice(sorted(k for k in codes.COST_CENTRES if k.startswith("1")), n)
+    b.contract(pid, prov, terms=np.where(r > 0.68, "2", "1").astype(object), mode=mode,
+               acempfun=acempfun, levels=levels, confte=confte, activities=_single(soc, cc))  # fmt: skip
+    second = rng.random(n) < 0.08
+    b.contract(pid[second], prov[second], terms=_full(second.sum(), "2"), mode=_full(second.sum(), "3"),
+               acempfun=_full(second.sum(), "1"), levels=_full(second.sum(), "K0"),
+               confte=np.full(second.sum(), 10.0),
+               activities=_single(np.full(second.sum(), "2311"), cc[second]))  # fmt: skip
+
+
+def _other_staff(b: _Builder, infos: list[ProviderInfo], counts: np.ndarray) -> None:
+    rng = b.rng
+    prov = np.repeat(np.arange(len(counts)), counts)
+    n = len(prov)
+    pid = b.people(prov, female=rng.random(n) < 0.62, age=rng.normal(44, 12, n).clip(18, 72).astype(int),
+                   minority=0.14, kind="N")  # fmt: skip
+    soc = rng.choice(OTHER_NONACAD_SOC, n, p=OTHER_NONACAD_P / OTHER_NONACAD_P.sum())
+    cc = rng.choice(["201", "202", "204", "205", "206"], n)
+    levels = rng.choice(["J0", "K0", "L0", "M0", "N0", "O0", "P0"], n).astype(object)
+    manager = soc.astype("U1") == "1"
+    levels[manager] = rng.choice(["E1", "E2", "D3"], manager.sum())
+    # Managers coded to SOC 1 who lead technical services (the managers-variant leaders).
+    for i, info in enumerate(infos):
+        if info.manager_in_technical_cc:
+            j = np.flatnonzero(prov == i)[0]
+            soc[j], cc[j], levels[j] = "1136", "112", "E1"
+    acempfun = np.where(np.isin(soc.astype("U1"), ["1", "2", "3"]), "4",
+                        rng.choice(["4", ""], n)).astype(object)  # fmt: skip
+    mode, confte = _modes(rng, n, 0.25)
+    b.contract(pid, prov, terms=np.where(rng.random(n) < 0.15, "2", "1").astype(object), mode=mode,
+               acempfun=acempfun, levels=levels, confte=confte, activities=_single(soc, cc))  # fmt: skip
+
+
+def _atypical(b: _Builder, counts: np.ndarray, returners: np.ndarray) -> None:
+    rng = b.rng
+    prov = np.repeat(np.arange(len(counts)), counts)
+    n = len(prov)
+    pid = b.people(prov, female=rng.random(n) < 0.5, age=rng.normal(32, 10, n).clip(18, 75).astype(int),
+                   minority=0.2, kind="X")  # fmt: skip
+    academic = (rng.random(n) < 0.6) | ~returners[prov]
+    soc = np.where(academic, "2311", rng.choice(["4159", "9233", "3415"], n))
+    b.contract(pid, prov, terms=_full(n, "3"), mode=_full(n, "5"),
+               acempfun=np.where(academic, "1", "4").astype(object), levels=_full(n, ""),
+               confte=rng.choice([1.0, 2.5, 5.0], n),
+               activities=_single(soc, np.where(academic, "135", "204")))  # fmt: skip
+
+
+def _allocate(total: int, weights: np.ndarray, rng: np.random.Generator, minimum: int = 0) -> np.ndarray:
+    share = weights / weights.sum()
+    return np.maximum(minimum, rng.poisson(share * total)).astype(int)
+
+
+def generate(cfg: SynthConfig | None = None) -> Sector:
+    cfg = cfg or SynthConfig()
+    rng = np.random.default_rng(cfg.seed)
+    infos, sizes = _providers(cfg, rng)
+    returners = np.array([p.returns_non_academic for p in infos])
+    academics = _allocate(cfg.academic_total, sizes, rng, minimum=20)
+    non_acad = np.where(returners, _allocate(cfg.non_academic_total, sizes * returners, rng, minimum=15), 0)
+    tech = np.where(returners, np.maximum(3, rng.binomial(non_acad, cfg.technical_share)), 0)
+    consortium = np.array([p.in_consortium for p in infos])
+    tech[consortium] = np.round(cfg.consortium_fte / 0.74 * sizes[consortium] / sizes[consortium].sum())
+    others = np.maximum(non_acad - tech, np.where(returners, 5, 0))
+    atypical = _allocate(cfg.atypical_total, sizes, rng)
+    b = _Builder(cfg.first_year, rng, next_person=1)
+    _academics(b, academics)
+    _technicians(b, cfg, infos, tech)
+    _other_staff(b, infos, others)
+    _atypical(b, atypical, returners)
+    years = {cfg.first_year: b.finish()}
+    for offset in range(1, cfg.years):
+        years[cfg.first_year + offset] = _next_year(years[cfg.first_year + offset - 1], infos, cfg, rng)
+    return Sector(cfg, infos, years)
+
+
+def _next_year(prev: YearData, infos: list[ProviderInfo], cfg: SynthConfig,
+               rng: np.random.Generator) -> YearData:  # fmt: skip
+    """Leavers (9%, never a sector's only leader), starters (~10%), promotions (4%)."""
+    year = prev.year + 1
+    p, c, a = prev.persons, prev.contracts, prev.activities
+    leader_cids = c["cid"][np.isin(c["levels"], codes.LEADERSHIP_LEVELS)]
+    leader_pids = np.unique(c["pid"][np.isin(c["cid"], leader_cids)])
+    leaves = (rng.random(len(p["pid"])) < 0.09) & ~np.isin(p["pid"], leader_pids)
+    stay_pid = p["pid"][~leaves]
+    data = YearData(year)
+    data.persons = {k: v[~leaves] for k, v in p.items()}
+    keep_c = np.isin(c["pid"], stay_pid)
+    data.contracts = {k: v[keep_c].copy() for k, v in c.items()}
+    keep_a = np.isin(a["cid"], data.contracts["cid"])
+    data.activities = {k: v[keep_a].copy() for k, v in a.items()}
+    shift = np.timedelta64(365, "D")
+    data.contracts["end"] = data.contracts["end"] + shift
+    lv = data.contracts["levels"]
+    promote = (rng.random(len(lv)) < 0.04) & np.isin(lv, ["J0", "K0", "L0", "M0", "N0", "O0", "P0"])
+    order = list(codes.LEVELS)
+    lv[promote] = [order[order.index(x) - 1] for x in lv[promote]]
+    # Starters: a smaller cohort generated like the first year.
+    counts = np.bincount(data.persons["prov"], minlength=len(infos))
+    starters = _Builder(year, rng, next_person=int(p["pid"].max()) + 1)
+    starters.contract_count = int(c["cid"].max()) + 1
+    scale = 0.1
+    returners = np.array([i.returns_non_academic for i in infos])
+    _academics(starters, np.maximum(3, (counts * 0.55 * scale).astype(int)))
+    tech_counts = np.where(returners, np.maximum(1, (counts * 0.06 * scale).astype(int)), 0)
+    no_leader = [replace(i, has_leader=False, manager_in_technical_cc=False) for i in infos]
+    _technicians(starters, cfg, no_leader, tech_counts)
+    _other_staff(starters, no_leader, np.where(returners, (counts * 0.3 * scale).astype(int), 0))
+    _atypical(starters, (counts * 0.12 * scale).astype(int), returners)
+    new = starters.finish()
+    for mine, theirs in ((data.persons, new.persons), (data.contracts, new.contracts),
+                         (data.activities, new.activities)):  # fmt: skip
+        for k in mine:
+            mine[k] = np.concatenate([mine[k], theirs[k]])
+    return data
+
+
+def soc_for_year(soc: np.ndarray, year: int) -> np.ndarray:
+    if year < codes.FIRST_SOC2020_YEAR:
+        return soc
+    return np.array([TO_SOC2020.get(s, s) for s in soc], dtype=object)
+
+
+def staffid(pid: np.ndarray) -> np.ndarray:
+    return np.char.add("1", np.char.zfill(pid.astype(str), 12))
+
+
+def headline_date(year: int) -> date:
+    return codes.census_date(year)
