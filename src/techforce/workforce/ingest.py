@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from sqlalchemy import select
 
 from techforce import audit
 from techforce.db import Database
@@ -208,7 +209,7 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
         tmp_dir.mkdir(parents=True)
         con.execute(
             f"COPY snapshot TO '{tmp_dir}' (FORMAT parquet, PARTITION_BY (ukprn, year), "
-            "COMPRESSION zstd, WRITE_PARTITION_COLUMNS true)"
+            "WRITE_PARTITION_COLUMNS true)"
         )
         staged = []
         for ukprn, year, sets in provider_years:
@@ -218,38 +219,45 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
             if len(parts) > 1:  # large partitions may be split; merge to one immutable file
                 merged = tmp_dir / f"{snapshot_id}.parquet"
                 con.execute(f"COPY (SELECT * FROM read_parquet({[str(p) for p in parts]})) "
-                            f"TO '{merged}' (FORMAT parquet, COMPRESSION zstd)")
+                            f"TO '{merged}' (FORMAT parquet)")
                 parts = [merged]
             store.publish(parts[0], final)
             staged.append((ukprn, year, sets, snapshot_id, final))
         try:
-            _commit(settings, db, staged, set_files, file_hashes, detected, counts, non_academic,
-                    result, source_format)
+            replaced = _commit(settings, db, staged, set_files, file_hashes, detected, counts,
+                               non_academic, result, source_format)
         except BaseException:
             for *_, final in staged:
                 final.unlink(missing_ok=True)
             raise
         finally:
             store.shutil.rmtree(tmp_dir, ignore_errors=True)
-        with db.session() as session:
-            store.collect_garbage(session, settings)
+        for path in replaced:  # no longer referenced once the catalogue commit is done
+            (settings.data_dir / path).unlink(missing_ok=True)
 
 
 def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[str], str, Path]],
             set_files: dict[str, list[Path]], file_hashes: dict[str, str],
             detected: dict[tuple[str, int], bool], counts: dict[tuple[str, int], tuple[int, int, int]],
-            non_academic: bool | None, result: IngestResult, source_format: str) -> None:  # fmt: skip
+            non_academic: bool | None, result: IngestResult, source_format: str) -> list[str]:  # fmt: skip
+    """Replace the catalogue rows of every staged snapshot in one transaction; returns the
+    paths of the replaced files."""
+    replaced: list[str] = []
     with db.session() as session:
+        existing = {(s.ukprn, s.year): s for s in session.scalars(
+            select(Snapshot).where(Snapshot.ukprn.in_([u for u, *_ in staged])))}  # fmt: skip
+        known = set(session.scalars(select(Provider.ukprn)))
         for ukprn, year, sets, snapshot_id, final in staged:
             persons, contracts, activities = counts[(ukprn, year)]
             returned = detected[(ukprn, year)] if non_academic is None else non_academic
             sources = [{"path": str(f), "sha256": file_hashes[str(f)], "bytes": f.stat().st_size}
                        for s in sets for f in set_files[s]]  # fmt: skip
-            old = session.query(Snapshot).filter_by(ukprn=ukprn, year=year).one_or_none()
+            old = existing.get((ukprn, year))
             if old is not None:
+                replaced.append(old.path)
                 session.delete(old)
                 session.flush()
-            if session.get(Provider, ukprn) is None:
+            if ukprn not in known:
                 session.add(Provider(ukprn=ukprn))
             session.add(Snapshot(
                 id=snapshot_id, ukprn=ukprn, year=year,
@@ -266,3 +274,4 @@ def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[
                                   "replaced": old.id if old else None})  # fmt: skip
             result.snapshots.append(IngestedSnapshot(ukprn, year, persons, contracts, activities,
                                                      returned, old is not None))  # fmt: skip
+    return replaced

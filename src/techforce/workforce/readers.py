@@ -375,11 +375,11 @@ def _select_list(role: str, available: set[str]) -> str:
     for name in TABLE_FIELDS[role]:
         if name == "DISABLE" and role == "person":
             repeated = sorted(c for c in available if c.startswith("DISABLE"))
-            items = ", ".join(f'NULLIF(TRIM("{c}"), \'\')' for c in repeated)
+            items = ", ".join(f'"{c}"' for c in repeated)
             parts.append(f"NULLIF(concat_ws('{DISABLE_SEPARATOR}', {items}), '')" if repeated
                          else "NULL")  # fmt: skip
         elif name in available:
-            parts.append(f'NULLIF(TRIM("{name}"), \'\')')
+            parts.append(f'"{name}"')
         else:
             parts.append("NULL")
     return ", ".join(parts)

@@ -114,8 +114,9 @@ def store_lock(settings: Settings) -> Iterator[None]:
 
 
 def referenced_files(session: Session, settings: Settings) -> set[Path]:
+    """Every file the catalogue points at (paths as data_dir / relative path)."""
     paths = set(session.scalars(select(Snapshot.path))) | set(session.scalars(select(AggregateTable.path)))
-    return {(settings.data_dir / p).resolve() for p in paths}
+    return {settings.data_dir / p for p in paths}
 
 
 def collect_garbage(session: Session, settings: Settings) -> list[Path]:
@@ -130,7 +131,7 @@ def collect_garbage(session: Session, settings: Settings) -> list[Path]:
             shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
             removed.append(tmp)
         for path in folder.rglob("*.parquet"):
-            if path.resolve() not in keep:
+            if path not in keep:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
@@ -144,3 +145,17 @@ def snapshot_files(session: Session, settings: Settings, *, years: list[int] | N
     if ukprns:
         query = query.where(Snapshot.ukprn.in_(ukprns))
     return [(s, settings.data_dir / s.path) for s in session.scalars(query)]
+
+
+def catalogue_inputs(session: Session, settings: Settings, *, years: list[int] | None = None,
+                     ukprns: list[str] | None = None) -> tuple[list[Path], dict[tuple[str, int], bool]]:  # fmt: skip
+    """The snapshot files to read and, per provider-year, whether non-academic staff were
+    returned (the population of every non-academic indicator)."""
+    found = snapshot_files(session, settings, years=years, ukprns=ukprns)
+    return [p for _, p in found], {(s.ukprn, s.year): s.returned_non_academic for s, _ in found}
+
+
+def latest_year(session: Session) -> int | None:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.max(Snapshot.year)))

@@ -166,24 +166,34 @@ def _census(data: YearData) -> np.ndarray:
     return np.isin(c["terms"], ["1", "2"]) & (c["mode"] != "6") & (c["confte"] > 0) & start_ok & end_ok
 
 
-def truth(sector: Sector, year: int, definition: Definition) -> dict[str, Any]:
-    """Headline indicators recomputed from the generator's arrays (no SQL, no files)."""
+def activity_frame(sector: Sector, year: int) -> dict[str, np.ndarray]:
+    """Per activity: provider, person, SOC, census membership, FPE and FTE (NumPy, no SQL)."""
     data = sector.years[year]
     c, a = data.contracts, data.activities
     idx = np.searchsorted(c["cid"], a["cid"])
     in_census = _census(data)[idx]
-    scheme = "SOC2020" if year >= codes.FIRST_SOC2020_YEAR else "SOC2010"
-    socs = soc_for_year(a["soc"], year)
-    technical = np.array([definition.is_technical(scheme, str(s)) for s in socs])
     weight = np.where(in_census, a["ccprop"] * c["confte"][idx], 0.0)
     pid = c["pid"][idx]
-    uniq, inverse = np.unique(pid, return_inverse=True)
+    _uniq, inverse = np.unique(pid, return_inverse=True)
     person_total = np.bincount(inverse, weights=weight)
-    fpe = np.divide(weight, person_total[inverse], out=np.zeros_like(weight), where=weight > 0)
-    fte = a["ccprop"] / 100 * c["confte"][idx] / 100
-    leader = in_census & technical & np.isin(c["levels"][idx], definition.leadership_levels)
+    return {
+        "prov": a["prov"], "pid": pid, "soc": soc_for_year(a["soc"], year), "in_census": in_census,
+        "fpe": np.divide(weight, person_total[inverse], out=np.zeros_like(weight), where=weight > 0),
+        "fte": a["ccprop"] / 100 * c["confte"][idx] / 100, "levels": c["levels"][idx],
+        "terms": c["terms"][idx], "mode": c["mode"][idx], "acempfun": c["acempfun"][idx],
+    }  # fmt: skip
+
+
+def truth(sector: Sector, year: int, definition: Definition) -> dict[str, Any]:
+    """Headline indicators recomputed from the generator's arrays (no SQL, no files)."""
+    f = activity_frame(sector, year)
+    c = sector.years[year].contracts
+    scheme = "SOC2020" if year >= codes.FIRST_SOC2020_YEAR else "SOC2010"
+    technical = np.array([definition.is_technical(scheme, str(s)) for s in f["soc"]])
+    in_census, pid, fpe, fte = f["in_census"], f["pid"], f["fpe"], f["fte"]
+    leader = in_census & technical & np.isin(f["levels"], definition.leadership_levels)
     n = len(sector.providers)
-    prov = a["prov"]
+    prov = f["prov"]
     tech_census = technical & in_census
     heads = np.zeros(n, dtype=int)
     for i, people in _group_unique(prov[tech_census], pid[tech_census]).items():
@@ -196,7 +206,7 @@ def truth(sector: Sector, year: int, definition: Definition) -> dict[str, Any]:
         per_provider[info.ukprn] = {
             "tech_headcount": int(heads[i]),
             "tech_fpe": float(fpe[mine & technical].sum()),
-            "tech_fte": float(fte[mine & technical & (c["terms"][idx] != "3")].sum()),
+            "tech_fte": float(fte[mine & technical & (f["terms"] != "3")].sum()),
             "has_leader": bool((leader & mine).any()),
             "returned_non_academic": bool(returned[i]),
         }

@@ -1,0 +1,1 @@
+"""Typer command-line client: parses, calls the library, formats. No business rules."""

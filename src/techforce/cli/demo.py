@@ -1,0 +1,68 @@
+"""`techforce demo`: the main job on the embedded default. Generates the synthetic sector,
+ingests it through the real ingest path, prints the sector headline and one provider against
+its peers, and writes a self-contained HTML summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from techforce import disclosure
+from techforce.cli.output import Format, emit
+from techforce.reports import summary
+from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
+from techforce.workforce import synth_output as output
+from techforce.workforce.ingest import ingest
+from techforce.workforce.models import Provider
+
+
+def demo(ctx: typer.Context,
+         out: Path = typer.Option(Path(".techforce-demo"), help="Folder for the demo sector and data."),
+         scale: float = typer.Option(1.0, help="Staff numbers relative to the real sector (1.0 = ~500k contracts).")) -> None:  # fmt: skip
+    """Generate the synthetic sector, ingest it, print the headline, write an HTML summary."""
+    console = ctx.obj.console
+    settings = ctx.obj.settings.model_copy(update={"data_dir": out / "data"})
+    ctx.obj.settings, ctx.obj._db = settings, None
+    sector_dir = out / "sector"
+    sector = synth.generate(synth.SynthConfig().scaled(scale))
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        for year in sector.years:
+            task = progress.add_task(f"Writing {codes.year_label(year)} returns", total=len(sector.providers))
+            output.write_csv(sector, sector_dir, year, lambda n, t=task: progress.advance(t, n))  # type: ignore[misc]
+            aggregates.write_open_data(sector, sector_dir, year)
+    providers_csv, groups_csv = output.write_metadata(sector, sector_dir)
+    db = ctx.obj.db
+    paths = [sector_dir / str(y) / "csv" for y in sector.years]
+    total = sum(f.stat().st_size for p in paths for f in p.rglob("*.csv"))
+    with Progress(TextColumn("[bold]Ingesting"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        task = progress.add_task("ingest", total=total)
+        for path in paths:
+            ingest(settings, db, [path], on_progress=lambda n: progress.advance(task, n))
+    year = max(sector.years)
+    with db.session() as session:
+        peer_groups.import_providers(session, providers_csv, actor=settings.user)
+        peer_groups.import_csv(session, groups_csv, actor=settings.user)
+        aggregates.load(session, settings, sector_dir / "open-data" / f"staff_by_occupation_{year}.csv")
+        files, returned = store.catalogue_inputs(session, settings)
+        members = peer_groups.members(session, sector.consortium)
+        names = {p.ukprn: p.name for p in session.query(Provider)}
+    rules = disclosure.rule_set(settings.disclosure_rules)
+    comp = indicators.compute(files, returned, definitions.get(None), rules)
+    provider = members[0]
+    headline_year = min(sector.years)
+    context = summary.build(comp, year=headline_year, provider=provider, provider_name=names[provider],
+                            group=sector.consortium, group_members=members, names=names)  # fmt: skip
+    emit([{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]], Format.table,
+         title=f"Sector headline {codes.year_label(headline_year)}", meta=context["meta"])  # fmt: skip
+    keep = ("indicator", "value", "median", "lower_quartile", "upper_quartile", "rank", "of", "quartile")
+    emit([{k: row[k] for k in keep} for row in context["sections"][3]["rows"]], Format.table,
+         title=f"{names[provider]} against {sector.consortium}")
+    html = summary.write_html(context, out / "summary.html")
+    (out / "summary.json").write_text(json.dumps(context | {"sections": [
+        {k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]}, indent=2, default=str))  # fmt: skip
+    typer.echo(f"HTML summary: {html.resolve()}")

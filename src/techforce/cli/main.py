@@ -1,0 +1,60 @@
+"""`techforce` entry point: builds Settings once and hands them to each command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from techforce.cli.output import Format, FormatOption, emit
+from techforce.db import Database
+from techforce.settings import Settings
+
+app = typer.Typer(help="techforce: know, develop and evidence the technical workforce.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+
+
+@dataclass
+class Context:
+    """Everything a command needs, created once at start-up; nothing at import time."""
+
+    settings: Settings
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    _db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings)
+            self._db.migrate()
+        return self._db
+
+
+@app.callback()
+def main(ctx: typer.Context,
+         data_dir: Path | None = typer.Option(None, help="Data folder (default .techforce or TECHFORCE_DATA_DIR)."),
+         user: str | None = typer.Option(None, help="Name recorded in the audit log.")) -> None:  # fmt: skip
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if user is not None:
+        overrides["user"] = user
+    ctx.obj = Context(Settings(**overrides))  # type: ignore[arg-type]
+
+
+@app.command("settings")
+def show_settings(ctx: typer.Context, fmt: Format = FormatOption) -> None:
+    """List every setting with its current value and help text."""
+    settings: Settings = ctx.obj.settings
+    rows = [{"setting": f"TECHFORCE_{name.upper()}", "value": str(getattr(settings, name)),
+             "help": info.description or ""} for name, info in Settings.model_fields.items()]  # fmt: skip
+    emit(rows, fmt, title="Settings")
+
+
+from techforce.cli import demo as _demo  # noqa: E402
+from techforce.cli import workforce as _workforce  # noqa: E402
+
+app.add_typer(_workforce.app, name="workforce")
+app.command("demo")(_demo.demo)

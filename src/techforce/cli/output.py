@@ -1,0 +1,47 @@
+"""Shared output for every command that prints data: --format table|csv|json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
+
+
+def emit(rows: list[dict[str, Any]], fmt: Format, *, title: str = "",
+         meta: dict[str, Any] | None = None, console: Console | None = None) -> None:  # fmt: skip
+    """Print rows; ``meta`` (definition, rule set, population notes) goes with every format."""
+    console = console or Console()
+    if fmt is Format.json:
+        typer.echo(json.dumps({"title": title, "meta": meta or {}, "rows": rows}, indent=2, default=str))
+        return
+    if fmt is Format.csv:
+        buffer = io.StringIO()
+        columns = list(rows[0]) if rows else []
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    table = Table(title=title or None, show_lines=False)
+    for column in list(rows[0]) if rows else ["(no rows)"]:
+        table.add_column(str(column), overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+    for key, value in (meta or {}).items():
+        console.print(f"[dim]{key}: {value}[/dim]")

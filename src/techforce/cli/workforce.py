@@ -1,0 +1,330 @@
+"""`techforce workforce ...`: ingest, validate, synth, definitions, indicators, peers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from techforce import disclosure
+from techforce.cli.output import Format, FormatOption, emit
+from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
+from techforce.workforce import synth_output as output
+from techforce.workforce.ingest import discover, ingest
+from techforce.workforce.problems import InputError, write_report
+
+app = typer.Typer(help="Know the workforce: HESA Staff returns, indicators and benchmarks.",
+                  no_args_is_help=True)  # fmt: skip
+
+
+def _fail(ctx: typer.Context, message: str) -> None:
+    ctx.obj.console.print(f"[bold red]error:[/bold red] {message}")
+    raise typer.Exit(2)
+
+
+def _year(ctx: typer.Context, text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return codes.parse_year(text)
+    except ValueError as exc:
+        _fail(ctx, str(exc))
+    return None
+
+
+@app.command("ingest")
+def ingest_command(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="HESA Staff XML files, data-supply CSV tables, or folders of them."),
+    year: str | None = typer.Option(None, help="Reporting year (2022, 2022/23) when files have no RECID."),
+    non_academic: str = typer.Option("detect", help="Did the return include non-academic staff? detect|yes|no."),
+    report: Path | None = typer.Option(None, help="Write every problem found to this .csv or .json file."),
+    strict: bool = typer.Option(False, help="Treat warnings as errors."),
+    fmt: Format = FormatOption,
+) -> None:  # fmt: skip
+    """Validate and store returns: one immutable snapshot per provider and year.
+    Any error means nothing is written."""
+    flag = {"detect": None, "yes": True, "no": False}.get(non_academic, "bad")
+    if flag == "bad":
+        _fail(ctx, "--non-academic must be detect, yes or no")
+    try:
+        xml, csv = discover(paths)
+    except InputError as exc:
+        _fail(ctx, str(exc))
+    total = sum(p.stat().st_size for p in xml + csv)
+    columns = (TextColumn("[bold]Reading"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=ctx.obj.console, transient=True) as progress:
+            task = progress.add_task("read", total=total)
+            result = ingest(ctx.obj.settings, ctx.obj.db, paths, year=_year(ctx, year),
+                            non_academic=flag, strict=strict,  # type: ignore[arg-type]
+                            on_progress=lambda n: progress.advance(task, n))  # fmt: skip
+    except InputError as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        for problem in errors[:20]:
+            ctx.obj.console.print(f"[red]{problem.describe()}[/red]", highlight=False)
+        if len(errors) > 20:
+            ctx.obj.console.print(f"... {len(errors) - 20} more errors (use --report FILE.csv)")
+        if report:
+            write_report(exc.problems, report)
+            ctx.obj.console.print(f"all {len(exc.problems)} problems written to {report}")
+        _fail(ctx, f"{len(errors)} error(s) found; nothing was written")
+    except store.KeyFileError as exc:
+        _fail(ctx, str(exc))
+    if report:
+        write_report(result.warnings, report)
+    for warning in result.warnings[:10]:
+        ctx.obj.console.print(f"[yellow]{warning.describe()}[/yellow]", highlight=False)
+    rows = [{"ukprn": s.ukprn, "year": codes.year_label(s.year), "persons": s.persons,
+             "contracts": s.contracts, "activities": s.activities,
+             "non_academic_returned": s.returned_non_academic,
+             "action": "replaced" if s.replaced else "added"} for s in result.snapshots]  # fmt: skip
+    emit(rows, fmt, title=f"Ingested {len(rows)} snapshot(s), {len(result.warnings)} warning(s)",
+         meta={"note": "counts are the unrounded contents of your own files"})
+
+
+@app.command("snapshots")
+def snapshots_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
+    """List the catalogue: one snapshot per provider and year, with hashes and who ingested it."""
+    with ctx.obj.db.session() as session:
+        rows = [{"ukprn": s.ukprn, "year": codes.year_label(s.year), "persons": s.persons,
+                 "contracts": s.contracts, "non_academic": s.returned_non_academic,
+                 "basis": s.non_academic_basis, "sha256": s.parquet_sha256[:12],
+                 "by": s.ingested_by, "at": s.ingested_at.isoformat(timespec="seconds")}
+                for s, _ in store.snapshot_files(session, ctx.obj.settings)]  # fmt: skip
+    emit(rows, fmt, title="Snapshots")
+
+
+@app.command("gc")
+def gc_command(ctx: typer.Context) -> None:
+    """Remove files left by an interrupted or replaced ingest (never a catalogued one)."""
+    with store.store_lock(ctx.obj.settings), ctx.obj.db.session() as session:
+        removed = store.collect_garbage(session, ctx.obj.settings)
+    ctx.obj.console.print(f"removed {len(removed)} unreferenced file(s)")
+
+
+@app.command("synth")
+def synth_command(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="Folder to write the synthetic sector into."),
+    seed: int = typer.Option(2022, help="Random seed: the same seed gives the same sector."),
+    shape: str = typer.Option("both", "--shape", help="csv, xml or both."),
+    scale: float = typer.Option(1.0, help="Multiply staff numbers (0.05 for a quick small sector)."),
+    providers: int = typer.Option(223, help="Number of providers."),
+) -> None:  # fmt: skip
+    """Write a realistic synthetic sector: both file shapes, two years, metadata and truth."""
+    if shape not in ("csv", "xml", "both"):
+        _fail(ctx, "--shape must be csv, xml or both")
+    cfg = synth.SynthConfig(seed=seed, providers=providers,
+                            returners=min(120, providers - 8), leaders=min(54, providers // 4)).scaled(scale)  # fmt: skip
+    sector = synth.generate(cfg)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=ctx.obj.console, transient=True) as progress:  # fmt: skip
+        for year in sector.years:
+            for kind, writer in (("csv", output.write_csv), ("xml", output.write_xml)):
+                if shape in (kind, "both"):
+                    task = progress.add_task(f"{codes.year_label(year)} {kind}", total=len(sector.providers))
+                    writer(sector, out, year, lambda n, t=task: progress.advance(t, n))  # type: ignore[misc]
+            aggregates.write_open_data(sector, out, year)
+    output.write_metadata(sector, out)
+    output.write_truth(sector, out, definitions.get(None))
+    ctx.obj.console.print(f"synthetic sector written to {out}")
+
+
+@app.command("definitions")
+def definitions_command(
+    ctx: typer.Context,
+    show: str | None = typer.Option(None, help="Show one definition in full."),
+    add: Path | None = typer.Option(None, help="Add your own definition from a JSON file."),
+    fmt: Format = FormatOption,
+) -> None:  # fmt: skip
+    """List the definitions of "technical" and "strategic technical leader"."""
+    with ctx.obj.db.session() as session:
+        try:
+            if add is not None:
+                added = definitions.add(session, add, actor=ctx.obj.settings.user)
+                ctx.obj.console.print(f"added definition {added.stamp}")
+            if show is not None:
+                d = definitions.get(show, session)
+                emit([{"field": k, "value": v} for k, v in d.model_dump().items()], fmt, title=d.stamp)
+                return
+            rows = [{"definition": d.stamp, "title": d.title, "builtin": d.builtin,
+                     "default": d.name == definitions.DEFAULT} for d in definitions.all_definitions(session)]  # fmt: skip
+        except definitions.DefinitionError as exc:
+            _fail(ctx, str(exc))
+    emit(rows, fmt, title="Definitions")
+
+
+def _computation(ctx: typer.Context, years: list[int] | None, definition: str | None,
+                 unrounded: bool, wanted: list[str] | None) -> indicators.Computation:  # fmt: skip
+    settings = ctx.obj.settings
+    try:
+        rules = disclosure.rule_set("unrounded" if unrounded else settings.disclosure_rules,
+                                    allow_unrounded=settings.allow_unrounded)  # fmt: skip
+    except disclosure.DisclosureError as exc:
+        _fail(ctx, str(exc))
+    with ctx.obj.db.session() as session:
+        try:
+            chosen = definitions.get(definition, session)
+        except definitions.DefinitionError as exc:
+            _fail(ctx, str(exc))
+        files, returned = store.catalogue_inputs(session, settings, years=years)
+    if not files:
+        _fail(ctx, "no snapshots for that year: ingest returns first (`techforce workforce ingest`)")
+    try:
+        return indicators.compute(files, returned, chosen, rules, wanted)
+    except KeyError as exc:
+        _fail(ctx, str(exc.args[0]))
+    raise AssertionError  # pragma: no cover
+
+
+def _meta(comp: indicators.Computation) -> dict[str, object]:
+    returning = sum(comp.returned.values())
+    return {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp,
+            "population": f"non-academic indicators use only the {returning} provider-year(s) that "
+                          "returned non-academic staff"}  # fmt: skip
+
+
+@app.command("indicators")
+def indicators_command(
+    ctx: typer.Context,
+    list_: bool = typer.Option(False, "--list", help="List the indicator catalogue."),
+    indicator: list[str] = typer.Option([], "--indicator", "-i", help="Indicator id(s); default all."),
+    provider: str | None = typer.Option(None, help="A provider's UKPRN."),
+    group: str | None = typer.Option(None, "--peer-group", help="A peer group's name."),
+    year: list[str] = typer.Option([], help="Reporting year(s); several for a trend. Default: latest."),
+    definition: str | None = typer.Option(None, help="Definition name (see `definitions`)."),
+    unrounded: bool = typer.Option(False, help="Unrounded figures (only if settings grant it)."),
+    fmt: Format = FormatOption,
+) -> None:  # fmt: skip
+    """Compute indicators for the sector, a provider or a peer group, one year or a trend."""
+    if list_:
+        emit([{"id": i.id, "title": i.title, "unit": i.unit, "breakdown": i.breakdown or "",
+               "population": i.population, "definition": i.definition} for i in indicators.CATALOGUE],
+             fmt, title="Indicators")  # fmt: skip
+        return
+    years = [y for y in (_year(ctx, t) for t in year) if y is not None]
+    with ctx.obj.db.session() as session:
+        years = years or [y for y in [store.latest_year(session)] if y is not None]
+        members = None
+        scope = "sector"
+        try:
+            if group:
+                members, scope = peer_groups.members(session, group), group
+        except peer_groups.PeerGroupError as exc:
+            _fail(ctx, str(exc))
+    if provider:
+        members, scope = [provider], provider
+    comp = _computation(ctx, years, definition, unrounded, indicator or None)
+    rows = [r.as_dict() for ind in comp.rows for r in comp.results(ind, scope, members)]
+    emit(rows, fmt, title=f"Indicators: {scope}", meta=_meta(comp))
+
+
+@app.command("compare")
+def compare_command(
+    ctx: typer.Context,
+    provider: str = typer.Argument(..., help="The provider's UKPRN."),
+    group: str = typer.Option(..., "--peer-group", help="Peer group to compare against."),
+    indicator: list[str] = typer.Option([], "--indicator", "-i", help="Indicator id(s)."),
+    year: str | None = typer.Option(None, help="Reporting year; default latest."),
+    definition: str | None = typer.Option(None, help="Definition name."),
+    fmt: Format = FormatOption,
+) -> None:  # fmt: skip
+    """A provider against a peer group: value, median, quartiles, rank."""
+    wanted = indicator or [i.id for i in indicators.CATALOGUE if not i.breakdown and i.unit in ("people", "percent")]
+    with ctx.obj.db.session() as session:
+        try:
+            members = peer_groups.members(session, group)
+        except peer_groups.PeerGroupError as exc:
+            _fail(ctx, str(exc))
+        chosen_year = _year(ctx, year) or store.latest_year(session)
+    comp = _computation(ctx, [chosen_year] if chosen_year else None, definition, False, wanted)
+    try:
+        rows = [peer_groups.position(comp, i, chosen_year or 0, provider, group, members).as_dict() for i in wanted]
+    except peer_groups.PeerGroupError as exc:
+        _fail(ctx, str(exc))
+    emit(rows, fmt, title=f"{provider} against {group}", meta=_meta(comp))
+
+
+peers = typer.Typer(help="Peer groups: named, overlapping sets of providers.", no_args_is_help=True)
+app.add_typer(peers, name="peers")
+
+
+@peers.command("list")
+def peers_list(ctx: typer.Context, fmt: Format = FormatOption) -> None:
+    """List peer groups and their members."""
+    with ctx.obj.db.session() as session:
+        rows = [{"group": g.name, "members": len(g.members), "ukprns": " ".join(m.ukprn for m in g.members)}
+                for g in peer_groups.all_groups(session)]  # fmt: skip
+    emit(rows, fmt, title="Peer groups")
+
+
+@peers.command("add")
+def peers_add(ctx: typer.Context, name: str, ukprns: list[str],
+              description: str = typer.Option("", help="What the group is.")) -> None:  # fmt: skip
+    """Create or replace a peer group with these UKPRNs."""
+    try:
+        with ctx.obj.db.session() as session:
+            peer_groups.save(session, name, ukprns, description=description, actor=ctx.obj.settings.user)
+    except peer_groups.PeerGroupError as exc:
+        _fail(ctx, str(exc))
+    ctx.obj.console.print(f"peer group {name!r} saved with {len(set(ukprns))} member(s)")
+
+
+@peers.command("import")
+def peers_import(ctx: typer.Context, path: Path) -> None:
+    """Import peer groups from a CSV with columns group, UKPRN."""
+    try:
+        with ctx.obj.db.session() as session:
+            counts = peer_groups.import_csv(session, path, actor=ctx.obj.settings.user)
+    except (peer_groups.PeerGroupError, OSError) as exc:
+        _fail(ctx, str(exc))
+    ctx.obj.console.print(f"imported {len(counts)} peer group(s)")
+
+
+@app.command("providers")
+def providers_import(ctx: typer.Context, path: Path = typer.Argument(..., help="CSV: UKPRN, HE provider, ...")) -> None:
+    """Import provider names, nations and regions."""
+    try:
+        with ctx.obj.db.session() as session:
+            count = peer_groups.import_providers(session, path, actor=ctx.obj.settings.user)
+    except (peer_groups.PeerGroupError, OSError) as exc:
+        _fail(ctx, str(exc))
+    ctx.obj.console.print(f"imported {count} provider(s)")
+
+
+agg = typer.Typer(help="Published open-data aggregate tables (HESA CSV).", no_args_is_help=True)
+app.add_typer(agg, name="aggregates")
+
+
+@agg.command("load")
+def aggregates_load(ctx: typer.Context, path: Path,
+                    name: str | None = typer.Option(None, help="Name to store it under (default: file name).")) -> None:  # fmt: skip
+    """Load a HESA open-data table (metadata lines, BOM and roll-up rows handled)."""
+    try:
+        with ctx.obj.db.session() as session:
+            table = aggregates.load(session, ctx.obj.settings, path, name=name)
+    except InputError as exc:
+        _fail(ctx, str(exc))
+    ctx.obj.console.print(f"loaded {table.rows} rows as {table.name!r}: {table.title}")
+
+
+@agg.command("show")
+def aggregates_show(
+    ctx: typer.Context,
+    name: str,
+    where: list[str] = typer.Option([], help='Filter "Column=Value"; repeat for several.'),
+    provider: str | None = typer.Option(None, help="Only this UKPRN."),
+    fmt: Format = FormatOption,
+) -> None:  # fmt: skip
+    """Per-provider totals of a loaded table (roll-up rows never double counted)."""
+    filters = dict(w.split("=", 1) for w in where if "=" in w)
+    try:
+        with ctx.obj.db.session() as session:
+            rows = aggregates.totals(session, ctx.obj.settings, name, filters)
+    except KeyError as exc:
+        _fail(ctx, str(exc.args[0]))
+    if provider:
+        rows = [r for r in rows if r["ukprn"] == provider]
+    emit(rows, fmt, title=f"{name}: {filters or 'all'}", meta={"note": "published figures, already rounded by HESA"})

@@ -1,0 +1,1 @@
+"""Report builders (HTML now; PDF with WeasyPrint later) and shared chart specs."""
