@@ -11,7 +11,7 @@ import vl_convert as vlc
 
 def bar(rows: list[dict[str, Any]], *, x: str, y: str, title: str, color: str | None = None,
         sort: list[str] | None = None, horizontal: bool = False) -> dict[str, Any]:  # fmt: skip
-    data = alt.Data(values=rows)
+    data = alt.Data(values=rows)  # type: ignore[no-untyped-call]
     cat = alt.X(f"{x}:N", sort=sort or None, title=None) if not horizontal else alt.Y(f"{x}:N", sort=sort or "-x", title=None)
     val = alt.Y(f"{y}:Q", title=y) if not horizontal else alt.X(f"{y}:Q", title=y)
     enc: dict[str, Any] = {"x": cat, "y": val} if not horizontal else {"y": cat, "x": val}

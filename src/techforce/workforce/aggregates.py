@@ -139,7 +139,7 @@ def totals(session: Session, settings: Settings, name: str, filters: dict[str, s
         raise KeyError(f"no aggregate table {name!r}; load one with `techforce workforce aggregates load`")
     con = duckdb.connect()
     path = str(settings.data_dir / meta.path)
-    columns = [c for c in con.execute(f"SELECT * FROM read_parquet('{path}') LIMIT 0").columns]
+    columns = [d[0] for d in con.execute(f"SELECT * FROM read_parquet('{path}') LIMIT 0").description]
     unknown = [f for f in filters if f not in columns]
     if unknown:
         raise KeyError(f"no column(s) {unknown} in {name}; columns: {', '.join(columns)}")

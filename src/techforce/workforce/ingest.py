@@ -3,6 +3,7 @@ Parquet snapshot per provider and year -> catalogue row. Errors mean nothing is 
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -231,7 +232,7 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
                 final.unlink(missing_ok=True)
             raise
         finally:
-            store.shutil.rmtree(tmp_dir, ignore_errors=True)
+            shutil.rmtree(tmp_dir, ignore_errors=True)
         for path in replaced:  # no longer referenced once the catalogue commit is done
             (settings.data_dir / path).unlink(missing_ok=True)
 
@@ -259,6 +260,7 @@ def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[
                 session.flush()
             if ukprn not in known:
                 session.add(Provider(ukprn=ukprn))
+                known.add(ukprn)
             session.add(Snapshot(
                 id=snapshot_id, ukprn=ukprn, year=year,
                 path=str(final.relative_to(settings.data_dir)),

@@ -105,6 +105,11 @@ class _XmlColumns:
         return pa.table(getattr(self, table), schema=raw_schema(table))
 
 
+def _line(elem: etree._Element) -> int | None:
+    line = elem.sourceline
+    return line if isinstance(line, int) else None
+
+
 def _text(elem: etree._Element) -> str | None:
     text = elem.text
     return text.strip() if text is not None else None
@@ -119,13 +124,14 @@ class _XmlReader:
         self.warnings = warnings
         self.columns = _XmlColumns()
         self.seen_unknown: set[str] = set()
+        self.institution_fields: tuple[str | None, str | None] = (None, None)
 
     def _unknown(self, elem: etree._Element, where: str) -> None:
         tag = str(elem.tag)
         if tag not in self.seen_unknown:
             self.seen_unknown.add(tag)
             self.warnings.append(_problem(
-                self.path, elem.sourceline, "xml.unknown_element",
+                self.path, _line(elem), "xml.unknown_element",
                 f"element <{tag}> is not a field techforce reads; it was ignored",
                 "nothing to do unless you expected this field to be used",
                 path=where, fieldname=tag, severity="warning"))
@@ -167,10 +173,12 @@ class _XmlReader:
         return self.columns
 
     def _person(self, person: etree._Element, institution: int, number: int) -> None:
-        inst = person.getparent()
-        ukprn = recid = None
-        if inst is not None and inst.tag == "Institution":
-            ukprn, recid = inst.findtext("UKPRN"), inst.findtext("RECID")
+        if number == 1:  # read before earlier siblings (RECID, UKPRN) are cleared away
+            inst = person.getparent()
+            found = inst is not None and inst.tag == "Institution"
+            self.institution_fields = (
+                (inst.findtext("UKPRN"), inst.findtext("RECID")) if found and inst is not None else (None, None))
+        ukprn, recid = self.institution_fields
         pkey = f"{institution}.{number}"
         where = f"/StaffRecord/Institution[{institution}]/Person[{number}]"
         values: dict[str, str | None] = {"UKPRN": ukprn, "RECID": recid, "PERSONKEY": pkey}
@@ -188,7 +196,7 @@ class _XmlReader:
             elif isinstance(tag, str):
                 self._unknown(child, where)
         values["DISABLE"] = DISABLE_SEPARATOR.join(disable) if disable else None
-        self.columns.add("person", (self.file, person.sourceline, where, self.file), values)
+        self.columns.add("person", (self.file, _line(person), where, self.file), values)
 
     def _contract(self, contract: etree._Element, pkey: str, where: str, number: int) -> None:
         ckey = f"{pkey}.{number}"
@@ -205,13 +213,13 @@ class _XmlReader:
                         avalues[str(item.tag)] = _text(item)
                     elif isinstance(item.tag, str):
                         self._unknown(item, f"{where}/Activity[{activity_no}]")
-                meta = (self.file, child.sourceline, f"{where}/Activity[{activity_no}]", self.file)
+                meta = (self.file, _line(child), f"{where}/Activity[{activity_no}]", self.file)
                 self.columns.add("activity", meta, avalues)
             elif tag in CONTRACT_FIELDS:
                 values[str(tag)] = _text(child)
             elif isinstance(tag, str):
                 self._unknown(child, where)
-        self.columns.add("contract", (self.file, contract.sourceline, where, self.file), values)
+        self.columns.add("contract", (self.file, _line(contract), where, self.file), values)
 
 
 def _tell(context: object) -> int:

@@ -328,7 +328,8 @@ def _atypical(b: _Builder, counts: np.ndarray, returners: np.ndarray) -> None:
 
 def _allocate(total: int, weights: np.ndarray, rng: np.random.Generator, minimum: int = 0) -> np.ndarray:
     share = weights / weights.sum()
-    return np.maximum(minimum, rng.poisson(share * total)).astype(int)
+    counts: np.ndarray = np.maximum(minimum, rng.poisson(share * total)).astype(int)
+    return counts
 
 
 def generate(cfg: SynthConfig | None = None) -> Sector:

@@ -23,7 +23,7 @@ Progress = Callable[[int], None]
 
 
 def _date_strings(values: np.ndarray) -> np.ndarray:
-    text = np.datetime_as_string(values, unit="D").astype(object)
+    text: np.ndarray = np.datetime_as_string(values, unit="D").astype(object)
     text[np.isnat(values)] = None
     return text
 
@@ -60,7 +60,7 @@ def _tables(sector: Sector, data: YearData) -> tuple[pa.Table, pa.Table, pa.Tabl
         "CONTRACTKEY": np.char.add("C", a["cid"].astype(str)),
         soc_field: soc_for_year(a["soc"], data.year).astype(str), "CCENTRE": a["ccentre"].astype(str),
         "CCPROP": _fmt_num(a["ccprop"]), "_prov": a["prov"]})  # fmt: skip
-    return tuple(t.sort_by("_prov") for t in (person, contract, activity))  # type: ignore[return-value]
+    return person.sort_by("_prov"), contract.sort_by("_prov"), activity.sort_by("_prov")
 
 
 def _slices(table: pa.Table, n: int) -> list[tuple[int, int]]:
@@ -163,7 +163,9 @@ def _census(data: YearData) -> np.ndarray:
     census = np.datetime64(codes.census_date(data.year).isoformat())
     start_ok = np.isnat(c["start"]) | (c["start"] <= census)
     end_ok = np.isnat(c["end"]) | (c["end"] >= census)
-    return np.isin(c["terms"], ["1", "2"]) & (c["mode"] != "6") & (c["confte"] > 0) & start_ok & end_ok
+    members: np.ndarray = np.isin(c["terms"], ["1", "2"]) & (c["mode"] != "6") & (c["confte"] > 0)
+    members &= start_ok & end_ok
+    return members
 
 
 def activity_frame(sector: Sector, year: int) -> dict[str, np.ndarray]:
