@@ -401,7 +401,7 @@ def _load_csv_role(con: duckdb.DuckDBPyConnection, role: str, files: list[Path],
     for f in files:
         groups.setdefault(tuple(headers[f]), []).append(f)
     for header, group in groups.items():
-        columns = {name: "VARCHAR" for name in header}
+        columns = dict.fromkeys(header, "VARCHAR")
         try:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv(?, columns=?, "

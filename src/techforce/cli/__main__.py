@@ -1,0 +1,3 @@
+from techforce.cli.main import app
+
+app()

@@ -1,0 +1,85 @@
+"""The CLI as a user runs it: every data command takes --format, errors say how to fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from techforce.cli.main import app
+from techforce.settings import Settings
+
+runner = CliRunner()
+
+
+def _run(data: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--data-dir", str(data), *args])
+    return result.exit_code, result.output
+
+
+def test_ingest_indicators_compare_as_json(tmp_path: Path, small_files: Path) -> None:
+    data = tmp_path / "data"
+    code, out = _run(data, "workforce", "ingest", str(small_files / "2022" / "csv"), "--format", "json")
+    assert code == 0, out
+    assert len(json.loads(out)["rows"]) == 24
+    assert _run(data, "workforce", "peers", "import", str(small_files / "peer_groups.csv"))[0] == 0
+    assert _run(data, "workforce", "providers", str(small_files / "providers.csv"))[0] == 0
+    code, out = _run(data, "workforce", "indicators", "-i", "tech.headcount", "-i", "leadership.share",
+                     "--format", "json")
+    assert code == 0, out
+    body = json.loads(out)
+    assert body["meta"]["definition"] == "core@v1" and body["meta"]["disclosure"] == "hesa-standard"
+    headcount = next(r for r in body["rows"] if r["indicator"] == "tech.headcount")
+    assert headcount["value"] % 5 == 0 and "rounded" in headcount["disclosure"]
+    code, out = _run(data, "workforce", "compare", "10000001", "--peer-group", "Midlands Technical Consortium",
+                     "--format", "csv")
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("indicator,year,provider,group,value,median")
+    code, out = _run(data, "workforce", "indicators", "--list", "--format", "csv")
+    assert "tech.women_in_leadership" in out
+
+
+def test_broken_file_exit_code_report_and_nothing_written(tmp_path: Path, small_files: Path) -> None:
+    data = tmp_path / "data"
+    broken = tmp_path / "broken.xml"
+    broken.write_text((small_files / "2022" / "xml" / "10000001.xml").read_text().replace("<SEXID>2", "<SEXID>7", 1))
+    code, out = _run(data, "workforce", "ingest", str(broken), "--report", str(tmp_path / "r.csv"))
+    assert code == 2
+    assert "nothing was written" in out and "SEXID" in out
+    assert "person.sexid.code" in (tmp_path / "r.csv").read_text()
+    code, out = _run(data, "workforce", "snapshots", "--format", "json")
+    assert json.loads(out)["rows"] == []
+
+
+def test_unknown_definition_and_unrounded_refused(tmp_path: Path, small_files: Path) -> None:
+    data = tmp_path / "data"
+    _run(data, "workforce", "ingest", str(small_files / "2022" / "csv"))
+    code, out = _run(data, "workforce", "indicators", "--definition", "nope")
+    assert code == 2 and "core@v1" in out
+    code, out = _run(data, "workforce", "indicators", "--unrounded")
+    assert code == 2 and "TECHFORCE_ALLOW_UNROUNDED" in out
+
+
+def test_user_definition_from_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    spec = tmp_path / "mine.json"
+    spec.write_text(json.dumps({"name": "labs", "title": "Lab technicians only", "soc2010": ["3111"],
+                                "soc2020": ["3111"]}))
+    code, out = _run(data, "workforce", "definitions", "--add", str(spec), "--format", "json")
+    assert code == 0, out
+    assert any(r["definition"] == "labs@v1" for r in json.loads(out[out.index("{"):])["rows"])
+    spec.write_text(json.dumps({"name": "labs", "title": "x", "soc2010": ["31a"], "soc2020": []}))
+    code, out = _run(data, "workforce", "definitions", "--add", str(spec))
+    assert code == 2 and "soc2010" in out
+
+
+def test_every_command_and_setting_is_documented() -> None:
+    readme = Path(__file__).parents[1].joinpath("README.md").read_text()
+    commands = ["ingest", "snapshots", "gc", "synth", "definitions", "indicators", "compare", "peers",
+                "providers", "aggregates", "demo", "settings"]
+    missing = [c for c in commands if not re.search(rf"\b{c}\b", readme)]
+    assert not missing, f"undocumented commands: {missing}"
+    missing_settings = [n for n in Settings.model_fields if f"TECHFORCE_{n.upper()}" not in readme]
+    assert not missing_settings, f"undocumented settings: {missing_settings}"
