@@ -166,3 +166,64 @@ def test_report_lists_every_problem(sqlite_settings: Settings, sqlite_db: Databa
     rows = json.loads((tmp_path / "report.json").read_text())
     assert len(rows) == len(info.value.problems) > 1
     assert {"file", "line", "path", "field", "value", "rule", "fix"} <= set(rows[0])
+
+
+def test_csv_problem_names_the_exact_line_among_many_files(sqlite_settings: Settings, sqlite_db: Database,
+                                                           small_files: Path, tmp_path: Path) -> None:
+    """Clean CSV loads skip line numbering; on the error path every line must still be exact."""
+    csv_root = tmp_path / "csv"
+    shutil.copytree(small_files / "2022" / "csv", csv_root)
+    folders = sorted(p for p in csv_root.iterdir() if p.is_dir())
+    target = folders[len(folders) // 2] / "CONTRACT.csv"
+    rows = target.read_text(encoding="utf-8").splitlines()
+    bad_row = min(7, len(rows) - 2)
+    _set_cell(target, "LEVELS", "Z9", row=bad_row)  # data row n is file line n + 2
+    _set_cell(folders[-1] / "CONTRACT.csv", "LEVELS", "Y8", row=0)
+    with pytest.raises(InputError) as info:
+        ingest(sqlite_settings, sqlite_db, [csv_root])
+    found = {p.value: p for p in info.value.problems if p.rule == "contract.levels.code"}
+    assert found["Z9"].file == str(target) and found["Z9"].line == bad_row + 2
+    assert found["Y8"].file == str(folders[-1] / "CONTRACT.csv") and found["Y8"].line == 2
+    assert _row(target, bad_row + 1).count("Z9") == 1  # the named line really holds the value
+    _nothing_written(sqlite_settings, sqlite_db)
+
+
+def _append(path: Path, rows: list[dict[str, str]]) -> None:
+    """Append rows, each a copy of data row ``_base`` with the given fields changed."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        existing = list(csv.DictReader(handle))
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(existing[0]), lineterminator="\n")
+        for row in rows:
+            changes = {k: v for k, v in row.items() if k != "_base"}
+            writer.writerow({**existing[int(row["_base"])], **changes})
+
+
+def test_every_cross_table_rule_fires(sqlite_settings: Settings, sqlite_db: Database, small_files: Path,
+                                      tmp_path: Path) -> None:
+    """Each key, orphan, sum and dependency rule is found in one return (the one-pass screen
+    that decides which rules to list must never miss one)."""
+    from techforce.workforce.validate import YEAR_SQL, cross_rules
+
+    d = _one_csv_return(small_files, tmp_path)
+    _append(d / "PERSON.csv", [
+        {"_base": "0", "STAFFID": "9999999999991"},  # PERSONKEY twice
+        {"_base": "1", "PERSONKEY": "PX2"},  # STAFFID twice; PX2 has no contract
+    ])
+    _append(d / "CONTRACT.csv", [
+        {"_base": "0", "CONTID": "KX1"},  # CONTRACTKEY twice
+        {"_base": "1", "CONTRACTKEY": "CX3"},  # STAFFID + CONTID twice; no activity
+        {"_base": "2", "CONTRACTKEY": "CX4", "PERSONKEY": "P-none", "CONTID": "KX4"},  # orphan
+        {"_base": "2", "CONTRACTKEY": "CX5", "CONTID": "KX5", "ACEMPFUN": ""},
+    ])
+    _append(d / "ACTIVITY.csv", [{"_base": "0", "CONTRACTKEY": "C-none"}]  # key twice, orphan
+            + [{"_base": "1", "ACTIVITYKEY": f"AX5-{i}", "CONTRACTKEY": "CX5", "ACTSOC": "2111",
+                "CCPROP": "10.0"} for i in range(7)])  # 7 activities summing to 70, SOC 2 w/o ACEMPFUN
+    with pytest.raises(InputError) as info:
+        ingest(sqlite_settings, sqlite_db, [d])
+    found = {p.rule for p in info.value.problems}
+    expected = {rule.id for rule in cross_rules(YEAR_SQL)}
+    assert expected <= found, expected - found
+    _nothing_written(sqlite_settings, sqlite_db)

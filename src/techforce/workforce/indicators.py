@@ -129,52 +129,82 @@ CATALOGUE: list[Indicator] = [
 BY_ID = {i.id: i for i in CATALOGUE}
 
 
-def _provider_sql(ind: Indicator, leadership: str) -> str:
-    """SQL returning (ukprn, year, category, num, den, n) per provider for one indicator."""
-    head = "SELECT ukprn, year, "
-    group = " FROM staff GROUP BY ALL"
+_ROW = tuple[str, int, str, float, float | None, float | None]
+BREAKDOWN_SOURCE = {
+    "tech.by_soc": "soc", "tech.by_cost_centre": "cost_centre",
+    "tech.by_level": "coalesce(levels, 'Not given')", "tech.by_terms": TERMS,
+    "tech.by_mode": MODE, "tech.by_age": AGE_BAND,
+    "tech.sex_by_level": "{level_group} || ' / ' || " + SEX,
+    "tech.ethnicity_by_level": "{level_group} || ' / ' || " + ETHNIC,
+    "tech.disability_by_level": "{level_group} || ' / ' || " + DISABILITY,
+}  # fmt: skip
+
+# Per provider-year scalars: one pass over activities, one over people (person-level flags
+# first, so that headcounts are count_if, not count(DISTINCT ...) per indicator).
+PROVIDER_SQL = f"""
+SELECT ukprn, year, coalesce(sum(fpe) FILTER ({_T}), 0) AS tech_fpe,
+       coalesce(sum(fte) FILTER (technical AND terms <> '3'), 0) AS tech_fte,
+       sum(fpe) FILTER (in_census AND non_academic) AS non_academic_fpe,
+       sum(fpe) FILTER (in_census) AS all_fpe,
+       count(DISTINCT contract_id) FILTER (terms = '3') AS atypical,
+       CAST(bool_or(leader) AS INTEGER) AS has_leader,
+       CAST(any_value(returned) AS INTEGER) AS returned
+FROM staff GROUP BY ALL"""
+PEOPLE_SQL = f"""
+SELECT ukprn, year, count_if(t) AS tech, count_if(tf) AS tech_fte, count_if(t AND age >= 55) AS a55,
+       count_if(t AND age >= 60) AS a60, count_if(l) AS leaders, count_if(l AND sex = '2') AS women,
+       count_if(c) AS census
+FROM (SELECT ukprn, year, bool_or({_T}) AS t, bool_or(technical AND terms <> '3') AS tf,
+             bool_or(leader) AS l, bool_or(in_census) AS c, any_value(age) AS age,
+             any_value(sex) AS sex
+      FROM staff GROUP BY ukprn, year, person_id)
+GROUP BY ALL"""
+
+
+def _breakdown_sql(leadership: str) -> str:
+    """Every breakdown (technical FPE by category) in one statement over the technical rows."""
     level_group = _level_group(leadership)
-    breakdowns = {
-        "tech.by_soc": "soc", "tech.by_cost_centre": "cost_centre",
-        "tech.by_level": "coalesce(levels, 'Not given')", "tech.by_terms": TERMS,
-        "tech.by_mode": MODE, "tech.by_age": AGE_BAND,
-        "tech.sex_by_level": f"{level_group} || ' / ' || {SEX}",
-        "tech.ethnicity_by_level": f"{level_group} || ' / ' || {ETHNIC}",
-        "tech.disability_by_level": f"{level_group} || ' / ' || {DISABILITY}",
-    }  # fmt: skip
-    if ind.id in breakdowns:
-        return (f"{head}{breakdowns[ind.id]} AS category, sum(fpe) AS num, NULL AS den, "
-                f"count(DISTINCT person_id) AS n FROM staff WHERE {_T} GROUP BY ALL")
-    sqls = {
-        "tech.headcount": f"'all', count(DISTINCT person_id) FILTER ({_T}), NULL, "
-                          f"count(DISTINCT person_id) FILTER ({_T})",
-        "tech.fpe": f"'all', coalesce(sum(fpe) FILTER ({_T}), 0), NULL, count(DISTINCT person_id) FILTER ({_T})",
-        "tech.fte": "'all', coalesce(sum(fte) FILTER (technical AND terms <> '3'), 0), NULL, "
-                    "count(DISTINCT person_id) FILTER (technical AND terms <> '3')",
-        "tech.share_non_academic": f"'all', 100 * coalesce(sum(fpe) FILTER ({_T}), 0), "
-                                   "sum(fpe) FILTER (in_census AND non_academic), NULL",
-        "tech.share_all": f"'all', 100 * coalesce(sum(fpe) FILTER ({_T}), 0), sum(fpe) FILTER (in_census), NULL",
-        "tech.aged_55_plus": f"'all', 100 * count(DISTINCT person_id) FILTER ({_T} AND age >= 55), "
-                             f"count(DISTINCT person_id) FILTER ({_T}), NULL",
-        "tech.aged_60_plus": f"'all', 100 * count(DISTINCT person_id) FILTER ({_T} AND age >= 60), "
-                             f"count(DISTINCT person_id) FILTER ({_T}), NULL",
-        "tech.women_in_leadership": "'all', 100 * count(DISTINCT person_id) FILTER (leader AND sex = '2'), "
-                                    "count(DISTINCT person_id) FILTER (leader), NULL",
-        "leadership.leaders": "'all', count(DISTINCT person_id) FILTER (leader), NULL, NULL",
-        "leadership.has_leader": "'all', CAST(bool_or(leader) AS INTEGER), 1, NULL",
-        "leadership.share": "'all', 100 * CAST(bool_or(leader) AS INTEGER), 1, NULL",
-        "providers.returned_non_academic": "'all', CAST(any_value(returned) AS INTEGER), 1, NULL",
-        "staff.headcount": "'all', count(DISTINCT person_id) FILTER (in_census), NULL, NULL",
-        "staff.atypical_contracts": "'all', count(DISTINCT contract_id) FILTER (terms = '3'), NULL, NULL",
-    }  # fmt: skip
-    if ind.id == "grade.ceiling":
-        ranks = " ".join(f"WHEN '{c}' THEN {r}" for c, r in codes.LEVEL_RANK.items())
-        group_sql = ("CASE WHEN technical THEN 'Technical' WHEN NOT non_academic THEN 'Academic' "
-                     "ELSE 'Other professional' END")  # fmt: skip
-        return (f"{head}{group_sql} AS category, min(CASE levels {ranks} END) AS num, NULL AS den, "
-                "count(DISTINCT person_id) AS n FROM staff WHERE in_census AND levels IS NOT NULL "
-                "AND (returned OR NOT non_academic) GROUP BY ALL")  # fmt: skip
-    return head + sqls[ind.id] + group
+    parts = [f"SELECT '{ind}' AS indicator, ukprn, year, "
+             f"{expr.format(level_group=level_group)} AS category, sum(fpe) AS num FROM tech GROUP BY ALL"
+             for ind, expr in BREAKDOWN_SOURCE.items()]  # fmt: skip
+    return (f"WITH tech AS MATERIALIZED (SELECT * FROM staff WHERE {_T}) "
+            + " UNION ALL ".join(parts))
+
+
+def _ceiling_sql() -> str:
+    ranks = " ".join(f"WHEN '{c}' THEN {r}" for c, r in codes.LEVEL_RANK.items())
+    group_sql = ("CASE WHEN technical THEN 'Technical' WHEN NOT non_academic THEN 'Academic' "
+                 "ELSE 'Other professional' END")  # fmt: skip
+    return (f"SELECT ukprn, year, {group_sql} AS category, min(CASE levels {ranks} END) AS num "
+            "FROM staff WHERE in_census AND levels IS NOT NULL AND (returned OR NOT non_academic) "
+            "GROUP BY ALL")
+
+
+def _provider_rows(con: duckdb.DuckDBPyConnection, leadership: str) -> dict[str, list[_ROW]]:
+    """Per-provider (ukprn, year, category, num, den, n) rows of every indicator, from four
+    statements: activity scalars, person scalars, breakdowns and the grade ceiling."""
+    rows: dict[str, list[_ROW]] = {i.id: [] for i in CATALOGUE}
+    people = {(u, y): rest for u, y, *rest in con.execute(PEOPLE_SQL).fetchall()}
+    for u, y, fpe, fte, na_fpe, all_fpe, atypical, leader, returned in con.execute(PROVIDER_SQL).fetchall():
+        tech, tech_fte, a55, a60, leaders, women, census = people[(u, y)]
+        scalar = {
+            "tech.headcount": (tech, None, tech), "tech.fpe": (fpe, None, tech),
+            "tech.fte": (fte, None, tech_fte),
+            "tech.share_non_academic": (100 * fpe, na_fpe, None),
+            "tech.share_all": (100 * fpe, all_fpe, None),
+            "tech.aged_55_plus": (100 * a55, tech, None), "tech.aged_60_plus": (100 * a60, tech, None),
+            "tech.women_in_leadership": (100 * women, leaders, None),
+            "leadership.leaders": (leaders, None, None), "leadership.has_leader": (leader, 1, None),
+            "leadership.share": (100 * leader, 1, None),
+            "providers.returned_non_academic": (returned, 1, None),
+            "staff.headcount": (census, None, None), "staff.atypical_contracts": (atypical, None, None),
+        }  # fmt: skip
+        for ind_id, (num, den, n) in scalar.items():
+            rows[ind_id].append((u, y, "all", num, den, n))
+    for ind_id, u, y, category, num in con.execute(_breakdown_sql(leadership)).fetchall():
+        rows[ind_id].append((u, y, category, num, None, None))
+    rows["grade.ceiling"] = [(u, y, c, num, None, None) for u, y, c, num in con.execute(_ceiling_sql()).fetchall()]
+    return rows
 
 
 @dataclass
@@ -206,7 +236,7 @@ class Computation:
 
     definition: Definition
     rules: RuleSet
-    rows: dict[str, list[tuple[str, int, str, float, float | None, float | None]]]
+    rows: dict[str, list[_ROW]]
     returned: dict[tuple[str, int], bool]
 
     def provider_values(self, indicator: str, year: int, category: str = "all") -> dict[str, float]:
@@ -274,13 +304,11 @@ def open_staff(con: duckdb.DuckDBPyConnection, files: list[Path], returned: dict
     if returned:
         con.executemany("INSERT INTO returns VALUES (?, ?, ?)",
                         [[u, y, r] for (u, y), r in returned.items()])  # fmt: skip
-    source = (f"read_parquet({[str(f) for f in files]})" if files else
-              "(SELECT * FROM (SELECT NULL::VARCHAR AS ukprn, NULL::INTEGER AS year) WHERE false)")  # fmt: skip
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staff AS
         SELECT s.*, {definition.technical_sql('s')} AS technical, {definition.leader_sql('s')} AS leader,
                (s.acempfun IS NULL OR s.acempfun = '4') AS non_academic, r.returned
-        FROM {source} s JOIN returns r USING (ukprn, year)""") if files else None  # fmt: skip
+        FROM read_parquet({[str(f) for f in files]}) s JOIN returns r USING (ukprn, year)""")
 
 
 def compute(files: list[Path], returned: dict[tuple[str, int], bool], definition: Definition,
@@ -291,17 +319,15 @@ def compute(files: list[Path], returned: dict[tuple[str, int], bool], definition
     if unknown:
         raise KeyError(f"unknown indicator(s) {unknown}; list them with `techforce workforce indicators --list`")
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    rows: dict[str, list[tuple[str, int, str, float, float | None, float | None]]] = {}
+    con.execute("SET enable_progress_bar = false; SET preserve_insertion_order = false")
     try:
+        every: dict[str, list[_ROW]] = {i.id: [] for i in CATALOGUE}
         if files:
             open_staff(con, files, returned, definition)
-        leadership = ", ".join(f"'{v}'" for v in definition.leadership_levels)
-        for ind_id in wanted:
-            rows[ind_id] = (con.execute(_provider_sql(BY_ID[ind_id], leadership)).fetchall()
-                            if files else [])  # fmt: skip
-            if on_indicator:
-                on_indicator(ind_id)
+            every = _provider_rows(con, ", ".join(f"'{v}'" for v in definition.leadership_levels))
     finally:
         con.close()
+    rows = {ind_id: every[ind_id] for ind_id in wanted}
+    for ind_id in wanted if on_indicator else ():
+        on_indicator(ind_id)  # type: ignore[misc]
     return Computation(definition, rules, rows, returned)

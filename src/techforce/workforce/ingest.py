@@ -86,13 +86,17 @@ def load(con: duckdb.DuckDBPyConnection, xml: list[Path], csv_sets: list[readers
 
 def build_snapshot_table(con: duckdb.DuckDBPyConnection, key: bytes, year_override: int | None) -> None:
     """The typed, pseudonymised, activity-level table with HESA derived fields:
-    1 December census membership (XPOPC01), FTE (XSFTE01) and FPE (XSFPE01)."""
+    1 December census membership (XPOPC01), FTE (XSFTE01) and FPE (XSFPE01).
+
+    person_id is HMAC-SHA256(key, STAFFID), once per person; contract_id hashes person_id
+    with CONTID, so it is as unlinkable to the real ids as person_id at half the cost."""
     con.execute(store.hmac_sql_macro(key))
     year = str(year_override) if year_override is not None else YEAR_SQL
     con.execute(f"""
     CREATE TABLE snapshot AS
     WITH p AS (
-      SELECT _set, PERSONKEY, UKPRN AS ukprn, CAST({year} AS INTEGER) AS year, STAFFID,
+      SELECT _set, PERSONKEY, UKPRN AS ukprn, CAST({year} AS INTEGER) AS year,
+             pseudonym(STAFFID) AS person_id,
              CAST(strptime(BIRTHDTE, '%Y-%m-%d') AS DATE) AS birth, SEXID, ETHNIC, DISABLE
       FROM person_raw),
     c AS (
@@ -103,8 +107,8 @@ def build_snapshot_table(con: duckdb.DuckDBPyConnection, key: bytes, year_overri
              TRY_CAST(SALREF AS DOUBLE) AS salref, SPOINT
       FROM contract_raw),
     j AS (
-      SELECT p.ukprn, p.year, pseudonym(p.STAFFID) AS person_id,
-             pseudonym(p.STAFFID || '/' || c.CONTID) AS contract_id,
+      SELECT p.ukprn, p.year, p.person_id,
+             substr(sha256(p.person_id || '/' || c.CONTID), 1, 32) AS contract_id,
              CAST(p.year - year(p.birth) - CASE WHEN month(p.birth) > 8 THEN 1 ELSE 0 END
                   AS INTEGER) AS age,
              p.SEXID AS sex, p.ETHNIC AS ethnic, p.DISABLE AS disable,
@@ -146,19 +150,14 @@ def _provider_years(con: duckdb.DuckDBPyConnection, year_override: int | None) -
     return [(str(u), int(y), list(s)) for u, y, s in rows]
 
 
-def _non_academic(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], bool]:
+def _summaries(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], tuple[int, int, int, bool]]:
+    """Per provider-year: persons, contracts, activities, and whether non-academic staff
+    were returned (any contract with ACEMPFUN 4 or blank)."""
     rows = con.execute(
-        "SELECT ukprn, year, bool_or(acempfun IS NULL OR acempfun = '4') FROM snapshot GROUP BY ALL"
+        "SELECT ukprn, year, count(DISTINCT person_id), count(DISTINCT contract_id), count(*), "
+        "bool_or(acempfun IS NULL OR acempfun = '4') FROM snapshot GROUP BY ALL"
     ).fetchall()
-    return {(u, y): bool(flag) for u, y, flag in rows}
-
-
-def _counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], tuple[int, int, int]]:
-    rows = con.execute(
-        "SELECT ukprn, year, count(DISTINCT person_id), count(DISTINCT contract_id), count(*) "
-        "FROM snapshot GROUP BY ALL"
-    ).fetchall()
-    return {(u, y): (p, c, a) for u, y, p, c, a in rows}
+    return {(u, y): (p, c, a, bool(flag)) for u, y, p, c, a, flag in rows}
 
 
 def _set_files(xml: list[Path], csv_sets: list[readers.CsvSet]) -> dict[str, list[Path]]:
@@ -180,7 +179,7 @@ def ingest(settings: Settings, db: Database, paths: list[Path], *, year: int | N
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(lambda: {str(p): store.sha256_file(p) for p in xml + csv})
         con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
+        con.execute("SET enable_progress_bar = false; SET preserve_insertion_order = false")
         try:
             load(con, xml, csv_sets, result.warnings, on_progress)
             problems = validate(con, year) + result.warnings
@@ -201,8 +200,7 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
            provider_years: list[tuple[str, int, list[str]]], set_files: dict[str, list[Path]],
            file_hashes: dict[str, str], non_academic: bool | None, result: IngestResult,
            *, source_format: str) -> None:  # fmt: skip
-    detected = _non_academic(con)
-    counts = _counts(con)
+    summaries = _summaries(con)
     with store.store_lock(settings):
         with db.session() as session:
             store.collect_garbage(session, settings)
@@ -225,7 +223,7 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
             store.publish(parts[0], final)
             staged.append((ukprn, year, sets, snapshot_id, final))
         try:
-            replaced = _commit(settings, db, staged, set_files, file_hashes, detected, counts,
+            replaced = _commit(settings, db, staged, set_files, file_hashes, summaries,
                                non_academic, result, source_format)
         except BaseException:
             for *_, final in staged:
@@ -239,8 +237,7 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
 
 def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[str], str, Path]],
             set_files: dict[str, list[Path]], file_hashes: dict[str, str],
-            detected: dict[tuple[str, int], bool], counts: dict[tuple[str, int], tuple[int, int, int]],
-            non_academic: bool | None, result: IngestResult, source_format: str) -> list[str]:  # fmt: skip
+            summaries: dict[tuple[str, int], tuple[int, int, int, bool]], non_academic: bool | None, result: IngestResult, source_format: str) -> list[str]:  # fmt: skip
     """Replace the catalogue rows of every staged snapshot in one transaction; returns the
     paths of the replaced files."""
     replaced: list[str] = []
@@ -249,8 +246,8 @@ def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[
             select(Snapshot).where(Snapshot.ukprn.in_([u for u, *_ in staged])))}  # fmt: skip
         known = set(session.scalars(select(Provider.ukprn)))
         for ukprn, year, sets, snapshot_id, final in staged:
-            persons, contracts, activities = counts[(ukprn, year)]
-            returned = detected[(ukprn, year)] if non_academic is None else non_academic
+            persons, contracts, activities, detected = summaries[(ukprn, year)]
+            returned = detected if non_academic is None else non_academic
             sources = [{"path": str(f), "sha256": file_hashes[str(f)], "bytes": f.stat().st_size}
                        for s in sets for f in set_files[s]]  # fmt: skip
             old = existing.get((ukprn, year))

@@ -393,32 +393,53 @@ def _select_list(role: str, available: set[str]) -> str:
     return ", ".join(parts)
 
 
+CSV_READ = ("read_csv(?, columns=?, header=true, auto_detect=false, delim=',', quote='\"', "
+            "escape='\"', filename='_filename', strict_mode=true)")
+
+
 def _load_csv_role(con: duckdb.DuckDBPyConnection, role: str, files: list[Path],
                    headers: dict[Path, list[str]]) -> None:  # fmt: skip
     """Read the files of one role, grouped by identical header, with the columns given to
-    DuckDB (all text, no type sniffing: the validation rules check every value)."""
+    DuckDB (all text, no type sniffing: the validation rules check every value).
+
+    Rows load in any order and without line numbers (the fast path for a clean return);
+    each read is recorded in ``_csv_reads`` so that number_csv_lines can redo it in order."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS _csv_reads "
+                "(role VARCHAR, header VARCHAR[], files VARCHAR[])")
     groups: dict[tuple[str, ...], list[Path]] = {}
     for f in files:
         groups.setdefault(tuple(headers[f]), []).append(f)
     for header, group in groups.items():
-        columns = dict.fromkeys(header, "VARCHAR")
+        names = [str(f) for f in group]
         try:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv(?, columns=?, "
-                "header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
-                "filename='_filename', strict_mode=true)",
-                [[str(f) for f in group], columns],
-            )
+            con.execute(f"INSERT INTO {role}_raw SELECT _filename, NULL, NULL, "
+                        f"parse_dirpath(_filename), {_select_list(role, set(header))} "
+                        f"FROM {CSV_READ}", [names, dict.fromkeys(header, "VARCHAR")])
         except duckdb.Error as exc:
             raise InputError([_csv_read_problem(group, exc)]) from None
-        con.execute(
-            f"""INSERT INTO {role}_raw
+        con.execute("INSERT INTO _csv_reads VALUES (?, ?, ?)", [role, list(header), names])
+
+
+def number_csv_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Give CSV rows their file line numbers (header = line 1). Only the error path needs
+    them, so the CSV reads are redone here with insertion order preserved, where a row's
+    line is its offset from its file's first row."""
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_csv_reads'").fetchall():
+        return
+    reads = con.execute("SELECT role, header, files FROM _csv_reads").fetchall()
+    con.execute("SET preserve_insertion_order = true")
+    for role, header, files in reads:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM {CSV_READ}",
+                    [files, dict.fromkeys(header, "VARCHAR")])
+        con.execute(f"DELETE FROM {role}_raw WHERE _path IS NULL AND list_contains(?, _file)",
+                    [files])
+        con.execute(f"""
+            INSERT INTO {role}_raw
             SELECT _filename, rowid - first_row + 2, NULL, parse_dirpath(_filename),
                    {_select_list(role, set(header))}
             FROM _csv JOIN (SELECT _filename AS f, min(rowid) AS first_row FROM _csv GROUP BY 1)
-              ON f = _filename"""
-        )
-    con.execute("DROP TABLE IF EXISTS _csv")
+              ON f = _filename""")
+    con.execute("DROP TABLE _csv; DROP TABLE _csv_reads")
 
 
 def _csv_read_problem(files: list[Path], exc: duckdb.Error) -> Problem:

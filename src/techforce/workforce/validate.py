@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from techforce.workforce import codes
+from techforce.workforce import codes, readers
 from techforce.workforce.problems import Problem, Severity
 
 MAX_ROWS_PER_RULE = 1000  # listed rows per rule; the count of all is always given
@@ -87,15 +87,15 @@ def row_rules(year_override: int | None) -> list[Rule]:
         Rule("person.ethnic.code", "person", "ETHNIC", _code("ETHNIC", codes.ETHNIC),
              "ETHNIC is not a valid HESA code", "use a 2-digit HESA ETHNIC code (e.g. 10, 31, 99)"),
         Rule("person.disable.code", "person", "DISABLE",
-             f"DISABLE IS NOT NULL AND NOT list_has_all({sorted(codes.DISABLE)}, "
-             "string_split(DISABLE, ';'))",
+             f"CASE WHEN DISABLE IS NULL OR DISABLE IN {_in(sorted(codes.DISABLE))} THEN false "
+             f"ELSE NOT list_has_all({sorted(codes.DISABLE)}, string_split(DISABLE, ';')) END",
              "DISABLE holds a code that is not valid",
              "use HESA DISABLE codes (95 none known, 51-59/96 conditions, 98, 99)"),
         Rule("person.disable.count", "person", "DISABLE",
-             "len(string_split(DISABLE, ';')) > 9", "DISABLE is repeated more than 9 times",
+             "length(DISABLE) > 26 AND len(string_split(DISABLE, ';')) > 9", "DISABLE is repeated more than 9 times",
              "return at most 9 DISABLE codes per person"),
         Rule("person.disable.none_with_condition", "person", "DISABLE",
-             "list_contains(string_split(DISABLE, ';'), '95') AND len(string_split(DISABLE, ';')) > 1",
+             "contains(DISABLE, ';') AND list_contains(string_split(DISABLE, ';'), '95')",
              "DISABLE 95 (no known disability) is returned together with other codes",
              "return 95 alone, or only the condition codes", "warning"),
         Rule("contract.personkey.required", "contract", "PERSONKEY", _required("PERSONKEY"),
@@ -180,15 +180,33 @@ def row_rules(year_override: int | None) -> list[Rule]:
 
 
 def _age_expr(year: str) -> str:
-    birth = "TRY_STRPTIME(BIRTHDTE, '%Y-%m-%d')"
-    return (f"({year} - year({birth}) - CASE WHEN month({birth}) > 8 THEN 1 ELSE 0 END)")
+    birth = "TRY_CAST(BIRTHDTE AS DATE)"  # one parse; the format rule checks the exact form
+    return f"({year} - year({birth}) - CAST(month({birth}) > 8 AS INTEGER))"
 
 
 def _value_expr(rule: Rule) -> str:
     return f'CAST("{rule.field}" AS VARCHAR)'
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[Problem]:
+class _Rows:
+    """Fetches the rows behind a problem, numbering CSV lines the first time any are needed
+    (ingest of a clean return never pays for line numbers)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.numbered = False
+
+    def fetch(self, sql: str) -> list[tuple[str, int | None, str | None, str | None]]:
+        rows = self.con.execute(sql).fetchall()
+        if rows and not self.numbered:
+            readers.number_csv_lines(self.con)
+            self.numbered = True
+            rows = self.con.execute(sql).fetchall()
+        return rows
+
+
+def check_rows(con: duckdb.DuckDBPyConnection, year_override: int | None,
+               fetch: _Rows) -> list[Problem]:  # fmt: skip
     problems: list[Problem] = []
     rules = row_rules(year_override)
     for table in ("person", "contract", "activity"):
@@ -200,17 +218,16 @@ def check_rows(con: duckdb.DuckDBPyConnection, year_override: int | None) -> lis
         assert counts is not None
         for rule, count in zip(mine, counts, strict=True):
             if count:
-                problems += _rows_of(con, table, rule.bad, rule, count)
+                problems += _rows_of(fetch, table, rule, count)
     return problems
 
 
-def _rows_of(con: duckdb.DuckDBPyConnection, table: str, where: str, rule: Rule,
-             count: int) -> list[Problem]:  # fmt: skip
-    rows = con.execute(
+def _rows_of(fetch: _Rows, table: str, rule: Rule, count: int) -> list[Problem]:
+    rows = fetch.fetch(
         f"SELECT _file, _line, coalesce(_path, ''), coalesce({_value_expr(rule)}, '') "
-        f"FROM {table}_raw WHERE coalesce({where}, false) ORDER BY _file, _line "
+        f"FROM {table}_raw WHERE coalesce({rule.bad}, false) ORDER BY _file, _line "
         f"LIMIT {MAX_ROWS_PER_RULE}"
-    ).fetchall()
+    )
     found = [Problem(rule.severity, rule.id, f, line, path, rule.field, value, rule.message,
                      rule.fix) for f, line, path, value in rows]  # fmt: skip
     if count > len(rows):
@@ -247,12 +264,12 @@ def cross_rules(year_sql: str) -> list[CrossRule]:
                   "count(*) OVER (PARTITION BY _set, CONTRACTKEY) > 1 AND CONTRACTKEY IS NOT NULL",
                   "CONTRACTKEY appears on more than one CONTRACT row",
                   "give each contract a unique CONTRACTKEY"),
+        # PERSONKEY stands for STAFFID here: both are checked unique above, so no join.
         CrossRule("contract.contid.duplicate", "CONTID",
-                  f"SELECT c._file, c._line, c._path, p.STAFFID || '+' || c.CONTID "
-                  f"FROM contract_raw c JOIN person_raw p USING (_set, PERSONKEY) QUALIFY "
-                  f"count(*) OVER (PARTITION BY p.UKPRN, {year_sql.replace('RECID', 'p.RECID')}, "
-                  f"p.STAFFID, c.CONTID) > 1 AND c.CONTID IS NOT NULL",
-                  "STAFFID + CONTID is not unique", "give each of a person's contracts its own CONTID"),
+                  "SELECT _file, _line, _path, CONTID FROM contract_raw QUALIFY count(*) OVER "
+                  "(PARTITION BY _set, PERSONKEY, CONTID) > 1 AND CONTID IS NOT NULL",
+                  "STAFFID + CONTID is not unique: the person has two contracts with this CONTID",
+                  "give each of a person's contracts its own CONTID"),
         CrossRule("activity.activitykey.duplicate", "ACTIVITYKEY",
                   "SELECT _file, _line, _path, ACTIVITYKEY FROM activity_raw QUALIFY "
                   "count(*) OVER (PARTITION BY _set, ACTIVITYKEY) > 1 AND ACTIVITYKEY IS NOT NULL",
@@ -304,13 +321,61 @@ def cross_rules(year_sql: str) -> list[CrossRule]:
     ]  # fmt: skip
 
 
-def check_cross(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[Problem]:
+def _screen_sql(year_sql: str) -> str:
+    """One pass that counts, for every cross rule, an upper bound of its rows: the keyed
+    aggregates are built once and shared, and a rule's own (row-listing) query runs only
+    when its count is not zero. A clean return pays for this query alone."""
+    return f"""
+    WITH pk AS (
+      SELECT _set, PERSONKEY, count(*) AS n FROM person_raw WHERE PERSONKEY IS NOT NULL
+      GROUP BY ALL),
+    cp AS (
+      SELECT _set, PERSONKEY, count(*) AS n FROM contract_raw WHERE PERSONKEY IS NOT NULL
+      GROUP BY ALL),
+    ck AS (
+      SELECT _set, CONTRACTKEY, count(*) AS n, bool_or(ACEMPFUN IS NULL) AS no_acempfun
+      FROM contract_raw GROUP BY ALL),
+    ak AS (
+      SELECT _set, CONTRACTKEY, count(*) AS n, sum(TRY_CAST(CCPROP AS DOUBLE)) AS s,
+             bool_or(substr(coalesce(ACTSOC2020, ACTSOC), 1, 1) IN ('1', '2', '3')) AS soc123
+      FROM activity_raw WHERE CONTRACTKEY IS NOT NULL GROUP BY ALL),
+    persons AS (
+      SELECT count_if(pk.n > 1) AS dup, sum(cp.n) FILTER (WHERE pk.n IS NULL) AS orphans,
+             count_if(cp.n IS NULL) AS childless
+      FROM pk FULL JOIN cp USING (_set, PERSONKEY)),
+    contracts AS (
+      SELECT count_if(ck.n > 1) AS dup, count_if(ck.n IS NULL) AS orphans,
+             count_if(ak.n IS NULL) AS childless, count_if(ak.n > 6) AS too_many,
+             count_if(abs(ak.s - 100) > 0.05) AS ccprop,
+             count_if(ck.no_acempfun AND ak.soc123) AS acempfun
+      FROM ck FULL JOIN ak USING (_set, CONTRACTKEY))
+    SELECT
+      persons.dup,
+      (SELECT count(*) FROM (SELECT 1 FROM person_raw WHERE STAFFID IS NOT NULL
+                             GROUP BY UKPRN, {year_sql}, STAFFID HAVING count(*) > 1)),
+      contracts.dup,
+      (SELECT count(*) FROM (SELECT 1 FROM contract_raw WHERE CONTID IS NOT NULL
+                             GROUP BY _set, PERSONKEY, CONTID HAVING count(*) > 1)),
+      (SELECT count(*) FROM (SELECT 1 FROM activity_raw WHERE ACTIVITYKEY IS NOT NULL
+                             GROUP BY _set, ACTIVITYKEY HAVING count(*) > 1)),
+      coalesce(persons.orphans, 0), contracts.orphans, contracts.childless, contracts.too_many,
+      contracts.ccprop, contracts.acempfun, persons.childless
+    FROM persons, contracts
+    """
+
+
+def check_cross(con: duckdb.DuckDBPyConnection, year_override: int | None,
+                fetch: _Rows) -> list[Problem]:  # fmt: skip
     year_sql = str(year_override) if year_override is not None else YEAR_SQL
+    rules = cross_rules(year_sql)
+    counts = con.execute(_screen_sql(year_sql)).fetchone()
+    assert counts is not None and len(counts) == len(rules)
     problems: list[Problem] = []
-    for rule in cross_rules(year_sql):
-        rows = con.execute(
-            f"SELECT * FROM ({rule.sql}) ORDER BY 1, 2 LIMIT {MAX_ROWS_PER_RULE + 1}"
-        ).fetchall()
+    for rule, count in zip(rules, counts, strict=True):
+        if not count:
+            continue
+        rows = fetch.fetch(
+            f"SELECT * FROM ({rule.sql}) ORDER BY 1, 2 LIMIT {MAX_ROWS_PER_RULE + 1}")
         problems += [Problem(rule.severity, rule.id, f, line, path or "", rule.field, value or "",
                              rule.message, rule.fix) for f, line, path, value in rows]  # fmt: skip
     return problems
@@ -318,8 +383,9 @@ def check_cross(con: duckdb.DuckDBPyConnection, year_override: int | None) -> li
 
 def validate(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[Problem]:
     """All problems of the loaded return, errors first."""
-    problems = check_rows(con, year_override)
+    fetch = _Rows(con)
+    problems = check_rows(con, year_override, fetch)
     if not any(p.rule.endswith(".required") and p.field in ("PERSONKEY", "CONTRACTKEY")
                for p in problems):  # fmt: skip
-        problems += check_cross(con, year_override)
+        problems += check_cross(con, year_override, fetch)
     return sorted(problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
