@@ -228,8 +228,8 @@ def _rows_of(fetch: _Rows, table: str, rule: Rule, count: int) -> list[Problem]:
         f"FROM {table}_raw WHERE coalesce({rule.bad}, false) ORDER BY _file, _line "
         f"LIMIT {MAX_ROWS_PER_RULE}"
     )
-    found = [Problem(rule.severity, rule.id, f, line, path, rule.field, value, rule.message,
-                     rule.fix) for f, line, path, value in rows]  # fmt: skip
+    found = [Problem(rule.severity, rule.id, f, line, path or "", rule.field, value or "",
+                     rule.message, rule.fix) for f, line, path, value in rows]  # fmt: skip
     if count > len(rows):
         last = found[-1]
         found.append(Problem(rule.severity, rule.id, last.file, None, "", rule.field, "",
