@@ -84,7 +84,7 @@ def load(con: duckdb.DuckDBPyConnection, xml: list[Path], csv_sets: list[readers
         readers.load_csv_sets(con, csv_sets, warnings, on_progress)
 
 
-def build_snapshot_table(con: duckdb.DuckDBPyConnection, key: bytes, year_override: int | None) -> None:
+def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: int | None) -> str:
     """The typed, pseudonymised, activity-level table with HESA derived fields:
     1 December census membership (XPOPC01), FTE (XSFTE01) and FPE (XSFPE01).
 
@@ -92,8 +92,7 @@ def build_snapshot_table(con: duckdb.DuckDBPyConnection, key: bytes, year_overri
     with CONTID, so it is as unlinkable to the real ids as person_id at half the cost."""
     con.execute(store.hmac_sql_macro(key))
     year = str(year_override) if year_override is not None else YEAR_SQL
-    con.execute(f"""
-    CREATE TABLE snapshot AS
+    return f"""
     WITH p AS (
       SELECT _set, PERSONKEY, UKPRN AS ukprn, CAST({year} AS INTEGER) AS year,
              pseudonym(STAFFID) AS person_id,
@@ -130,7 +129,7 @@ def build_snapshot_table(con: duckdb.DuckDBPyConnection, key: bytes, year_overri
            CASE WHEN in_census THEN (ccprop * confte) / sum(ccprop * confte)
                 FILTER (WHERE in_census) OVER (PARTITION BY ukprn, year, person_id) END AS fpe
     FROM j
-    """)
+    """
 
 
 def _provider_years(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[tuple[str, int, list[str]]]:
@@ -150,12 +149,13 @@ def _provider_years(con: duckdb.DuckDBPyConnection, year_override: int | None) -
     return [(str(u), int(y), list(s)) for u, y, s in rows]
 
 
-def _summaries(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], tuple[int, int, int, bool]]:
-    """Per provider-year: persons, contracts, activities, and whether non-academic staff
-    were returned (any contract with ACEMPFUN 4 or blank)."""
+def _summaries(con: duckdb.DuckDBPyConnection, written: Path) -> dict[tuple[str, int], tuple[int, int, int, bool]]:
+    """Per provider-year, from the files just written: persons, contracts, activities, and
+    whether non-academic staff were returned (any contract with ACEMPFUN 4 or blank)."""
     rows = con.execute(
         "SELECT ukprn, year, count(DISTINCT person_id), count(DISTINCT contract_id), count(*), "
-        "bool_or(acempfun IS NULL OR acempfun = '4') FROM snapshot GROUP BY ALL"
+        "bool_or(acempfun IS NULL OR acempfun = '4') "
+        f"FROM read_parquet('{written}/**/*.parquet', hive_partitioning = false) GROUP BY ALL"
     ).fetchall()
     return {(u, y): (p, c, a, bool(flag)) for u, y, p, c, a, flag in rows}
 
@@ -187,29 +187,27 @@ def ingest(settings: Settings, db: Database, paths: list[Path], *, year: int | N
             if any(p.severity == "error" for p in problems) or (strict and result.warnings):
                 raise InputError(problems)
             provider_years = _provider_years(con, year)
-            build_snapshot_table(con, key, year)
+            query = snapshot_query(con, key, year)
             file_hashes = hashes.result()
-            _write(settings, db, con, provider_years, _set_files(xml, csv_sets), file_hashes,
+            _write(settings, db, con, query, provider_years, _set_files(xml, csv_sets), file_hashes,
                    non_academic, result, source_format="xml" if xml and not csv else "csv")
         finally:
             con.close()
     return result
 
 
-def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection,
+def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection, query: str,
            provider_years: list[tuple[str, int, list[str]]], set_files: dict[str, list[Path]],
            file_hashes: dict[str, str], non_academic: bool | None, result: IngestResult,
            *, source_format: str) -> None:  # fmt: skip
-    summaries = _summaries(con)
     with store.store_lock(settings):
         with db.session() as session:
             store.collect_garbage(session, settings)
         tmp_dir = settings.snapshot_dir / f".tmp-{uuid.uuid4().hex}"
         tmp_dir.mkdir(parents=True)
-        con.execute(
-            f"COPY snapshot TO '{tmp_dir}' (FORMAT parquet, PARTITION_BY (ukprn, year), "
-            "WRITE_PARTITION_COLUMNS true)"
-        )
+        con.execute(f"COPY ({query}) TO '{tmp_dir}' (FORMAT parquet, PARTITION_BY (ukprn, year), "
+                    "WRITE_PARTITION_COLUMNS true)")
+        summaries = _summaries(con, tmp_dir)
         staged = []
         for ukprn, year, sets in provider_years:
             snapshot_id = str(uuid.uuid4())
