@@ -77,8 +77,7 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", user="tester")
 
 
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
+def _migrated(settings: Settings) -> Iterator[Database]:
     database = Database(settings)
     database.migrate()
     yield database
@@ -86,11 +85,13 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    yield from _migrated(settings)
+
+
+@pytest.fixture
 def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
-    database = Database(sqlite_settings)
-    database.migrate()
-    yield database
-    database.dispose()
+    yield from _migrated(sqlite_settings)
 
 
 SMALL = synth.SynthConfig(seed=7, providers=24, returners=14, leaders=6).scaled(0.01)

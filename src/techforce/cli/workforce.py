@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session
 
 from techforce import disclosure
 from techforce.cli.output import Format, FormatOption, emit
@@ -18,7 +21,10 @@ app = typer.Typer(help="Know the workforce: HESA Staff returns, indicators and b
                   no_args_is_help=True)  # fmt: skip
 
 
-def _fail(ctx: typer.Context, message: str) -> None:
+T = TypeVar("T")
+
+
+def _fail(ctx: typer.Context, message: str) -> NoReturn:
     ctx.obj.console.print(f"[bold red]error:[/bold red] {message}")
     raise typer.Exit(2)
 
@@ -264,33 +270,31 @@ def peers_list(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 def peers_add(ctx: typer.Context, name: str, ukprns: list[str],
               description: str = typer.Option("", help="What the group is.")) -> None:  # fmt: skip
     """Create or replace a peer group with these UKPRNs."""
+    _in_session(ctx, lambda s: peer_groups.save(s, name, ukprns, description=description,
+                                                actor=ctx.obj.settings.user))  # fmt: skip
+    ctx.obj.console.print(f"peer group {name!r} saved with {len(set(ukprns))} member(s)")
+
+
+def _in_session(ctx: typer.Context, action: Callable[[Session], T]) -> T:
+    """Run one catalogue change in a transaction; a refused change exits with its message."""
     try:
         with ctx.obj.db.session() as session:
-            peer_groups.save(session, name, ukprns, description=description, actor=ctx.obj.settings.user)
-    except peer_groups.PeerGroupError as exc:
+            return action(session)
+    except (peer_groups.PeerGroupError, OSError) as exc:
         _fail(ctx, str(exc))
-    ctx.obj.console.print(f"peer group {name!r} saved with {len(set(ukprns))} member(s)")
 
 
 @peers.command("import")
 def peers_import(ctx: typer.Context, path: Path) -> None:
     """Import peer groups from a CSV with columns group, UKPRN."""
-    try:
-        with ctx.obj.db.session() as session:
-            counts = peer_groups.import_csv(session, path, actor=ctx.obj.settings.user)
-    except (peer_groups.PeerGroupError, OSError) as exc:
-        _fail(ctx, str(exc))
+    counts = _in_session(ctx, lambda s: peer_groups.import_csv(s, path, actor=ctx.obj.settings.user))
     ctx.obj.console.print(f"imported {len(counts)} peer group(s)")
 
 
 @app.command("providers")
 def providers_import(ctx: typer.Context, path: Path = typer.Argument(..., help="CSV: UKPRN, HE provider, ...")) -> None:
     """Import provider names, nations and regions."""
-    try:
-        with ctx.obj.db.session() as session:
-            count = peer_groups.import_providers(session, path, actor=ctx.obj.settings.user)
-    except (peer_groups.PeerGroupError, OSError) as exc:
-        _fail(ctx, str(exc))
+    count = _in_session(ctx, lambda s: peer_groups.import_providers(s, path, actor=ctx.obj.settings.user))
     ctx.obj.console.print(f"imported {count} provider(s)")
 
 

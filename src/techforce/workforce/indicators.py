@@ -254,6 +254,11 @@ class Computation:
                 values[ukprn] = num
         return values
 
+    def provider_denominators(self, indicator: str, year: int) -> dict[str, float]:
+        """The unrounded population behind each provider's percentage."""
+        return {u: float(den) for u, y, cat, _num, den, _n in self.rows[indicator]
+                if y == year and cat == "all" and den is not None}  # fmt: skip
+
     def results(self, indicator: str, scope: str, members: Iterable[str] | None) -> list[Result]:
         """Aggregate over ``members`` (all providers if None) and apply disclosure control."""
         ind = BY_ID[indicator]

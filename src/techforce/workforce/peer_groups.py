@@ -124,16 +124,21 @@ def position(comp: Computation, indicator: str, year: int, ukprn: str, group: st
         raise PeerGroupError(f"{indicator} has categories; compare a single-valued indicator")
     values = comp.provider_values(indicator, year)
     peers = {u: v for u, v in values.items() if u in set(group_members) | {ukprn}}
-    unit = "percent" if ind.unit == "percent" else ind.unit
-    scale = 1.0
+    own_cell = protect(peers.get(ukprn), ind.unit, comp.rules)
+    combined: float | None = None
+    if ind.unit == "percent":
+        # A provider's percentage on a small population is suppressed, so it must not
+        # surface as a group median either: statistics use publishable percentages only,
+        # and are published on the combined population they are based on.
+        dens = comp.provider_denominators(indicator, year)
+        own_cell = protect(peers.get(ukprn), "percent", comp.rules, population=dens.get(ukprn))
+        if comp.rules.rounding:
+            peers = {u: v for u, v in peers.items()
+                     if dens.get(u, 0) >= comp.rules.percent_min_population}  # fmt: skip
+        combined = sum(dens.get(u, 0) for u in peers)
 
     def cell(v: float | None) -> Cell:
-        # Statistics of a group are published like the figures they summarise; percentages of
-        # a group pass the suppression rule on the group's combined population.
-        if v is None:
-            return protect(None, unit, comp.rules)
-        return protect(v * scale, unit, comp.rules, population=1e9) if unit == "percent" \
-            else protect(v, unit, comp.rules)  # fmt: skip
+        return protect(v, ind.unit, comp.rules, population=combined)
 
     own = peers.get(ukprn)
     ordered = sorted(peers.values(), reverse=True)
@@ -146,9 +151,5 @@ def position(comp: Computation, indicator: str, year: int, ukprn: str, group: st
     if own is not None and med is not None:
         quartile = ("top quartile" if own >= q3 else "second quartile" if own >= med
                     else "third quartile" if own >= q1 else "bottom quartile")  # fmt: skip
-    own_cell = cell(own)
-    if unit == "percent" and own is not None:
-        den = next((d for u, y, c, _n, d, _x in comp.rows[indicator] if u == ukprn and y == year), None)
-        own_cell = protect(own, "percent", comp.rules, population=den)
     return Position(indicator, year, ukprn, group, own_cell, cell(med), cell(q1), cell(q3), rank,
                     len(ordered), quartile)
