@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import gc
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -24,13 +26,27 @@ from techforce.workforce import synth_output as output
 from techforce.workforce.ingest import ingest
 
 
-def _timed(fn):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
+def _timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
+    """Best of ``repeat`` wall-clock runs (the usual way to take noise out of a timing)."""
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
 
 
-def main(scale: float = 1.0, xml_providers: int = 40) -> None:
+def _fresh(root: Path, name: str) -> tuple[Settings, Database]:
+    """An empty store, so that every timed ingest does the same work."""
+    data = root / name
+    shutil.rmtree(data, ignore_errors=True)
+    settings = Settings(data_dir=data, user="bench")
+    db = Database(settings)
+    db.migrate()
+    return settings, db
+
+
+def main(scale: float = 1.0, xml_providers: int = 40, repeat: int = 3) -> None:
     root = Path(tempfile.mkdtemp(prefix="techforce-bench-"))
     sector = synth.generate(synth.SynthConfig(years=1).scaled(scale))
     output.write_csv(sector, root, 2022)
@@ -38,6 +54,8 @@ def main(scale: float = 1.0, xml_providers: int = 40) -> None:
     output.write_xml(sector, root, 2022, ukprns=big)
     csv_dir = root / "2022" / "csv"
     contracts = len(sector.years[2022].contracts["cid"])
+    del sector
+    gc.collect()
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
 
@@ -46,13 +64,16 @@ def main(scale: float = 1.0, xml_providers: int = 40) -> None:
             con.execute(f"COPY (SELECT * FROM read_csv('{csv_dir}/*/{role}.csv', filename=true)) "
                         f"TO '{root}/base_{role}.parquet' (FORMAT parquet)")
 
-    raw, _ = _timed(baseline)
-    settings = Settings(data_dir=root / "data", user="bench")
-    db = Database(settings)
-    db.migrate()
-    ours, _ = _timed(lambda: ingest(settings, db, [csv_dir]))
+    raw, _ = _timed(baseline, repeat)
+
+    def csv_ingest() -> tuple[Settings, Database]:
+        settings, db = _fresh(root, "data")
+        ingest(settings, db, [csv_dir])
+        return settings, db
+
+    ours, (settings, db) = _timed(csv_ingest, repeat)
     print(f"csv ingest: {contracts:,} contracts  techforce {ours:.2f}s  raw duckdb {raw:.2f}s  "
-          f"ratio {ours / raw:.2f}x (target <= 2x)")
+          f"ratio {ours / raw:.2f}x (target <= 2x; best of {repeat})")
 
     xml_files = sorted((root / "2022" / "xml").glob("*.xml"))
     size = sum(f.stat().st_size for f in xml_files) / 1e6
@@ -62,18 +83,15 @@ def main(scale: float = 1.0, xml_providers: int = 40) -> None:
             for _, elem in etree.iterparse(str(f), events=("end",), tag="Person"):
                 elem.clear()
 
-    raw_xml, _ = _timed(bare_lxml)
-    xml_settings = Settings(data_dir=root / "xmldata", user="bench")
-    xml_db = Database(xml_settings)
-    xml_db.migrate()
-    ours_xml, _ = _timed(lambda: ingest(xml_settings, xml_db, xml_files))
+    raw_xml, _ = _timed(bare_lxml, repeat)
+    ours_xml, _ = _timed(lambda: ingest(*_fresh(root, "xmldata"), xml_files), repeat)
     print(f"xml ingest: {size:.0f} MB  techforce {size / ours_xml:.1f} MB/s  bare iterparse "
           f"{size / raw_xml:.1f} MB/s  ratio {ours_xml / raw_xml:.2f}x the time")
 
     with db.session() as session:
         files, returned = store.catalogue_inputs(session, settings)
-    scan, _ = _timed(lambda: con.execute(f"SELECT count(*), sum(fpe) FROM read_parquet({[str(f) for f in files]})").fetchall())
-    full, _ = _timed(lambda: indicators.compute(files, returned, definitions.get(None), RULE_SETS["hesa-standard"]))
+    scan, _ = _timed(lambda: con.execute(f"SELECT count(*), sum(fpe) FROM read_parquet({[str(f) for f in files]})").fetchall(), repeat)
+    full, _ = _timed(lambda: indicators.compute(files, returned, definitions.get(None), RULE_SETS["hesa-standard"]), repeat)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"indicators: {len(indicators.CATALOGUE)} indicators, whole sector  {full:.2f}s (target < 1s)  "
           f"one raw scan {scan:.3f}s  ratio {full / scan:.1f}x  peak RSS {peak:.0f} MB")
