@@ -11,7 +11,9 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from techforce import disclosure
+from techforce.accounts import service
 from techforce.cli.output import Format, emit
+from techforce.cli.web import run_server
 from techforce.reports import summary
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
@@ -21,8 +23,11 @@ from techforce.workforce.models import Provider
 
 def demo(ctx: typer.Context,
          out: Path = typer.Option(Path(".techforce-demo"), help="Folder for the demo sector and data."),
-         scale: float = typer.Option(1.0, help="Staff numbers relative to the real sector (1.0 = ~500k contracts).")) -> None:  # fmt: skip
-    """Generate the synthetic sector, ingest it, print the headline, write an HTML summary."""
+         scale: float = typer.Option(1.0, help="Staff numbers relative to the real sector (1.0 = ~500k contracts)."),
+         serve: bool = typer.Option(True, help="Then create an admin account and serve the web app."),
+         port: int = typer.Option(8000, help="Port for the web app.")) -> None:  # fmt: skip
+    """Generate the synthetic sector, ingest it, print the headline, write an HTML summary,
+    then create an admin account with a one-time password and serve the web app."""
     console = ctx.obj.console
     settings = ctx.obj.settings.model_copy(update={"data_dir": out / "data"})
     ctx.obj.settings, ctx.obj._db = settings, None
@@ -66,3 +71,10 @@ def demo(ctx: typer.Context,
     (out / "summary.json").write_text(json.dumps(context | {"sections": [
         {k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]}, indent=2, default=str))  # fmt: skip
     typer.echo(f"HTML summary: {html.resolve()}")
+    if serve:
+        with db.session() as session:
+            exists = any(u.username == "admin" for u in service.list_users(session))
+            password = (service.reset_password(session, "admin", actor=settings.user) if exists else
+                        service.create_user(session, "admin", "admin", actor=settings.user)[1])  # fmt: skip
+        typer.echo(f"Sign in at http://127.0.0.1:{port}/ as admin with one-time password: {password}")
+        run_server(settings, db, "127.0.0.1", port)

@@ -54,7 +54,10 @@ def show_settings(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 
 
 from techforce.cli import demo as _demo  # noqa: E402
+from techforce.cli import web as _web  # noqa: E402
 from techforce.cli import workforce as _workforce  # noqa: E402
 
 app.add_typer(_workforce.app, name="workforce")
+app.add_typer(_web.users, name="users")
+app.command("serve")(_web.serve)
 app.command("demo")(_demo.demo)

@@ -149,6 +149,18 @@ def _provider_years(con: duckdb.DuckDBPyConnection, year_override: int | None) -
     return [(str(u), int(y), list(s)) for u, y, s in rows]
 
 
+def _check_scope(provider_years: list[tuple[str, int, list[str]]], allowed: frozenset[str] | None) -> None:
+    if allowed is None:
+        return
+    outside = [Problem("error", "ingest.provider.scope", sets[0], None, "", "UKPRN", ukprn,
+                       f"provider {ukprn} is not one of the providers you may upload for "
+                       f"({', '.join(sorted(allowed)) or 'none'})",
+                       "upload only your own provider's return, or ask an administrator")
+               for ukprn, _year, sets in provider_years if ukprn not in allowed]  # fmt: skip
+    if outside:
+        raise InputError(outside)
+
+
 def _summaries(con: duckdb.DuckDBPyConnection, written: Path) -> dict[tuple[str, int], tuple[int, int, int, bool]]:
     """Per provider-year, from the files just written: persons, contracts, activities, and
     whether non-academic staff were returned (any contract with ACEMPFUN 4 or blank)."""
@@ -169,9 +181,10 @@ def _set_files(xml: list[Path], csv_sets: list[readers.CsvSet]) -> dict[str, lis
 
 def ingest(settings: Settings, db: Database, paths: list[Path], *, year: int | None = None,
            non_academic: bool | None = None, on_progress: Progress | None = None,
-           strict: bool = False) -> IngestResult:  # fmt: skip
+           strict: bool = False, allowed_ukprns: frozenset[str] | None = None) -> IngestResult:  # fmt: skip
     """Validate and store every return found under ``paths``. All or nothing: any error
-    raises InputError and leaves the store exactly as it was."""
+    raises InputError and leaves the store exactly as it was. ``allowed_ukprns`` limits the
+    providers the caller may write (a provider lead uploading their own return)."""
     xml, csv = discover(paths)
     csv_sets = readers.group_csv_sets(csv) if csv else []
     key = store.load_or_create_key(settings.key_file)
@@ -187,6 +200,7 @@ def ingest(settings: Settings, db: Database, paths: list[Path], *, year: int | N
             if any(p.severity == "error" for p in problems) or (strict and result.warnings):
                 raise InputError(problems)
             provider_years = _provider_years(con, year)
+            _check_scope(provider_years, allowed_ukprns)
             query = snapshot_query(con, key, year)
             file_hashes = hashes.result()
             _write(settings, db, con, query, provider_years, _set_files(xml, csv_sets), file_hashes,

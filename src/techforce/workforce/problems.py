@@ -24,6 +24,9 @@ class Problem:
     message: str
     fix: str
 
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
     def describe(self) -> str:
         where = f"{self.file}"
         if self.line is not None:

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, provider scope, password hashing and web sessions."""

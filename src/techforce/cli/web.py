@@ -1,0 +1,78 @@
+"""`techforce serve` and `techforce users ...`: the web app and its accounts."""
+
+from __future__ import annotations
+
+import typer
+
+from techforce.accounts import service
+from techforce.cli.output import Format, FormatOption, emit
+from techforce.db import Database
+from techforce.settings import Settings
+
+users = typer.Typer(help="Accounts of the web app: add, list, disable, set-role, reset-password.",
+                    no_args_is_help=True)  # fmt: skip
+
+
+def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, help="Worker processes.")) -> None:  # fmt: skip
+    """Start the web app (uvicorn) and print its URL."""
+    run_server(ctx.obj.settings, ctx.obj.db, host, port, workers)
+
+
+def run_server(settings: Settings, db: Database, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    from techforce.web.app import create_app
+
+    typer.echo(f"techforce is serving on http://{host}:{port}/  (Ctrl+C stops it)")
+    app = create_app(settings, db)
+    uvicorn.run(app, host=host, port=port, workers=workers, log_level="warning", proxy_headers=True)
+
+
+def _run(ctx: typer.Context, action):  # type: ignore[no-untyped-def]
+    try:
+        with ctx.obj.db.session() as session:
+            return action(session)
+    except service.AccountError as exc:
+        ctx.obj.console.print(f"[bold red]error:[/bold red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@users.command("add")
+def add(ctx: typer.Context, username: str,
+        role: str = typer.Option(..., help="admin, sector-analyst, provider-lead, programme-manager, researcher or technician."),
+        provider: list[str] = typer.Option([], help="UKPRN a provider lead leads (repeat for several).")) -> None:  # fmt: skip
+    """Add an account; prints a one-time password to change at first sign-in."""
+    _user, password = _run(ctx, lambda s: service.create_user(s, username, role, provider, actor=ctx.obj.settings.user))
+    typer.echo(f"account {username.lower()} added; one-time password: {password}")
+
+
+@users.command("list")
+def list_(ctx: typer.Context, fmt: Format = FormatOption) -> None:
+    """List accounts with role, providers and status."""
+    rows = _run(ctx, lambda s: [service.as_row(u) for u in service.list_users(s)])
+    emit(rows, fmt, title="Accounts")
+
+
+@users.command("disable")
+def disable(ctx: typer.Context, username: str,
+            enable: bool = typer.Option(False, "--enable", help="Enable the account again instead.")) -> None:  # fmt: skip
+    """Disable an account (its sessions end at once), or enable it with --enable."""
+    _run(ctx, lambda s: service.set_disabled(s, username, not enable, actor=ctx.obj.settings.user))
+    typer.echo(f"account {username} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("set-role")
+def set_role(ctx: typer.Context, username: str, role: str = typer.Option(..., help="The new role."),
+             provider: list[str] = typer.Option([], help="UKPRN for a provider lead (repeatable).")) -> None:  # fmt: skip
+    """Change an account's role (and providers); its sessions end."""
+    _run(ctx, lambda s: service.set_role(s, username, role, provider, actor=ctx.obj.settings.user))
+    typer.echo(f"account {username} is now {role}")
+
+
+@users.command("reset-password")
+def reset_password(ctx: typer.Context, username: str) -> None:
+    """Give an account a new one-time password (printed once)."""
+    password = _run(ctx, lambda s: service.reset_password(s, username, actor=ctx.obj.settings.user))
+    typer.echo(f"one-time password for {username}: {password}")

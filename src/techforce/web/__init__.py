@@ -1,0 +1,1 @@
+"""The web app: a thin client of the library (pages, JSON twins under /api, uploads)."""

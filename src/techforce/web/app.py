@@ -1,0 +1,190 @@
+"""create_app(settings): the FastAPI app. Pages are server-rendered (Jinja2 + htmx), each
+with a JSON twin under /api; every script, style and chart library is served by the app."""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from techforce.accounts import service
+from techforce.accounts.access import AccessDenied
+from techforce.db import Database
+from techforce.settings import Settings
+from techforce.web import deps, security
+from techforce.web.deps import SignedIn
+from techforce.workforce import store
+from techforce.workforce.dashboard import NotFound, Workforce
+
+_VEGA_LOCK = threading.Lock()
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def render(request: Request, template: str, data: dict[str, Any], ctx: deps.Ctx | None = None,
+           status_code: int = 200) -> HTMLResponse:  # fmt: skip
+    templates: Jinja2Templates = request.app.state.templates
+    context = {"data": data, "user": ctx.principal if ctx else None, "csrf": ctx.csrf if ctx else "",
+               "nav": deps.nav(ctx) if ctx else [], "path": request.url.path}  # fmt: skip
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return render(request, "error.html.j2", {"title": f"Error {status}", "message": message},
+                  status_code=status)  # fmt: skip
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """The app for one deployment; ``db`` may be shared with the caller (tests, demo)."""
+    database = db or Database(settings)
+    database.migrate()
+    app = FastAPI(title="techforce", version="0.1.0", openapi_url="/api/openapi.json",
+                  docs_url=None, redoc_url=None,
+                  description="The technical workforce of universities and research institutes: "
+                              "disclosure-controlled indicators, peer groups and uploads.")  # fmt: skip
+    app.state.settings = settings
+    app.state.db = database
+    app.state.workforce = Workforce(settings, database)
+    app.state.secret = store.load_or_create_key(settings.data_dir / "secret" / "web.key")
+    app.state.templates = Jinja2Templates(directory=str(resources.files("techforce.web") / "templates"))
+    app.state.vega = None
+    app.middleware("http")(security.security_headers)
+    app.mount("/static", StaticFiles(packages=[("techforce.web", "static")]), name="static")
+
+    @app.exception_handler(deps.NotSignedIn)
+    async def not_signed_in(request: Request, _exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(deps.MustChangePassword)
+    async def must_change(request: Request, _exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "change your one-time password first"}, status_code=403)
+        return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    async def denied(request: Request, exc: Exception) -> Response:
+        return _error(request, 403, str(exc))
+
+    @app.exception_handler(security.CsrfError)
+    async def csrf(request: Request, exc: Exception) -> Response:
+        return _error(request, 403, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request) or exc.status_code not in (404, 405):
+            return await http_exception_handler(request, exc)
+        return _error(request, exc.status_code, str(exc.detail))
+
+    @app.get("/static/vega.js", include_in_schema=False)
+    def vega_bundle() -> Response:
+        with _VEGA_LOCK:
+            if app.state.vega is None:
+                import vl_convert
+
+                app.state.vega = vl_convert.javascript_bundle(
+                    "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;")
+        return Response(app.state.vega, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
+
+    _auth_routes(app)
+    from techforce.web import admin, workforce
+
+    app.include_router(workforce.router)
+    app.include_router(admin.router)
+    return app
+
+
+def _auth_routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/workforce/overview", status_code=303)
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request, next: str = "/workforce/overview") -> Response:
+        return _login_page(request, next, "")
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
+              csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/workforce/overview") -> Response:  # fmt: skip
+        pre = request.cookies.get(security.PRE_COOKIE, "")
+        try:
+            security.check(security.pre_session_token(app.state.secret, pre) if pre else None, csrf_token)
+        except security.CsrfError as exc:
+            return _error(request, 403, str(exc))
+        address = request.client.host if request.client else "-"
+        try:
+            with app.state.db.session() as session:
+                user = service.authenticate(session, username, password, address)
+                token, _csrf = service.start_session(session, user)
+        except service.RateLimited as exc:
+            return _login_page(request, next, str(exc), status=429)
+        except service.AccountError as exc:
+            return _login_page(request, next, str(exc), status=401)
+        target = next if next.startswith("/") and not next.startswith("//") else "/workforce/overview"
+        response = RedirectResponse(target, status_code=303)
+        old = request.cookies.get(security.SESSION_COOKIE)
+        if old:  # a session that existed before sign-in is ended, never reused
+            with app.state.db.session() as session:
+                service.end_session(session, old)
+        security.set_cookie(request, response, security.SESSION_COOKIE, token,
+                            max_age=service.SESSION_HOURS * 3600)  # fmt: skip
+        response.delete_cookie(security.PRE_COOKIE, path="/")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, ctx: SignedIn) -> Response:
+        token = request.cookies.get(security.SESSION_COOKIE, "")
+        with ctx.db.session() as session:
+            service.end_session(session, token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(security.SESSION_COOKIE, path="/")
+        return response
+
+    @app.get("/account/password", include_in_schema=False)
+    def password_form(request: Request, ctx: SignedIn) -> Response:
+        return render(request, "password.html.j2", {"title": "Change your password", "error": ""}, ctx)
+
+    @app.post("/account/password", include_in_schema=False)
+    def change_password(request: Request, ctx: SignedIn, current: Annotated[str, Form()],
+                        new: Annotated[str, Form()]) -> Response:  # fmt: skip
+        try:
+            with ctx.db.session() as session:
+                user = service.get(session, ctx.principal.username)
+                service.change_password(session, user, current, new)
+        except service.AccountError as exc:
+            return render(request, "password.html.j2", {"title": "Change your password", "error": str(exc)},
+                          ctx, status_code=400)  # fmt: skip
+        return RedirectResponse("/workforce/overview", status_code=303)
+
+    @app.get("/api/account", tags=["account"])
+    def whoami(ctx: SignedIn) -> dict[str, Any]:
+        """The signed-in user, their role and providers."""
+        p = ctx.principal
+        return {"username": p.username, "role": p.role.value, "providers": sorted(p.providers),
+                "must_change_password": p.must_change_password}  # fmt: skip
+
+
+def _login_page(request: Request, next_path: str, error: str, status: int = 200) -> Response:
+    pre = security.new_pre_cookie()
+    token = security.pre_session_token(request.app.state.secret, pre)
+    response = render(request, "login.html.j2", {"title": "Sign in", "error": error, "next": next_path,
+                                                 "login_csrf": token}, status_code=status)  # fmt: skip
+    security.set_cookie(request, response, security.PRE_COOKIE, pre, max_age=3600)
+    return response

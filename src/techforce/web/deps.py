@@ -1,0 +1,103 @@
+"""Request dependencies: the signed-in user and their permissions, checked in one place.
+
+Every route but sign-in and static files depends on ``signed_in`` (or a ``guard``), which
+resolves the session, sends people who must change their password to do so, and checks
+the CSRF token of every state-changing request. Permissions come from accounts.access."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from techforce.accounts import service
+from techforce.accounts.access import PER_PROVIDER, Permission, Principal
+from techforce.db import Database
+from techforce.settings import Settings
+from techforce.web import security
+from techforce.workforce.dashboard import Workforce
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class MustChangePassword(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The request's user, their CSRF token and the app's services."""
+
+    principal: Principal
+    csrf: str
+    settings: Settings
+    db: Database
+    workforce: Workforce
+    address: str
+
+
+def services(request: Request) -> tuple[Settings, Database, Workforce]:
+    state = request.app.state
+    return state.settings, state.db, state.workforce
+
+
+async def signed_in(request: Request) -> Ctx:
+    settings, db, workforce = services(request)
+    token = request.cookies.get(security.SESSION_COOKIE)
+    found = None
+    if token:
+        with db.session() as session:
+            found = service.resolve_session(session, token)
+    if found is None:
+        raise NotSignedIn()
+    principal, csrf = found
+    if request.method in security.UNSAFE_METHODS:
+        security.check(csrf, await security.submitted_token(request))
+    if principal.must_change_password and request.url.path not in ("/account/password", "/logout"):
+        raise MustChangePassword()
+    address = request.client.host if request.client else "-"
+    return Ctx(principal, csrf, settings, db, workforce, address)
+
+
+def guard(permission: Permission) -> Callable[..., Awaitable[Ctx]]:
+    """A dependency allowing the request only if the user has ``permission`` (for a
+    per-provider permission, for the route's ``ukprn`` path parameter)."""
+
+    async def allowed(request: Request, ctx: Annotated[Ctx, Depends(signed_in)]) -> Ctx:
+        ukprn = request.path_params.get("ukprn")
+        if ukprn is None and permission in PER_PROVIDER:
+            ctx.principal.require_any(permission)
+        else:
+            ctx.principal.require(permission, ukprn)
+        return ctx
+
+    allowed.permission = permission  # type: ignore[attr-defined]  # read by the route audit test
+    return allowed
+
+
+Viewer = Annotated[Ctx, Depends(guard(Permission.VIEW_PUBLISHED))]
+InFull = Annotated[Ctx, Depends(guard(Permission.VIEW_IN_FULL))]
+Uploader = Annotated[Ctx, Depends(guard(Permission.UPLOAD))]
+GroupEditor = Annotated[Ctx, Depends(guard(Permission.MANAGE_PEER_GROUPS))]
+Admin = Annotated[Ctx, Depends(guard(Permission.MANAGE_USERS))]
+Auditor = Annotated[Ctx, Depends(guard(Permission.VIEW_AUDIT))]
+SignedIn = Annotated[Ctx, Depends(signed_in)]
+
+
+def nav(ctx: Ctx) -> list[dict[str, Any]]:
+    """The menu this user sees (links they may follow)."""
+    p = ctx.principal
+    items = [("Overview", "/workforce/overview"), ("Explorer", "/workforce/explore"),
+             ("Peer groups", "/workforce/peer-groups"), ("Definitions", "/workforce/definitions")]
+    items += [(f"Provider {u}", f"/workforce/providers/{u}") for u in sorted(p.providers)]
+    if p.can_any(Permission.UPLOAD):
+        items.append(("Upload", "/workforce/upload"))
+    if p.can(Permission.MANAGE_USERS):
+        items.append(("Users", "/admin/users"))
+    if p.can(Permission.VIEW_AUDIT):
+        items.append(("Audit log", "/admin/audit"))
+    return [{"label": label, "href": href} for label, href in items]

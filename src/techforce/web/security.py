@@ -1,0 +1,77 @@
+"""Sessions, CSRF and security headers for the web app.
+
+- Session cookie: a random token (only its SHA-256 is stored), HttpOnly, SameSite=Lax,
+  Secure behind https; a new token at every sign-in, so a planted cookie is never promoted.
+- CSRF: every state-changing request must carry the session's CSRF token (form field
+  ``csrf_token`` or header ``X-CSRF-Token``). Before sign-in, the login form's token is an
+  HMAC of a pre-session cookie.
+- Headers: a CSP without inline script, frame-ancestors 'none', nosniff, no referrer."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+
+SESSION_COOKIE = "tf_session"
+PRE_COOKIE = "tf_pre"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class CsrfError(Exception):
+    pass
+
+
+async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")  # fmt: skip
+
+
+def pre_session_token(secret: bytes, pre: str) -> str:
+    return hmac.new(secret, f"login:{pre}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_pre_cookie() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def submitted_token(request: Request) -> str:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def check(expected: str | None, given: str) -> None:
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise CsrfError("missing or wrong CSRF token: reload the page and try again")

@@ -1,0 +1,22 @@
+// Draw every chart on the page from its Vega-Lite spec (no inline script: CSP).
+(function () {
+  "use strict";
+  function draw(root) {
+    if (!window.vegaEmbed) { return; }
+    root.querySelectorAll(".chart[data-spec]").forEach(function (el) {
+      if (el.dataset.drawn) { return; }
+      el.dataset.drawn = "1";
+      var spec = JSON.parse(el.dataset.spec);
+      spec.width = "container";
+      window.vegaEmbed(el, spec, { actions: { export: true, source: false, compiled: false, editor: false }, renderer: "svg" })
+        .catch(function (err) { el.textContent = "Chart unavailable: " + err; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { draw(e.target); });
+  // Send the CSRF token with every htmx request.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var token = document.body.dataset.csrf;
+    if (token) { e.detail.headers["X-CSRF-Token"] = token; }
+  });
+})();

@@ -1,0 +1,234 @@
+"""Workforce pages and their JSON twins. Each handler asks the library for the page's data
+(techforce.workforce.dashboard) and either returns it (/api/...) or renders it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from techforce import audit
+from techforce.accounts.access import Permission
+from techforce.web.app import render
+from techforce.web.deps import Ctx, GroupEditor, InFull, Uploader, Viewer
+from techforce.workforce import dashboard, peer_groups
+from techforce.workforce.ingest import ingest
+from techforce.workforce.problems import InputError
+
+router = APIRouter()
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+def _in_full(ctx: Ctx, ukprn: str) -> bool:
+    return ctx.principal.can(Permission.VIEW_IN_FULL, ukprn)
+
+
+def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+# --- sector overview -------------------------------------------------------------------
+@router.get("/api/workforce/overview", tags=["workforce"])
+def overview_json(ctx: Viewer, year: int | None = None, definition: str | None = None) -> dict[str, Any]:
+    """Sector headline indicators, strategic technical leadership share, providers, trend."""
+    return dashboard.overview(ctx.workforce, year=year, definition=definition)
+
+
+@router.get("/workforce/overview", include_in_schema=False)
+def overview_page(request: Request, ctx: Viewer, year: int | None = None, definition: str | None = None) -> Response:
+    return render(request, "overview.html.j2", overview_json(ctx, year, definition), ctx)
+
+
+# --- provider profile ------------------------------------------------------------------
+@router.get("/api/workforce/providers/{ukprn}", tags=["workforce"])
+def profile_json(ctx: Viewer, ukprn: str, group: str | None = None, year: int | None = None,
+                 definition: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Every indicator for one provider against a peer group and the sector. Unrounded only
+    for a lead of that provider; everyone else sees disclosure-controlled figures."""
+    return dashboard.profile(ctx.workforce, ukprn, group=group, year=year, definition=definition,
+                             in_full=_in_full(ctx, ukprn))  # fmt: skip
+
+
+@router.get("/workforce/providers/{ukprn}", include_in_schema=False)
+def profile_page(request: Request, ctx: Viewer, ukprn: str, group: str | None = None, year: int | None = None,
+                 definition: str | None = None) -> Response:  # fmt: skip
+    data = profile_json(ctx, ukprn, group or None, year, definition)
+    return render(request, "profile.html.j2", data, ctx)
+
+
+@router.get("/workforce/providers/{ukprn}/rows.csv", tags=["workforce"])
+def provider_rows(ctx: InFull, ukprn: str, year: int | None = None) -> Response:
+    """Row-level (pseudonymised) snapshot rows of your own provider, as CSV. Audited."""
+    header, rows = dashboard.snapshot_rows(ctx.workforce, ukprn, year)
+    with ctx.db.session() as session:
+        audit.record(session, actor=ctx.principal.username, action="workforce.rows.download",
+                     target=f"{ukprn}/{year or 'latest'}", payload={"rows": len(rows), "address": ctx.address})  # fmt: skip
+    return _csv([dict(zip(header, r, strict=True)) for r in rows], f"techforce-{ukprn}-rows.csv")
+
+
+# --- explorer --------------------------------------------------------------------------
+@router.get("/api/workforce/explore", tags=["workforce"])
+def explore_json(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: int | None = None,
+                 definition: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """One indicator by its breakdown for the sector, a peer group (group:NAME) or a provider
+    (provider:UKPRN)."""
+    ukprn = scope.removeprefix("provider:") if scope.startswith("provider:") else None
+    in_full = ukprn is not None and _in_full(ctx, ukprn)
+    data = dashboard.explore(ctx.workforce, indicator, scope=scope, year=year, definition=definition,
+                             in_full=in_full)  # fmt: skip
+    data["catalogue"] = dashboard.catalogue()
+    data["groups"] = sorted(ctx.workforce.groups())
+    return data
+
+
+@router.get("/workforce/explore", include_in_schema=False)
+def explore_page(request: Request, ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector",
+                 year: int | None = None, definition: str | None = None) -> Response:  # fmt: skip
+    data = explore_json(ctx, indicator, scope, year, definition)
+    template = "explore_result.html.j2" if request.headers.get("hx-request") else "explore.html.j2"
+    return render(request, template, data, ctx)
+
+
+@router.get("/workforce/explore.csv", tags=["workforce"])
+def explore_csv(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: int | None = None,
+                definition: str | None = None) -> Response:  # fmt: skip
+    """The explorer's table as CSV (the same published figures)."""
+    data = explore_json(ctx, indicator, scope, year, definition)
+    return _csv(data["rows"], f"techforce-{indicator}-{scope.replace(':', '-')}.csv")
+
+
+# --- definitions and peer groups -------------------------------------------------------
+@router.get("/api/workforce/definitions", tags=["workforce"])
+def definitions_json(ctx: Viewer) -> dict[str, Any]:
+    """Definitions of technical staff and strategic technical leaders, and the indicators."""
+    return dashboard.definitions_page(ctx.workforce)
+
+
+@router.get("/workforce/definitions", include_in_schema=False)
+def definitions_page(request: Request, ctx: Viewer) -> Response:
+    return render(request, "definitions.html.j2", definitions_json(ctx), ctx)
+
+
+@router.get("/api/workforce/peer-groups", tags=["workforce"])
+def peer_groups_json(ctx: Viewer) -> dict[str, Any]:
+    """Peer groups and the providers they can be built from."""
+    data = dashboard.peer_groups_page(ctx.workforce)
+    data["can_edit"] = ctx.principal.can(Permission.MANAGE_PEER_GROUPS)
+    return data
+
+
+@router.get("/workforce/peer-groups", include_in_schema=False)
+def peer_groups_page(request: Request, ctx: Viewer) -> Response:
+    return render(request, "peer_groups.html.j2", peer_groups_json(ctx), ctx)
+
+
+class PeerGroupIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    ukprns: list[str] = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=2000)
+
+
+def _save_group(ctx: Ctx, group: PeerGroupIn) -> dict[str, Any]:
+    try:
+        with ctx.db.session() as session:
+            peer_groups.save(session, group.name, group.ukprns, description=group.description,
+                             actor=ctx.principal.username)  # fmt: skip
+    except peer_groups.PeerGroupError as exc:
+        raise dashboard.NotFound(str(exc)) from None
+    return {"name": group.name, "members": sorted(set(group.ukprns))}
+
+
+@router.post("/api/workforce/peer-groups", tags=["workforce"], status_code=201)
+def peer_group_save_json(ctx: GroupEditor, group: PeerGroupIn) -> dict[str, Any]:
+    """Create or replace a peer group (send the X-CSRF-Token header)."""
+    return _save_group(ctx, group)
+
+
+@router.post("/workforce/peer-groups", include_in_schema=False)
+def peer_group_save_page(ctx: GroupEditor, name: Annotated[str, Form()], ukprns: Annotated[list[str], Form()],
+                         description: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+    _save_group(ctx, PeerGroupIn(name=name, ukprns=ukprns, description=description))
+    return RedirectResponse("/workforce/peer-groups", status_code=303)
+
+
+# --- upload ----------------------------------------------------------------------------
+def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
+    """Ingest the uploaded files (XML, or the PERSON/CONTRACT/ACTIVITY CSV tables of one
+    return) within the user's provider scope. Returns (HTTP status, page data)."""
+    scope = ctx.principal.upload_scope()
+    folder = Path(tempfile.mkdtemp(prefix="techforce-upload-"))
+    try:
+        total = 0
+        for upload in files:
+            name = Path(upload.filename or "upload").name
+            if not name.lower().endswith((".xml", ".csv")):
+                return 422, {"title": "Upload refused", "accepted": False, "problems": [{
+                    "file": name, "line": None, "field": "", "value": "", "rule": "file.type",
+                    "message": "not an .xml or .csv file", "fix": "upload HESA Staff XML or data-supply CSV tables"}]}
+            with (folder / name).open("wb") as out:
+                shutil.copyfileobj(upload.file, out)
+            total += (folder / name).stat().st_size
+            if total > MAX_UPLOAD_BYTES:
+                return 413, {"title": "Upload refused", "accepted": False, "problems": [{
+                    "file": name, "line": None, "field": "", "value": "", "rule": "upload.size",
+                    "message": f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB",
+                    "fix": "ingest large sector files with `techforce workforce ingest`"}]}
+        settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
+        try:
+            result = ingest(settings, ctx.db, [folder], allowed_ukprns=scope)
+        except InputError as exc:
+            with ctx.db.session() as session:
+                audit.record(session, actor=ctx.principal.username, action="workforce.upload.refused",
+                             target=", ".join(f.filename or "" for f in files),
+                             payload={"problems": len(exc.problems)})  # fmt: skip
+            problems = [{**p.as_dict(), "file": Path(p.file).name if p.file else ""} for p in exc.problems[:2000]]
+            return 422, {"title": "Upload refused", "accepted": False, "problems": problems}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    snapshots = [{"ukprn": s.ukprn, "year": s.year, "persons": s.persons, "contracts": s.contracts,
+                  "replaced": s.replaced} for s in result.snapshots]  # fmt: skip
+    indicators = [{"ukprn": s.ukprn, "year": s.year,
+                   "indicators": dashboard.profile(ctx.workforce, s.ukprn, year=s.year,
+                                                   in_full=_in_full(ctx, s.ukprn))["indicators"]}
+                  for s in result.snapshots]  # fmt: skip
+    warnings = [{**w.as_dict(), "file": Path(w.file).name if w.file else ""} for w in result.warnings]
+    return 201, {"title": "Upload accepted", "accepted": True, "snapshots": snapshots,
+                 "warnings": warnings, "indicators": indicators}  # fmt: skip
+
+
+@router.get("/workforce/upload", include_in_schema=False)
+def upload_form(request: Request, ctx: Uploader) -> Response:
+    scope = ctx.principal.upload_scope()
+    return render(request, "upload.html.j2", {"title": "Upload a staff return", "accepted": None,
+                                              "scope": sorted(scope) if scope is not None else None}, ctx)  # fmt: skip
+
+
+@router.post("/api/workforce/upload", tags=["workforce"])
+def upload_json(ctx: Uploader, files: list[UploadFile]) -> Response:
+    """Upload HESA Staff XML or CSV tables. 201 with the new snapshots and indicators, or
+    422 with every validation problem (nothing is ingested)."""
+    from fastapi.responses import JSONResponse
+
+    status, data = _upload(ctx, files)
+    return JSONResponse(data, status_code=status)
+
+
+@router.post("/workforce/upload", include_in_schema=False)
+def upload_page(request: Request, ctx: Uploader, files: list[UploadFile]) -> Response:
+    status, data = _upload(ctx, files)
+    scope = ctx.principal.upload_scope()
+    data["scope"] = sorted(scope) if scope is not None else None
+    return render(request, "upload.html.j2", data, ctx, status_code=200 if status == 201 else status)

@@ -1,0 +1,286 @@
+"""The workforce pages as plain data: sector overview, provider profile, indicator explorer,
+definitions and peer groups. The web app renders these dicts as HTML and returns them as
+the pages' JSON twins; nothing here knows about HTTP.
+
+Indicator computations are cached per (catalogue state, definition, rule set) and
+recomputed only after an ingest changes the catalogue."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from techforce.db import Database
+from techforce.disclosure import RULE_SETS, RuleSet, protect
+from techforce.reports import charts
+from techforce.settings import Settings
+from techforce.workforce import codes, definitions, indicators, peer_groups, store
+from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
+from techforce.workforce.models import PeerGroup, Provider, Snapshot
+
+HEADLINE = ("tech.headcount", "tech.fpe", "tech.fte", "tech.share_non_academic", "tech.aged_55_plus",
+            "tech.women_in_leadership", "leadership.leaders", "leadership.share",
+            "providers.returned_non_academic")  # fmt: skip
+SINGLE = [i.id for i in CATALOGUE if not i.breakdown and i.unit != "level"]
+BREAKDOWNS = [i.id for i in CATALOGUE if i.breakdown]
+
+
+class NotFound(LookupError):
+    """A provider, group, indicator or year that does not exist; the message names it."""
+
+
+class Workforce:
+    """Indicator computations over the catalogue, cached until the catalogue changes."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self._cache: dict[tuple[Any, ...], Computation] = {}
+        self._lock = threading.Lock()
+
+    def _state(self) -> tuple[int, str]:
+        with self.db.session() as session:
+            count, newest = session.execute(select(func.count(Snapshot.id), func.max(Snapshot.ingested_at))).one()
+        return int(count), str(newest)
+
+    def computation(self, definition: str | None = None, rules: RuleSet | None = None) -> Computation:
+        chosen_rules = rules or RULE_SETS[self.settings.disclosure_rules]
+        with self.db.session() as session:
+            chosen = definitions.get(definition, session)
+        key = (self._state(), chosen.stamp, chosen_rules.stamp)
+        with self._lock:
+            if key not in self._cache:
+                with self.db.session() as session:
+                    files, returned = store.catalogue_inputs(session, self.settings)
+                self._cache = {key: indicators.compute(files, returned, chosen, chosen_rules)}
+            return self._cache[key]
+
+    def names(self) -> dict[str, str]:
+        with self.db.session() as session:
+            return {p.ukprn: p.name or p.ukprn for p in session.scalars(select(Provider))}
+
+    def years(self, comp: Computation) -> list[int]:
+        return sorted({y for _, y in comp.returned})
+
+    def groups(self) -> dict[str, list[str]]:
+        with self.db.session() as session:
+            return {g.name: [m.ukprn for m in g.members] for g in peer_groups.all_groups(session)}
+
+
+def _year(comp: Computation, year: int | None) -> int:
+    years = sorted({y for _, y in comp.returned})
+    if not years:
+        raise NotFound("no staff returns have been ingested yet; upload or ingest one first")
+    if year is None:
+        return years[-1]
+    if year not in years:
+        raise NotFound(f"no data for {codes.year_label(year)}; years held: "
+                       + ", ".join(codes.year_label(y) for y in years))
+    return year
+
+
+def _cell(r: Result | None, *, in_full: bool = False) -> dict[str, Any]:
+    if r is None:
+        return {"value": None, "display": "..", "disclosure": "no data"}
+    if in_full and r.raw is not None:
+        shown = f"{r.raw:.1f}%" if BY_ID[r.indicator].unit == "percent" else f"{r.raw:,.1f}".removesuffix(".0")
+        return {"value": r.raw, "display": shown, "disclosure": "unrounded: your own provider"}
+    return {"value": r.cell.value, "display": r.cell.display, "disclosure": r.cell.reason}
+
+
+def _one(comp: Computation, indicator: str, year: int, members: list[str] | None = None,
+         scope: str = "sector") -> Result | None:  # fmt: skip
+    return next((r for r in comp.results(indicator, scope, members)
+                 if r.year == year and r.category == "all"), None)  # fmt: skip
+
+
+def _meta(comp: Computation, year: int) -> dict[str, Any]:
+    returned = sum(1 for (_, y), r in comp.returned.items() if y == year and r)
+    total = sum(1 for (_, y) in comp.returned if y == year)
+    return {"year": codes.year_label(year), "definition": comp.definition.stamp,
+            "disclosure": comp.rules.stamp,
+            "population": f"non-academic indicators use the {returned} of {total} providers "
+                          "that returned non-academic staff"}  # fmt: skip
+
+
+def _chart(title: str, rows: list[dict[str, Any]], *, x: str, y: str, color: str | None = None,
+           horizontal: bool = False) -> dict[str, Any]:  # fmt: skip
+    """A chart with its text alternative and the table it is drawn from."""
+    plotted = [r for r in rows if r.get(y) is not None]
+    spec = charts.bar(plotted, x=x, y=y, title=title, color=color, horizontal=horizontal) if plotted else None
+    top = max(plotted, key=lambda r: r[y]) if plotted else None
+    alt = (f"{title}: bar chart of {len(plotted)} values; the largest is {top[x]}"
+           + (f" ({top.get('shown', top[y])})" if top else "") if top else f"{title}: no data to plot")
+    return {"title": title, "spec": spec, "alt": alt, "columns": list(rows[0]) if rows else [], "rows": rows}
+
+
+def overview(wf: Workforce, *, year: int | None = None, definition: str | None = None) -> dict[str, Any]:
+    comp = wf.computation(definition)
+    chosen = _year(comp, year)
+    names = wf.names()
+    headline = [{"indicator": i, "title": BY_ID[i].title, **_cell(_one(comp, i, chosen))} for i in HEADLINE]
+    share = _one(comp, "leadership.share", chosen)
+    leaders = _one(comp, "leadership.has_leader", chosen)
+    returned = _one(comp, "providers.returned_non_academic", chosen)
+    per_provider = {i: comp.provider_values(i, chosen) for i in ("tech.headcount", "tech.fpe", "leadership.leaders")}
+    providers = []
+    for (ukprn, y), did_return in sorted(comp.returned.items()):
+        if y != chosen:
+            continue
+        row = {"ukprn": ukprn, "provider": names.get(ukprn, ukprn), "returned non-academic": did_return}
+        for ind, values in per_provider.items():
+            cell = protect(values.get(ukprn), BY_ID[ind].unit, comp.rules) if did_return \
+                else protect(None, BY_ID[ind].unit, comp.rules)  # fmt: skip
+            row[BY_ID[ind].title] = cell.display
+        providers.append(row)
+    trend_rows = [{"year": codes.year_label(r.year), "technical headcount": r.cell.value, "shown": r.cell.display}
+                  for r in comp.results("tech.headcount", "sector", None)]  # fmt: skip
+    ages = [{"age band": r.category, "FPE": r.cell.value, "shown": r.cell.display}
+            for r in comp.results("tech.by_age", "sector", None) if r.year == chosen]  # fmt: skip
+    return {
+        "title": f"Sector overview {codes.year_label(chosen)}",
+        "years": [codes.year_label(y) for y in wf.years(comp)],
+        "headline": headline,
+        "leadership": {"share": _cell(share), "providers_with_leader": _cell(leaders),
+                       "providers_returned": _cell(returned),
+                       "text": f"{leaders.cell.display if leaders else '..'} of "
+                               f"{returned.cell.display if returned else '..'} providers that returned "
+                               "non-academic staff have a strategic technical leader"},
+        "providers": providers,
+        "charts": [_chart("Technical headcount over time", trend_rows, x="year", y="technical headcount"),
+                   _chart("Technical staff by age band", ages, x="age band", y="FPE")],
+        "meta": _meta(comp, chosen),
+    }
+
+
+def profile(wf: Workforce, ukprn: str, *, group: str | None = None, year: int | None = None,
+            definition: str | None = None, in_full: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Every indicator for one provider against a peer group and the sector. ``in_full`` is
+    for the provider's own lead: unrounded values (the decision is made by the caller's
+    access policy, never here)."""
+    comp = wf.computation(definition)
+    chosen = _year(comp, year)
+    if (ukprn, chosen) not in comp.returned:
+        raise NotFound(f"no return from provider {ukprn} for {codes.year_label(chosen)}")
+    groups = wf.groups()
+    if group is not None and group not in groups:
+        raise NotFound(f"no peer group {group!r}; known: {', '.join(groups) or 'none'}")
+    members = groups.get(group, []) if group else []
+    single = []
+    for ind in SINGLE:
+        own = _one(comp, ind, chosen, [ukprn], scope=ukprn)
+        pos = peer_groups.position(comp, ind, chosen, ukprn, group, members) if group else None
+        single.append({
+            "indicator": ind, "title": BY_ID[ind].title, "unit": BY_ID[ind].unit,
+            "provider": _cell(own, in_full=in_full),
+            "group_median": pos.median.display if pos else None,
+            "group_quartiles": f"{pos.lower_quartile.display} – {pos.upper_quartile.display}" if pos else None,
+            "rank": f"{pos.rank} of {pos.of}" if pos and pos.rank else None,
+            "quartile": pos.quartile if pos else None,
+            "sector": _cell(_one(comp, ind, chosen)),
+        })  # fmt: skip
+    breakdowns = []
+    for ind in BREAKDOWNS:
+        rows = []
+        for r in comp.results(ind, ukprn, [ukprn]):
+            if r.year == chosen:
+                cell = _cell(r, in_full=in_full)
+                rows.append({"category": r.category, "FPE": cell["value"], "shown": cell["display"]})
+        breakdowns.append(_chart(f"{BY_ID[ind].title}: {wf.names().get(ukprn, ukprn)}", rows,
+                                 x="category", y="FPE", horizontal=True))  # fmt: skip
+    ceiling = [{"staff group": r.category, "highest level": r.cell.display}
+               for r in comp.results("grade.ceiling", ukprn, [ukprn]) if r.year == chosen]  # fmt: skip
+    return {"title": f"{wf.names().get(ukprn, ukprn)} ({ukprn}) {codes.year_label(chosen)}",
+            "ukprn": ukprn, "group": group, "groups": sorted(groups), "in_full": in_full,
+            "indicators": single, "grade_ceiling": ceiling, "breakdowns": breakdowns,
+            "meta": _meta(comp, chosen)}  # fmt: skip
+
+
+def explore(wf: Workforce, indicator: str, *, scope: str = "sector", year: int | None = None,
+            definition: str | None = None, in_full: bool = False) -> dict[str, Any]:  # fmt: skip
+    """One indicator for a population: the sector, a peer group (``group:NAME``) or one
+    provider (``provider:UKPRN``), by its breakdown; chart, table and CSV rows."""
+    if indicator not in BY_ID:
+        raise NotFound(f"no indicator {indicator!r}; see the indicator list")
+    comp = wf.computation(definition)
+    chosen = _year(comp, year) if year is not None else None
+    kind, _, name = scope.partition(":")
+    if kind == "sector":
+        members, label = None, "sector"
+    elif kind == "group":
+        groups = wf.groups()
+        if name not in groups:
+            raise NotFound(f"no peer group {name!r}; known: {', '.join(groups) or 'none'}")
+        members, label = groups[name], name
+    elif kind == "provider":
+        if not any(u == name for u, _ in comp.returned):
+            raise NotFound(f"no return from provider {name!r}")
+        members, label = [name], wf.names().get(name, name)
+    else:
+        raise NotFound(f"unknown population {scope!r}: use sector, group:NAME or provider:UKPRN")
+    ind = BY_ID[indicator]
+    rows = []
+    for r in comp.results(indicator, label, members):
+        if chosen is not None and r.year != chosen:
+            continue
+        cell = _cell(r, in_full=in_full and kind == "provider")
+        rows.append({"year": codes.year_label(r.year), "category": r.category, "value": cell["value"],
+                     "shown": cell["display"], "disclosure": cell["disclosure"]})  # fmt: skip
+    x = "category" if ind.breakdown else "year"
+    chart = _chart(f"{ind.title}: {label}", rows, x=x, y="value", horizontal=bool(ind.breakdown)) \
+        if ind.unit != "level" else _chart(ind.title, [], x=x, y="value")  # fmt: skip
+    return {"title": f"{ind.title}: {label}", "indicator": indicator_info(indicator), "scope": scope,
+            "rows": rows, "chart": chart, "meta": {"definition": comp.definition.stamp,
+                                                   "disclosure": comp.rules.stamp}}  # fmt: skip
+
+
+def indicator_info(indicator: str) -> dict[str, Any]:
+    ind = BY_ID[indicator]
+    return {"id": ind.id, "title": ind.title, "definition": ind.definition, "unit": ind.unit,
+            "population": ind.population, "breakdown": ind.breakdown}  # fmt: skip
+
+
+def catalogue() -> list[dict[str, Any]]:
+    return [indicator_info(i.id) for i in CATALOGUE]
+
+
+def definitions_page(wf: Workforce) -> dict[str, Any]:
+    with wf.db.session() as session:
+        found = definitions.all_definitions(session)
+    return {"title": "Definitions", "definitions": [
+        {"stamp": d.stamp, "name": d.name, "version": d.version, "title": d.title,
+         "description": d.description, "soc2010": d.soc2010, "soc2020": d.soc2020,
+         "leadership_levels": d.leadership_levels,
+         "managers_in_technical_cost_centres": d.managers_in_technical_cost_centres}
+        for d in found], "indicators": catalogue()}  # fmt: skip
+
+
+def peer_groups_page(wf: Workforce) -> dict[str, Any]:
+    names = wf.names()
+    with wf.db.session() as session:
+        groups = [{"name": g.name, "description": g.description,
+                   "members": [{"ukprn": m.ukprn, "provider": names.get(m.ukprn, m.ukprn)} for m in g.members]}
+                  for g in session.scalars(select(PeerGroup).order_by(PeerGroup.name))]  # fmt: skip
+    return {"title": "Peer groups", "groups": groups,
+            "providers": [{"ukprn": u, "provider": n} for u, n in sorted(names.items(), key=lambda kv: kv[1])]}
+
+
+def snapshot_rows(wf: Workforce, ukprn: str, year: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The pseudonymised activity rows of one provider's snapshot (row-level data: the
+    caller's access policy must allow it)."""
+    import duckdb
+
+    with wf.db.session() as session:
+        found = store.snapshot_files(session, wf.settings, ukprns=[ukprn], years=[year] if year else None)
+    if not found:
+        raise NotFound(f"no snapshot for provider {ukprn}" + (f" in {codes.year_label(year)}" if year else ""))
+    _snapshot, path = found[-1]  # the newest year unless one was asked for
+    con = duckdb.connect()
+    try:
+        cursor = con.execute("SELECT * FROM read_parquet(?) ORDER BY person_id, contract_id", [str(path)])
+        header = [d[0] for d in cursor.description]
+        return header, cursor.fetchall()
+    finally:
+        con.close()
