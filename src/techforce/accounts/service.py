@@ -37,6 +37,9 @@ class RateLimited(AccountError):
     pass
 
 
+SIGNIN_REFUSED = "unknown username or wrong password (or the account is disabled)"
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must be at least {MIN_PASSWORD} characters long")
@@ -108,9 +111,10 @@ def _recent_failures(session: Session) -> list[AuditEvent]:
         AuditEvent.action == "accounts.signin.failed", AuditEvent.at >= utcnow() - FAILURE_WINDOW)))
 
 
-def authenticate(session: Session, username: str, password: str, address: str) -> User:
-    """The user for these credentials, or AccountError. Repeated failures for one account
-    or from one address are refused for a while (RateLimited), before any hash is checked."""
+def authenticate(session: Session, username: str, password: str, address: str) -> User | None:
+    """The user for these credentials, or None (the failure is audited: let the session
+    commit). Repeated failures for one account or from one address are refused for a while
+    (RateLimited), before any hash is checked."""
     name = username.strip().lower()
     failures = _recent_failures(session)
     if (sum(f.target == name for f in failures) >= MAX_FAILURES_PER_USER
@@ -126,7 +130,7 @@ def authenticate(session: Session, username: str, password: str, address: str) -
     if not ok or user is None:
         audit.record(session, actor=name or "-", action="accounts.signin.failed", target=name,
                      payload={"address": address})  # fmt: skip
-        raise AccountError("unknown username or wrong password (or the account is disabled)")
+        return None
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     audit.record(session, actor=name, action="accounts.signin", target=name, payload={"address": address})

@@ -60,7 +60,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(resources.files("techforce.web") / "templates"))
     app.state.vega = None
     app.middleware("http")(security.security_headers)
-    app.mount("/static", StaticFiles(packages=[("techforce.web", "static")]), name="static")
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, _exc: Exception) -> Response:
@@ -103,6 +102,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return Response(app.state.vega, media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
 
+    app.mount("/static", StaticFiles(packages=[("techforce.web", "static")]), name="static")  # after vega.js
     _auth_routes(app)
     from techforce.web import admin, workforce
 
@@ -132,11 +132,11 @@ def _auth_routes(app: FastAPI) -> None:
         try:
             with app.state.db.session() as session:
                 user = service.authenticate(session, username, password, address)
-                token, _csrf = service.start_session(session, user)
+                token = service.start_session(session, user)[0] if user else None
         except service.RateLimited as exc:
             return _login_page(request, next, str(exc), status=429)
-        except service.AccountError as exc:
-            return _login_page(request, next, str(exc), status=401)
+        if token is None:
+            return _login_page(request, next, service.SIGNIN_REFUSED, status=401)
         target = next if next.startswith("/") and not next.startswith("//") else "/workforce/overview"
         response = RedirectResponse(target, status_code=303)
         old = request.cookies.get(security.SESSION_COOKIE)

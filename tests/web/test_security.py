@@ -1,0 +1,112 @@
+"""CSRF, session fixation, sign-in rate limiting, one-time passwords and security headers."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from techforce import audit
+from techforce.accounts import service
+from tests.web.conftest import PASSWORD, WebEnv, csrf_of, sign_in
+
+
+def test_state_changes_without_or_with_a_wrong_csrf_token_are_refused(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "admin")
+        body = {"name": "g", "ukprns": [web.own]}
+        assert client.post("/api/workforce/peer-groups", json=body).status_code == 403
+        assert client.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+        form = {"action": "add", "username": "someone", "role": "technician"}
+        assert client.post("/admin/users", data=form).status_code == 403
+        assert client.post("/admin/users", data={**form, "csrf_token": "forged"}).status_code == 403
+        assert client.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+        with web.db.session() as session:
+            assert "someone" not in {u.username for u in service.list_users(session)}
+
+
+def test_login_form_needs_its_csrf_token(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        client.get("/login")
+        response = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": "x"},
+                               follow_redirects=False)
+        assert response.status_code == 403 and "tf_session" not in response.cookies
+
+
+def test_session_fixation_is_prevented(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        client.cookies.set("tf_session", "planted-by-an-attacker")
+        page = client.get("/login")
+        response = client.post("/login", data={"username": "technician", "password": PASSWORD,
+                                               "csrf_token": csrf_of(page.text)}, follow_redirects=False)  # fmt: skip
+        issued = response.cookies.get("tf_session")
+        assert issued and issued != "planted-by-an-attacker"
+        cookie = response.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    with TestClient(web.app) as attacker:  # the planted value never became a session
+        attacker.cookies.set("tf_session", "planted-by-an-attacker")
+        assert attacker.get("/api/account").status_code == 401
+
+
+def test_sign_out_ends_the_session(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "researcher")
+        token = client.cookies.get("tf_session")
+        assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    with TestClient(web.app) as replay:
+        replay.cookies.set("tf_session", token or "")
+        assert replay.get("/api/account").status_code == 401
+
+
+def test_repeated_failed_sign_ins_are_rate_limited(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        codes = []
+        for _ in range(service.MAX_FAILURES_PER_USER + 1):
+            page = client.get("/login")
+            codes.append(client.post("/login", data={"username": "admin", "password": "wrong password",
+                                                     "csrf_token": csrf_of(page.text)}).status_code)  # fmt: skip
+        assert codes[:-1] == [401] * service.MAX_FAILURES_PER_USER and codes[-1] == 429
+        page = client.get("/login")  # even the right password waits now
+        right = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
+        assert right.status_code == 429 and "too many failed sign-ins" in right.text
+    with web.db.session() as session:
+        events = [e.action for e in audit.recent(session, limit=20)]
+    assert "accounts.signin.failed" in events
+
+
+def test_one_time_password_must_be_changed_first(web: WebEnv) -> None:
+    with web.db.session() as session:
+        _user, one_time = service.create_user(session, "newcomer", "technician", actor="test")
+    assert one_time
+    with TestClient(web.app) as client:
+        page = client.get("/login")
+        client.post("/login", data={"username": "newcomer", "password": one_time, "csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+        redirected = client.get("/workforce/overview", follow_redirects=False)
+        assert redirected.status_code == 303 and redirected.headers["location"] == "/account/password"
+        form = client.get("/account/password")
+        csrf = csrf_of(form.text)
+        short = client.post("/account/password", data={"current": one_time, "new": "short", "csrf_token": csrf})
+        assert short.status_code == 400 and "at least 12" in short.text
+        done = client.post("/account/password", data={"current": one_time, "new": "a much longer secret",
+                                                      "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        assert done.status_code == 303
+        assert client.get("/workforce/overview").status_code == 200
+
+
+def test_disabling_an_account_ends_its_sessions(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "technician")
+        with web.db.session() as session:
+            service.set_disabled(session, "technician", True, actor="admin")
+        assert client.get("/api/account").status_code == 401
+
+
+def test_security_headers(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        for path in ("/login", "/static/app.css"):
+            headers = client.get(path).headers
+            csp = headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "DENY"
+        page = client.get("/login").text
+        assert "<script>" not in page and "onclick" not in page  # no inline script anywhere
