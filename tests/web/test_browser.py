@@ -1,0 +1,109 @@
+"""A real browser (Playwright driving Debian's chromium) against the app on a real server:
+sign in, upload a broken return and see its errors, upload a good one and see the
+indicators change, and try another provider's row-level page by URL. Screenshots are
+saved under test-artifacts/ (or $TECHFORCE_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tests.web.conftest import PASSWORD, WebEnv
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+ARTIFACTS = Path(os.environ.get("TECHFORCE_ARTIFACTS", "test-artifacts"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(web: WebEnv) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if instance.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def _broken_copy(folder: Path, target: Path) -> Path:
+    shutil.copytree(folder, target)
+    with (target / "CONTRACT.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["LEVELS"] = "Z9"
+    with (target / "CONTRACT.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return target
+
+
+def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert CHROMIUM, "chromium is required in CI"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    good = web.sector_dir / "2023" / "csv" / web.own
+    broken = _broken_copy(good, tmp_path / "broken")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                                     "--disable-background-networking"])  # fmt: skip
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{server}/workforce/overview")
+        expect(page).to_have_url(f"{server}/login?next=/workforce/overview")
+        page.get_by_label("Username").fill("provider-lead")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Sector overview 2022/23")
+        page.wait_for_selector(".chart svg", timeout=20_000)  # vega-embed drew the charts (CSP allows it)
+        page.screenshot(path=str(ARTIFACTS / "1-overview.png"), full_page=True)
+
+        page.get_by_role("link", name="Upload").click()
+        page.get_by_label("Files (.xml or .csv)").set_input_files(sorted(str(f) for f in broken.glob("*.csv")))
+        page.get_by_role("button", name="Upload and validate").click()
+        expect(page.locator("#problems")).to_contain_text("nothing ingested")
+        expect(page.locator("#problem-table")).to_contain_text("contract.levels.code")
+        page.screenshot(path=str(ARTIFACTS / "2-upload-refused.png"), full_page=True)
+
+        page.get_by_label("Files (.xml or .csv)").set_input_files(sorted(str(f) for f in good.glob("*.csv")))
+        page.get_by_role("button", name="Upload and validate").click()
+        expect(page.locator("#accepted")).to_have_text("Accepted")
+        expect(page.locator(".new-indicators").first).to_contain_text("Technical staff (headcount)")
+        page.screenshot(path=str(ARTIFACTS / "3-upload-accepted.png"), full_page=True)
+        page.get_by_role("link", name="Overview").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Sector overview 2023/24")
+
+        response = page.goto(f"{server}/workforce/providers/{web.other}/rows.csv")
+        assert response is not None and response.status == 403
+        expect(page.get_by_role("alert")).to_contain_text("may not see a provider's unrounded figures")
+        page.screenshot(path=str(ARTIFACTS / "4-other-provider-refused.png"), full_page=True)
+
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        page.goto(f"{server}/workforce/providers/{web.own}")
+        expect(page.locator("#indicators")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "5-profile-phone.png"), full_page=True)
+        browser.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
