@@ -22,6 +22,7 @@ from techforce.web import deps, security
 from techforce.web.deps import SignedIn
 from techforce.workforce import store
 from techforce.workforce.dashboard import NotFound, Workforce
+from techforce.workforce.definitions import DefinitionError
 
 _VEGA_LOCK = threading.Lock()
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return _error(request, 403, str(exc))
 
     @app.exception_handler(NotFound)
+    @app.exception_handler(DefinitionError)
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(request, 404, str(exc))
 

@@ -1,0 +1,57 @@
+"""schemathesis against the OpenAPI document: no generated request makes a server error,
+signed in as an admin and as a provider lead (with a valid CSRF token)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+
+from techforce.db import Database
+from techforce.settings import Settings
+from techforce.web.app import create_app
+from tests.web.conftest import sign_in
+
+
+@pytest.fixture(scope="module")
+def api_app(web_template: tuple[Path, str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    template, _own, _other = web_template
+    data = tmp_path_factory.mktemp("api") / "data"
+    shutil.copytree(template, data)
+    app_settings = Settings(data_dir=data, user="test")
+    db = Database(app_settings)
+    yield create_app(app_settings, db)
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def credentials(api_app: Any) -> list[dict[str, str]]:
+    """Request headers of a signed-in admin and a signed-in provider lead."""
+    found = []
+    for role in ("admin", "provider-lead"):
+        with TestClient(api_app) as client:
+            csrf = sign_in(client, role)
+            found.append({"Cookie": f"tf_session={client.cookies.get('tf_session')}", "X-CSRF-Token": csrf})
+    return found
+
+
+def test_no_server_errors(api_app: Any, credentials: list[dict[str, str]]) -> None:
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", api_app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def no_server_error(case: Any) -> None:
+            for headers in credentials:
+                response = case.call(headers=headers)
+                assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:500])
+
+        no_server_error()
