@@ -113,6 +113,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     return app
 
 
+def from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory techforce.web.app:from_environment`` (settings from
+    TECHFORCE_* environment variables), e.g. to run several workers."""
+    return create_app(Settings())
+
+
 def _auth_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def home() -> Response:

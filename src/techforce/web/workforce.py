@@ -87,11 +87,8 @@ def explore_json(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sect
     (provider:UKPRN)."""
     ukprn = scope.removeprefix("provider:") if scope.startswith("provider:") else None
     in_full = ukprn is not None and _in_full(ctx, ukprn)
-    data = dashboard.explore(ctx.workforce, indicator, scope=scope, year=year, definition=definition,
+    return dashboard.explore(ctx.workforce, indicator, scope=scope, year=year, definition=definition,
                              in_full=in_full)  # fmt: skip
-    data["catalogue"] = dashboard.catalogue()
-    data["groups"] = sorted(ctx.workforce.groups())
-    return data
 
 
 @router.get("/workforce/explore", include_in_schema=False)
@@ -126,8 +123,7 @@ def definitions_page(request: Request, ctx: Viewer) -> Response:
 def peer_groups_json(ctx: Viewer) -> dict[str, Any]:
     """Peer groups and the providers they can be built from."""
     data = dashboard.peer_groups_page(ctx.workforce)
-    data["can_edit"] = ctx.principal.can(Permission.MANAGE_PEER_GROUPS)
-    return data
+    return {**data, "can_edit": ctx.principal.can(Permission.MANAGE_PEER_GROUPS)}
 
 
 @router.get("/workforce/peer-groups", include_in_schema=False)

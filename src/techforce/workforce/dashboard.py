@@ -8,17 +8,19 @@ recomputed only after an ingest changes the catalogue."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
 
+from techforce.audit import AuditEvent
 from techforce.db import Database
 from techforce.disclosure import RULE_SETS, RuleSet, protect
 from techforce.reports import charts
 from techforce.settings import Settings
 from techforce.workforce import codes, definitions, indicators, peer_groups, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
-from techforce.workforce.models import PeerGroup, Provider, Snapshot
+from techforce.workforce.models import PeerGroup, Provider
 
 HEADLINE = ("tech.headcount", "tech.fpe", "tech.fte", "tech.share_non_academic", "tech.aged_55_plus",
             "tech.women_in_leadership", "leadership.leaders", "leadership.share",
@@ -31,31 +33,52 @@ class NotFound(LookupError):
     """A provider, group, indicator or year that does not exist; the message names it."""
 
 
+DATA_CHANGES = ("workforce.snapshot.add", "workforce.snapshot.replace", "workforce.peer_group.save",
+                "workforce.providers.import", "workforce.definition.add", "workforce.aggregate.load")
+MAX_CACHED_PAGES = 512
+
+
 class Workforce:
-    """Indicator computations over the catalogue, cached until the catalogue changes."""
+    """Indicator computations and page data over the catalogue, cached until the data
+    changes. Every change is audited in the same transaction, so the newest data-changing
+    audit event is the version (this sees changes made by other processes too)."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self._cache: dict[tuple[Any, ...], Computation] = {}
+        self._computations: dict[tuple[Any, ...], Computation] = {}
+        self._pages: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._pages_version: int | None = -1
         self._lock = threading.Lock()
 
-    def _state(self) -> tuple[int, str]:
+    def version(self) -> int | None:
         with self.db.session() as session:
-            count, newest = session.execute(select(func.count(Snapshot.id), func.max(Snapshot.ingested_at))).one()
-        return int(count), str(newest)
+            return session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(DATA_CHANGES)))
 
     def computation(self, definition: str | None = None, rules: RuleSet | None = None) -> Computation:
         chosen_rules = rules or RULE_SETS[self.settings.disclosure_rules]
         with self.db.session() as session:
             chosen = definitions.get(definition, session)
-        key = (self._state(), chosen.stamp, chosen_rules.stamp)
+        key = (self.version(), chosen.stamp, chosen_rules.stamp)
         with self._lock:
-            if key not in self._cache:
+            if key not in self._computations:
                 with self.db.session() as session:
                     files, returned = store.catalogue_inputs(session, self.settings)
-                self._cache = {key: indicators.compute(files, returned, chosen, chosen_rules)}
-            return self._cache[key]
+                self._computations = {key: indicators.compute(files, returned, chosen, chosen_rules)}
+            return self._computations[key]
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Page data for ``key``, built once per data version. Callers must not mutate it."""
+        version = self.version()
+        with self._lock:
+            if self._pages_version != version or len(self._pages) > MAX_CACHED_PAGES:
+                self._pages, self._pages_version = {}, version
+            found = self._pages.get(key)
+        if found is None:
+            found = build()
+            with self._lock:
+                self._pages[key] = found
+        return found
 
     def names(self) -> dict[str, str]:
         with self.db.session() as session:
@@ -117,6 +140,10 @@ def _chart(title: str, rows: list[dict[str, Any]], *, x: str, y: str, color: str
 
 
 def overview(wf: Workforce, *, year: int | None = None, definition: str | None = None) -> dict[str, Any]:
+    return wf.cached(("overview", year, definition), lambda: _overview(wf, year, definition))
+
+
+def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[str, Any]:
     comp = wf.computation(definition)
     chosen = _year(comp, year)
     names = wf.names()
@@ -160,6 +187,12 @@ def profile(wf: Workforce, ukprn: str, *, group: str | None = None, year: int | 
     """Every indicator for one provider against a peer group and the sector. ``in_full`` is
     for the provider's own lead: unrounded values (the decision is made by the caller's
     access policy, never here)."""
+    return wf.cached(("profile", ukprn, group, year, definition, in_full),
+                     lambda: _profile(wf, ukprn, group, year, definition, in_full))
+
+
+def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, definition: str | None,
+             in_full: bool) -> dict[str, Any]:  # fmt: skip
     comp = wf.computation(definition)
     chosen = _year(comp, year)
     if (ukprn, chosen) not in comp.returned:
@@ -202,6 +235,12 @@ def explore(wf: Workforce, indicator: str, *, scope: str = "sector", year: int |
             definition: str | None = None, in_full: bool = False) -> dict[str, Any]:  # fmt: skip
     """One indicator for a population: the sector, a peer group (``group:NAME``) or one
     provider (``provider:UKPRN``), by its breakdown; chart, table and CSV rows."""
+    return wf.cached(("explore", indicator, scope, year, definition, in_full),
+                     lambda: _explore(wf, indicator, scope, year, definition, in_full))
+
+
+def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, definition: str | None,
+             in_full: bool) -> dict[str, Any]:  # fmt: skip
     if indicator not in BY_ID:
         raise NotFound(f"no indicator {indicator!r}; see the indicator list")
     comp = wf.computation(definition)
@@ -232,8 +271,8 @@ def explore(wf: Workforce, indicator: str, *, scope: str = "sector", year: int |
     chart = _chart(f"{ind.title}: {label}", rows, x=x, y="value", horizontal=bool(ind.breakdown)) \
         if ind.unit != "level" else _chart(ind.title, [], x=x, y="value")  # fmt: skip
     return {"title": f"{ind.title}: {label}", "indicator": indicator_info(indicator), "scope": scope,
-            "rows": rows, "chart": chart, "meta": {"definition": comp.definition.stamp,
-                                                   "disclosure": comp.rules.stamp}}  # fmt: skip
+            "rows": rows, "chart": chart, "catalogue": catalogue(), "groups": sorted(wf.groups()),
+            "meta": {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp}}  # fmt: skip
 
 
 def indicator_info(indicator: str) -> dict[str, Any]:
