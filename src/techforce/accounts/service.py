@@ -150,16 +150,25 @@ def start_session(session: Session, user: User) -> tuple[str, str]:
 
 
 def resolve_session(session: Session, token: str) -> tuple[Principal, str] | None:
-    """The principal and CSRF token of a live session, or None."""
-    row = session.get(WebSession, _token_hash(token))
-    if row is None:
+    """The principal and CSRF token of a live session, or None. Runs on every request, so
+    it reads columns (no ORM objects) in one query, plus one for a provider lead's providers."""
+    found = session.execute(
+        select(WebSession.csrf_token, WebSession.expires_at, User.id, User.username, User.role,
+               User.disabled, User.must_change_password)
+        .join(User, User.id == WebSession.user_id).where(WebSession.token_hash == _token_hash(token))
+    ).first()  # fmt: skip
+    if found is None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
-    user = session.get(User, row.user_id)
-    if expires < utcnow() or user is None or user.disabled:
-        session.delete(row)
+    csrf, expires, user_id, username, role, disabled, must_change = found
+    if expires.tzinfo is None:  # SQLite returns naive UTC
+        expires = expires.replace(tzinfo=utcnow().tzinfo)
+    if expires < utcnow() or disabled:
+        session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
         return None
-    return principal(user), row.csrf_token
+    providers: frozenset[str] = frozenset()
+    if role == Role.PROVIDER_LEAD.value:
+        providers = frozenset(session.scalars(select(UserProvider.ukprn).where(UserProvider.user_id == user_id)))
+    return Principal(user_id, username, Role(role), providers, must_change), csrf
 
 
 def end_session(session: Session, token: str) -> None:

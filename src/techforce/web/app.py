@@ -23,6 +23,7 @@ from techforce.web.deps import SignedIn
 from techforce.workforce import store
 from techforce.workforce.dashboard import NotFound, Workforce
 from techforce.workforce.definitions import DefinitionError
+from techforce.workforce.peer_groups import PeerGroupError
 
 _VEGA_LOCK = threading.Lock()
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.workforce = Workforce(settings, database)
     app.state.secret = store.load_or_create_key(settings.data_dir / "secret" / "web.key")
     app.state.templates = Jinja2Templates(directory=str(resources.files("techforce.web") / "templates"))
+    app.state.templates.env.auto_reload = False  # templates ship with the package: no stat per render
     app.state.vega = None
     app.middleware("http")(security.security_headers)
 
@@ -86,6 +88,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     @app.exception_handler(DefinitionError)
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(request, 404, str(exc))
+
+    @app.exception_handler(PeerGroupError)
+    async def refused(request: Request, exc: Exception) -> Response:
+        return _error(request, 400, str(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

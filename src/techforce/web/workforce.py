@@ -138,12 +138,10 @@ class PeerGroupIn(BaseModel):
 
 
 def _save_group(ctx: Ctx, group: PeerGroupIn) -> dict[str, Any]:
-    try:
-        with ctx.db.session() as session:
-            peer_groups.save(session, group.name, group.ukprns, description=group.description,
-                             actor=ctx.principal.username)  # fmt: skip
-    except peer_groups.PeerGroupError as exc:
-        raise dashboard.NotFound(str(exc)) from None
+    with ctx.db.session() as session:  # a refused group (PeerGroupError) is a 400
+        peer_groups.save(session, group.name, group.ukprns, description=group.description,
+                         actor=ctx.principal.username)  # fmt: skip
+    ctx.workforce.invalidate()
     return {"name": group.name, "members": sorted(set(group.ukprns))}
 
 
@@ -185,6 +183,7 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
         try:
             result = ingest(settings, ctx.db, [folder], allowed_ukprns=scope)
+            ctx.workforce.invalidate()
         except InputError as exc:
             with ctx.db.session() as session:
                 audit.record(session, actor=ctx.principal.username, action="workforce.upload.refused",

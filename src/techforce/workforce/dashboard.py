@@ -8,6 +8,7 @@ recomputed only after an ingest changes the catalogue."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ class NotFound(LookupError):
 DATA_CHANGES = ("workforce.snapshot.add", "workforce.snapshot.replace", "workforce.peer_group.save",
                 "workforce.providers.import", "workforce.definition.add", "workforce.aggregate.load")
 MAX_CACHED_PAGES = 512
+VERSION_TTL = 1.0  # seconds
 
 
 class Workforce:
@@ -49,11 +51,24 @@ class Workforce:
         self._computations: dict[tuple[Any, ...], Computation] = {}
         self._pages: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._pages_version: int | None = -1
+        self._version: int | None = None
+        self._version_read = -VERSION_TTL
         self._lock = threading.Lock()
 
     def version(self) -> int | None:
+        """The data version, read from the store at most every VERSION_TTL seconds (changes
+        made through this object call invalidate() and show at once; others within 1 s)."""
+        now = time.monotonic()
+        if now - self._version_read < VERSION_TTL:
+            return self._version
         with self.db.session() as session:
-            return session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(DATA_CHANGES)))
+            self._version = session.scalar(
+                select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(DATA_CHANGES)))
+        self._version_read = now
+        return self._version
+
+    def invalidate(self) -> None:
+        self._version_read = -VERSION_TTL
 
     def computation(self, definition: str | None = None, rules: RuleSet | None = None) -> Computation:
         chosen_rules = rules or RULE_SETS[self.settings.disclosure_rules]
