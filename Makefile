@@ -24,6 +24,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) .techforce-demo

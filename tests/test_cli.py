@@ -78,8 +78,28 @@ def test_user_definition_from_file(tmp_path: Path) -> None:
 def test_every_command_and_setting_is_documented() -> None:
     readme = Path(__file__).parents[1].joinpath("README.md").read_text()
     commands = ["ingest", "snapshots", "gc", "synth", "definitions", "indicators", "compare", "peers",
-                "providers", "aggregates", "demo", "settings"]
+                "providers", "aggregates", "demo", "settings", "serve", "users", "set-role", "reset-password"]
     missing = [c for c in commands if not re.search(rf"\b{c}\b", readme)]
     assert not missing, f"undocumented commands: {missing}"
     missing_settings = [n for n in Settings.model_fields if f"TECHFORCE_{n.upper()}" not in readme]
     assert not missing_settings, f"undocumented settings: {missing_settings}"
+
+
+def test_users_commands(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    code, out = _run(data, "users", "add", "lead", "--role", "provider-lead", "--provider", "10000001")
+    assert code == 0 and "one-time password:" in out
+    code, out = _run(data, "users", "add", "lead", "--role", "admin")
+    assert code == 2 and "exists already" in out
+    code, out = _run(data, "users", "add", "xy", "--role", "wizard")
+    assert code == 2 and "unknown role" in out and "sector-analyst" in out
+    code, out = _run(data, "users", "set-role", "lead", "--role", "researcher")
+    assert code == 0
+    code, out = _run(data, "users", "disable", "lead")
+    assert code == 0
+    code, out = _run(data, "users", "reset-password", "lead")
+    assert code == 0 and "one-time password for lead" in out
+    code, out = _run(data, "users", "list", "--format", "json")
+    rows = json.loads(out[out.index("{"):])["rows"]
+    assert rows == [{"username": "lead", "role": "researcher", "providers": "", "disabled": True,
+                     "must_change_password": True, "created": rows[0]["created"]}]
