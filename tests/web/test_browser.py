@@ -106,3 +106,40 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
         page.screenshot(path=str(ARTIFACTS / "5-profile-phone.png"), full_page=True)
         browser.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_pages_pass_axe_accessibility_checks(web: WebEnv, server: str) -> None:
+    """axe-core (vendored from npm, MPL-2.0) finds no serious or critical violations: labels,
+    contrast, landmarks, names of links and buttons, table headers."""
+    from playwright.sync_api import sync_playwright
+
+    axe = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+    pages = ["/login", "/workforce/overview", f"/workforce/providers/{web.own}", "/workforce/explore",
+             "/workforce/peer-groups", "/workforce/definitions", "/workforce/upload", "/admin/users", "/admin/audit"]
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(bypass_csp=True)  # only so that the test can inject axe
+        page = context.new_page()
+        for path in pages:
+            page.goto(f"{server}{path}")
+            if path == "/login":
+                page.add_script_tag(content=axe)
+                found[path] = _violations(page)
+                page.get_by_label("Username").fill("admin")
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url(f"{server}/workforce/overview")
+                continue
+            page.wait_for_load_state("networkidle")
+            page.add_script_tag(content=axe)
+            found[path] = _violations(page)
+        browser.close()
+    assert not any(found.values()), found
+
+
+def _violations(page: object) -> list[str]:
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"  # type: ignore[attr-defined]
+                           ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                           ".map(v => v.id + ': ' + v.nodes.length + ' x ' + v.nodes[0].target.join(' '))")
+    return list(result)

@@ -8,7 +8,13 @@
       el.dataset.drawn = "1";
       var spec = JSON.parse(el.dataset.spec);
       spec.width = "container";
-      window.vegaEmbed(el, spec, { actions: { export: true, source: false, compiled: false, editor: false }, renderer: "svg" })
+      window.vegaEmbed(el, spec, { actions: false, renderer: "svg" })
+        .then(function () {
+          // The container is role="img" with the text alternative (and a table view follows),
+          // so the drawing itself is hidden from assistive technology.
+          var svg = el.querySelector("svg");
+          if (svg) { svg.setAttribute("aria-hidden", "true"); }
+        })
         .catch(function (err) { el.textContent = "Chart unavailable: " + err; });
     });
   }
