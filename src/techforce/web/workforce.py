@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from techforce import audit
 from techforce.accounts.access import Permission
@@ -23,6 +23,14 @@ from techforce.workforce.ingest import ingest
 from techforce.workforce.problems import InputError
 
 router = APIRouter()
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# "All years" in a form sends year= (empty): that means no year chosen, not a bad number.
+Year = Annotated[int | None, BeforeValidator(_blank_is_none)]
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
@@ -42,19 +50,19 @@ def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
 
 # --- sector overview -------------------------------------------------------------------
 @router.get("/api/workforce/overview", tags=["workforce"])
-def overview_json(ctx: Viewer, year: int | None = None, definition: str | None = None) -> dict[str, Any]:
+def overview_json(ctx: Viewer, year: Year = None, definition: str | None = None) -> dict[str, Any]:
     """Sector headline indicators, strategic technical leadership share, providers, trend."""
     return dashboard.overview(ctx.workforce, year=year, definition=definition)
 
 
 @router.get("/workforce/overview", include_in_schema=False)
-def overview_page(request: Request, ctx: Viewer, year: int | None = None, definition: str | None = None) -> Response:
+def overview_page(request: Request, ctx: Viewer, year: Year = None, definition: str | None = None) -> Response:
     return render(request, "overview.html.j2", overview_json(ctx, year, definition), ctx)
 
 
 # --- provider profile ------------------------------------------------------------------
 @router.get("/api/workforce/providers/{ukprn}", tags=["workforce"])
-def profile_json(ctx: Viewer, ukprn: str, group: str | None = None, year: int | None = None,
+def profile_json(ctx: Viewer, ukprn: str, group: str | None = None, year: Year = None,
                  definition: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Every indicator for one provider against a peer group and the sector. Unrounded only
     for a lead of that provider; everyone else sees disclosure-controlled figures."""
@@ -63,14 +71,14 @@ def profile_json(ctx: Viewer, ukprn: str, group: str | None = None, year: int | 
 
 
 @router.get("/workforce/providers/{ukprn}", include_in_schema=False)
-def profile_page(request: Request, ctx: Viewer, ukprn: str, group: str | None = None, year: int | None = None,
+def profile_page(request: Request, ctx: Viewer, ukprn: str, group: str | None = None, year: Year = None,
                  definition: str | None = None) -> Response:  # fmt: skip
     data = profile_json(ctx, ukprn, group or None, year, definition)
     return render(request, "profile.html.j2", data, ctx)
 
 
 @router.get("/workforce/providers/{ukprn}/rows.csv", tags=["workforce"])
-def provider_rows(ctx: InFull, ukprn: str, year: int | None = None) -> Response:
+def provider_rows(ctx: InFull, ukprn: str, year: Year = None) -> Response:
     """Row-level (pseudonymised) snapshot rows of your own provider, as CSV. Audited."""
     header, rows = dashboard.snapshot_rows(ctx.workforce, ukprn, year)
     with ctx.db.session() as session:
@@ -81,7 +89,7 @@ def provider_rows(ctx: InFull, ukprn: str, year: int | None = None) -> Response:
 
 # --- explorer --------------------------------------------------------------------------
 @router.get("/api/workforce/explore", tags=["workforce"])
-def explore_json(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: int | None = None,
+def explore_json(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: Year = None,
                  definition: str | None = None) -> dict[str, Any]:  # fmt: skip
     """One indicator by its breakdown for the sector, a peer group (group:NAME) or a provider
     (provider:UKPRN)."""
@@ -93,14 +101,14 @@ def explore_json(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sect
 
 @router.get("/workforce/explore", include_in_schema=False)
 def explore_page(request: Request, ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector",
-                 year: int | None = None, definition: str | None = None) -> Response:  # fmt: skip
+                 year: Year = None, definition: str | None = None) -> Response:  # fmt: skip
     data = explore_json(ctx, indicator, scope, year, definition)
     template = "explore_result.html.j2" if request.headers.get("hx-request") else "explore.html.j2"
     return render(request, template, data, ctx)
 
 
 @router.get("/workforce/explore.csv", tags=["workforce"])
-def explore_csv(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: int | None = None,
+def explore_csv(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: Year = None,
                 definition: str | None = None) -> Response:  # fmt: skip
     """The explorer's table as CSV (the same published figures)."""
     data = explore_json(ctx, indicator, scope, year, definition)

@@ -143,11 +143,24 @@ def _meta(comp: Computation, year: int) -> dict[str, Any]:
                           "that returned non-academic staff"}  # fmt: skip
 
 
+def _filters(wf: Workforce, comp: Computation, year: int | None) -> dict[str, Any]:
+    """The choices a page offers: reporting year and definition."""
+    newest: dict[str, definitions.Definition] = {}
+    with wf.db.session() as session:
+        for d in definitions.all_definitions(session):
+            if d.name not in newest or d.version > newest[d.name].version:
+                newest[d.name] = d
+    return {"year": year, "years": [{"value": y, "label": codes.year_label(y)} for y in wf.years(comp)],
+            "definition": comp.definition.name,
+            "definitions": [{"value": n, "label": f"{d.title} ({d.stamp})"} for n, d in newest.items()]}
+
+
 def _chart(title: str, rows: list[dict[str, Any]], *, x: str, y: str, color: str | None = None,
            horizontal: bool = False) -> dict[str, Any]:  # fmt: skip
     """A chart with its text alternative and the table it is drawn from."""
     plotted = [r for r in rows if r.get(y) is not None]
-    spec = charts.bar(plotted, x=x, y=y, title=title, color=color, horizontal=horizontal) if plotted else None
+    spec = charts.bar(plotted, x=x, y=y, title=title, color=color, horizontal=horizontal,
+                      grouped=color is not None) if plotted else None  # fmt: skip
     top = max(plotted, key=lambda r: r[y]) if plotted else None
     alt = (f"{title}: bar chart of {len(plotted)} values; the largest is {top[x]}"
            + (f" ({top.get('shown', top[y])})" if top else "") if top else f"{title}: no data to plot")
@@ -193,7 +206,7 @@ def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[s
         "providers": providers,
         "charts": [_chart("Technical headcount over time", trend_rows, x="year", y="technical headcount"),
                    _chart("Technical staff by age band", ages, x="age band", y="FPE")],
-        "meta": _meta(comp, chosen),
+        "meta": _meta(comp, chosen), "filters": _filters(wf, comp, chosen),
     }
 
 
@@ -217,9 +230,17 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
         raise NotFound(f"no peer group {group!r}; known: {', '.join(groups) or 'none'}")
     members = groups.get(group, []) if group else []
     single = []
+    comparison = []
     for ind in SINGLE:
         own = _one(comp, ind, chosen, [ukprn], scope=ukprn)
         pos = peer_groups.position(comp, ind, chosen, ukprn, group, members) if group else None
+        if BY_ID[ind].unit == "percent" and BY_ID[ind].aggregate != "providers":
+            series = [("This provider", _cell(own, in_full=in_full)["value"]),
+                      ("Sector", _cell(_one(comp, ind, chosen))["value"])]
+            if pos:
+                series.insert(1, (f"{group} median", pos.median.value))
+            comparison += [{"indicator": BY_ID[ind].title, "series": name, "percent": value}
+                           for name, value in series]  # fmt: skip
         single.append({
             "indicator": ind, "title": BY_ID[ind].title, "unit": BY_ID[ind].unit,
             "provider": _cell(own, in_full=in_full),
@@ -238,12 +259,15 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
                 rows.append({"category": r.category, "FPE": cell["value"], "shown": cell["display"]})
         breakdowns.append(_chart(f"{BY_ID[ind].title}: {wf.names().get(ukprn, ukprn)}", rows,
                                  x="category", y="FPE", horizontal=True))  # fmt: skip
+    compare_chart = _chart("Percentages against " + (f"{group} and " if group else "") + "the sector",
+                           comparison, x="indicator", y="percent", color="series", horizontal=True)
     ceiling = [{"staff group": r.category, "highest level": r.cell.display}
                for r in comp.results("grade.ceiling", ukprn, [ukprn]) if r.year == chosen]  # fmt: skip
     return {"title": f"{wf.names().get(ukprn, ukprn)} ({ukprn}) {codes.year_label(chosen)}",
             "ukprn": ukprn, "group": group, "groups": sorted(groups), "in_full": in_full,
-            "indicators": single, "grade_ceiling": ceiling, "breakdowns": breakdowns,
-            "meta": _meta(comp, chosen)}  # fmt: skip
+            "indicators": single, "comparison": compare_chart, "grade_ceiling": ceiling,
+            "breakdowns": breakdowns,
+            "meta": _meta(comp, chosen), "filters": _filters(wf, comp, chosen)}  # fmt: skip
 
 
 def explore(wf: Workforce, indicator: str, *, scope: str = "sector", year: int | None = None,
@@ -287,6 +311,7 @@ def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, defini
         if ind.unit != "level" else _chart(ind.title, [], x=x, y="value")  # fmt: skip
     return {"title": f"{ind.title}: {label}", "indicator": indicator_info(indicator), "scope": scope,
             "rows": rows, "chart": chart, "catalogue": catalogue(), "groups": sorted(wf.groups()),
+            "filters": _filters(wf, comp, chosen),
             "meta": {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp}}  # fmt: skip
 
 

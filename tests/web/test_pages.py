@@ -1,0 +1,76 @@
+"""What users see on the workforce and admin pages, and that each page's JSON twin carries
+the same figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import WebEnv, csrf_of, sign_in
+
+
+def test_overview_html_shows_its_json_twin_and_definitions_switch(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "technician")
+        data = client.get("/api/workforce/overview").json()
+        html = client.get("/workforce/overview").text
+        for tile in data["headline"]:
+            assert f"{tile['display']}</dd>" in html
+        assert data["meta"]["definition"] == "core@v1" and "core@v1" in html
+        broad = client.get("/api/workforce/overview", params={"definition": "broad", "year": ""}).json()
+        assert broad["meta"]["definition"] == "broad@v1"
+        core_fpe = next(t for t in data["headline"] if t["indicator"] == "tech.fpe")["value"]
+        broad_fpe = next(t for t in broad["headline"] if t["indicator"] == "tech.fpe")["value"]
+        assert broad_fpe >= core_fpe
+        assert client.get("/api/workforce/overview", params={"year": 1999}).status_code == 404
+        assert client.get("/api/workforce/overview", params={"definition": "nope"}).status_code == 404
+        assert client.get("/workforce/providers/99999999").status_code == 404
+
+
+def test_peer_group_builder_then_profile_against_it(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        members = [web.own, web.other]
+        response = client.post("/workforce/peer-groups", data={"name": "Pair", "ukprns": members, "csrf_token": csrf},
+                               follow_redirects=False)
+        assert response.status_code == 303
+        assert "Pair" in client.get("/workforce/peer-groups").text
+        bad = client.post("/api/workforce/peer-groups", json={"name": "Bad", "ukprns": ["12"]},
+                          headers={"X-CSRF-Token": csrf})
+        assert bad.status_code == 400 and "12" in bad.json()["detail"]
+        profile = client.get(f"/api/workforce/providers/{web.own}", params={"group": "Pair"}).json()
+        head = next(i for i in profile["indicators"] if i["indicator"] == "tech.headcount")
+        assert head["rank"] in ("1 of 2", "2 of 2") and head["quartile"].endswith("quartile")
+        page = client.get(f"/workforce/providers/{web.own}", params={"group": "Pair"}).text
+        assert "Group median" in page and head["group_median"] in page
+
+
+def test_explorer_chart_table_and_csv_agree(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "researcher")
+        params = {"indicator": "tech.by_age", "scope": "sector", "year": ""}
+        data = client.get("/api/workforce/explore", params=params).json()
+        assert data["chart"]["spec"] and data["chart"]["alt"].startswith("Technical staff by age band")
+        rows = list(csv.DictReader(io.StringIO(client.get("/workforce/explore.csv", params=params).text)))
+        assert [r["shown"] for r in rows] == [r["shown"] for r in data["rows"]]
+        assert all(int(r["value"]) % 5 == 0 for r in rows if r["value"])  # published: rounded
+        fragment = client.get("/workforce/explore", params=params, headers={"HX-Request": "true"}).text
+        assert "<html" not in fragment and "Download CSV" in fragment
+        assert client.get("/api/workforce/explore", params={"indicator": "nope"}).status_code == 404
+        assert client.get("/api/workforce/explore", params={"scope": "galaxy"}).status_code == 404
+
+
+def test_admin_resets_a_password_and_reads_the_audit_log(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "admin")
+        page = client.get("/admin/users")
+        reset = client.post("/admin/users", data={"action": "reset", "username": "technician",
+                                                  "csrf_token": csrf_of(page.text)})  # fmt: skip
+        assert reset.status_code == 200 and 'id="one-time"' in reset.text
+        mine = client.post("/admin/users", data={"action": "disable", "username": "admin",
+                                                 "csrf_token": csrf_of(page.text)})  # fmt: skip
+        assert mine.status_code == 400 and "your own account" in mine.text
+        events = client.get("/api/admin/audit").json()["events"]
+        assert {"accounts.signin", "accounts.password.reset"} <= {e["action"] for e in events}
