@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/workforce/peer-groups"): "view", ("GET", "/workforce/peer-groups"): "view",
     ("POST", "/api/workforce/peer-groups"): "groups", ("POST", "/workforce/peer-groups"): "groups",
     ("GET", "/workforce/upload"): "upload", ("POST", "/workforce/upload"): "upload",
+    ("GET", "/api/workforce/upload"): "upload", ("POST", "/api/admin/users"): "admin",
     ("POST", "/api/workforce/upload"): "upload",
     ("GET", "/api/admin/users"): "admin", ("GET", "/admin/users"): "admin", ("POST", "/admin/users"): "admin",
     ("GET", "/api/admin/audit"): "admin", ("GET", "/admin/audit"): "admin",
@@ -69,6 +70,8 @@ def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv)
         return client.post(path, data={"name": "matrix", "ukprns": [env.own]}, headers=headers, follow_redirects=False)
     if path.endswith("/upload"):
         return client.post(path, files=[("files", ("x.txt", b"not a return", "text/plain"))], headers=headers)
+    if path == "/api/admin/users":
+        return client.post(path, json={"action": "add", "username": "api-person", "role": "technician"}, headers=headers)
     if path == "/admin/users":
         return client.post(path, data={"action": "add", "username": "new-person", "role": "technician"}, headers=headers)
     if path == "/account/password":

@@ -74,3 +74,26 @@ def test_admin_resets_a_password_and_reads_the_audit_log(web: WebEnv) -> None:
         assert mine.status_code == 400 and "your own account" in mine.text
         events = client.get("/api/admin/audit").json()["events"]
         assert {"accounts.signin", "accounts.password.reset"} <= {e["action"] for e in events}
+
+
+def test_accounts_through_the_json_api(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "admin")
+        added = client.post("/api/admin/users", json={"action": "add", "username": "lead2", "role": "provider-lead",
+                                                      "providers": [web.other]}, headers={"X-CSRF-Token": csrf})
+        assert added.status_code == 200 and added.json()["one_time"]["password"]
+        refused = client.post("/api/admin/users", json={"action": "add", "username": "lead3", "role": "provider-lead"},
+                              headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 400 and "at least one provider" in refused.json()["detail"]
+        users = {u["username"]: u for u in client.get("/api/admin/users").json()["users"]}
+        assert users["lead2"]["providers"] == web.other and users["lead2"]["must_change_password"]
+
+
+def test_sign_in_never_redirects_off_site(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        for target in ("//evil.example/", "/\\\\evil.example/", "https://evil.example/"):
+            page = client.get("/login")
+            response = client.post("/login", data={"username": "technician", "password": "correct horse battery staple",
+                                                   "csrf_token": csrf_of(page.text), "next": target},
+                                   follow_redirects=False)  # fmt: skip
+            assert response.headers["location"] == "/workforce/overview"

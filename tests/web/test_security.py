@@ -110,3 +110,13 @@ def test_security_headers(web: WebEnv) -> None:
             assert headers["x-frame-options"] == "DENY"
         page = client.get("/login").text
         assert "<script>" not in page and "onclick" not in page  # no inline script anywhere
+
+
+def test_cookies_are_secure_behind_https(web: WebEnv) -> None:
+    with TestClient(web.app, base_url="https://techforce.example") as client:
+        page = client.get("/login")
+        assert "Secure" in page.headers["set-cookie"]
+        response = client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                               "csrf_token": csrf_of(page.text)}, follow_redirects=False)  # fmt: skip
+        assert "Secure" in response.headers["set-cookie"] and "HttpOnly" in response.headers["set-cookie"]
+        assert response.headers["strict-transport-security"].startswith("max-age=")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
 
 from techforce import audit
 from techforce.accounts import service
@@ -34,30 +35,54 @@ def users_page(request: Request, ctx: Admin) -> Response:
     return render(request, "users.html.j2", _users(ctx), ctx)
 
 
+class UserAction(BaseModel):
+    action: Literal["add", "reset", "disable", "enable", "role"]
+    username: str = Field(min_length=1, max_length=100)
+    role: str = ""
+    providers: list[str] = Field(default_factory=list, max_length=500)
+
+
+def _act(ctx: Ctx, change: UserAction) -> dict[str, str] | None:
+    """Carry out one account action; returns a one-time password to show, if any."""
+    actor = ctx.principal.username
+    with ctx.db.session() as session:
+        if change.action == "add":
+            _user, password = service.create_user(session, change.username, change.role, change.providers, actor=actor)
+            return {"username": change.username.lower(), "password": password or ""}
+        if change.action == "reset":
+            return {"username": change.username,
+                    "password": service.reset_password(session, change.username, actor=actor)}  # fmt: skip
+        if change.action in ("disable", "enable"):
+            if change.username == actor:
+                raise service.AccountError("you cannot disable your own account")
+            service.set_disabled(session, change.username, change.action == "disable", actor=actor)
+        else:
+            service.set_role(session, change.username, change.role, change.providers, actor=actor)
+    return None
+
+
+@router.post("/api/admin/users", tags=["admin"])
+def user_action_json(ctx: Admin, change: UserAction) -> Response:
+    """Add, reset, disable, enable or change the role of an account (send X-CSRF-Token).
+    A new or reset account's one-time password is in the answer, once."""
+    try:
+        one_time = _act(ctx, change)
+    except service.AccountError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+    return JSONResponse({"done": change.action, "username": change.username, "one_time": one_time})
+
+
 @router.post("/admin/users", include_in_schema=False)
 def user_action(request: Request, ctx: Admin, action: Annotated[str, Form()], username: Annotated[str, Form()],
                 role: Annotated[str, Form()] = "", providers: Annotated[str, Form()] = "") -> Response:  # fmt: skip
-    """Add, reset, disable, enable or change the role of an account (one form per action)."""
-    ukprns = providers.replace(",", " ").split()
-    actor = ctx.principal.username
-    one_time = None
+    """The same actions from the page's forms (one form per action)."""
     try:
-        with ctx.db.session() as session:
-            if action == "add":
-                _user, password = service.create_user(session, username, role, ukprns, actor=actor)
-                one_time = {"username": username.lower(), "password": password or ""}
-            elif action == "reset":
-                one_time = {"username": username, "password": service.reset_password(session, username, actor=actor)}
-            elif action in ("disable", "enable"):
-                if username == actor:
-                    raise service.AccountError("you cannot disable your own account")
-                service.set_disabled(session, username, action == "disable", actor=actor)
-            elif action == "role":
-                service.set_role(session, username, role, ukprns, actor=actor)
-            else:
-                raise service.AccountError(f"unknown action {action!r}")
-    except service.AccountError as exc:
-        return render(request, "users.html.j2", _users(ctx, error=str(exc)), ctx, status_code=400)
+        change = UserAction(action=action, username=username, role=role,
+                            providers=providers.replace(",", " ").split())  # fmt: skip
+        one_time = _act(ctx, change)
+    except (service.AccountError, ValidationError) as exc:
+        message = str(exc) if isinstance(exc, service.AccountError) else f"unknown action {action!r}"
+        return render(request, "users.html.j2", _users(ctx, error=message), ctx, status_code=400)
     return render(request, "users.html.j2", _users(ctx, message=f"{action}: {username} done", one_time=one_time), ctx)
 
 

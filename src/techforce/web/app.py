@@ -151,7 +151,8 @@ def _auth_routes(app: FastAPI) -> None:
             return _login_page(request, next, str(exc), status=429)
         if token is None:
             return _login_page(request, next, service.SIGNIN_REFUSED, status=401)
-        target = next if next.startswith("/") and not next.startswith("//") else "/workforce/overview"
+        local = next.startswith("/") and not next.startswith(("//", "/\\"))  # no open redirect
+        target = next if local else "/workforce/overview"
         response = RedirectResponse(target, status_code=303)
         old = request.cookies.get(security.SESSION_COOKIE)
         if old:  # a session that existed before sign-in is ended, never reused

@@ -212,11 +212,18 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                  "warnings": warnings, "indicators": indicators}  # fmt: skip
 
 
+@router.get("/api/workforce/upload", tags=["workforce"])
+def upload_form_json(ctx: Uploader) -> dict[str, Any]:
+    """What may be uploaded: formats, size limit and (for a provider lead) the providers."""
+    scope = ctx.principal.upload_scope()
+    return {"title": "Upload a staff return", "accepted": None, "scope": sorted(scope) if scope is not None else None,
+            "formats": ["HESA Staff submission XML", "data-supply CSV tables PERSON, CONTRACT, ACTIVITY"],
+            "max_bytes": MAX_UPLOAD_BYTES}  # fmt: skip
+
+
 @router.get("/workforce/upload", include_in_schema=False)
 def upload_form(request: Request, ctx: Uploader) -> Response:
-    scope = ctx.principal.upload_scope()
-    return render(request, "upload.html.j2", {"title": "Upload a staff return", "accepted": None,
-                                              "scope": sorted(scope) if scope is not None else None}, ctx)  # fmt: skip
+    return render(request, "upload.html.j2", upload_form_json(ctx), ctx)
 
 
 @router.post("/api/workforce/upload", tags=["workforce"])
