@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 from collections.abc import Iterator
@@ -69,6 +70,17 @@ def web(web_template: tuple[Path, str, str], small_files: Path, tmp_path: Path) 
     app = create_app(settings, db)
     yield WebEnv(settings, db, app, own, other, small_files)
     db.dispose()
+
+
+def unknown_level(contracts: Path, row: int) -> None:
+    """Give data row ``row`` of a CONTRACT.csv an unknown LEVELS code (Z9): file line row + 2."""
+    with contracts.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[row]["LEVELS"] = "Z9"
+    with contracts.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def csrf_of(html: str) -> str:

@@ -5,7 +5,6 @@ saved under test-artifacts/ (or $TECHFORCE_ARTIFACTS)."""
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import socket
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from tests.web.conftest import PASSWORD, WebEnv
+from tests.web.conftest import PASSWORD, WebEnv, unknown_level
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
@@ -48,13 +47,7 @@ def server(web: WebEnv) -> Iterator[str]:
 
 def _broken_copy(folder: Path, target: Path) -> Path:
     shutil.copytree(folder, target)
-    with (target / "CONTRACT.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[0]["LEVELS"] = "Z9"
-    with (target / "CONTRACT.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    unknown_level(target / "CONTRACT.csv", 0)
     return target
 
 

@@ -3,13 +3,12 @@ and nothing ingested; a good one is ingested and the indicators change."""
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import WebEnv, sign_in
+from tests.web.conftest import WebEnv, sign_in, unknown_level
 
 
 def _files(folder: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -24,13 +23,7 @@ def _return_of(web: WebEnv, ukprn: str, tmp: Path) -> Path:
 
 def test_broken_upload_shows_its_errors_and_ingests_nothing(web: WebEnv, tmp_path: Path) -> None:
     folder = _return_of(web, web.own, tmp_path)
-    with (folder / "CONTRACT.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[3]["LEVELS"] = "Z9"
-    with (folder / "CONTRACT.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    unknown_level(folder / "CONTRACT.csv", 3)
     with TestClient(web.app) as client:
         csrf = sign_in(client, "provider-lead")
         before = client.get("/api/workforce/overview").json()["years"]
