@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -97,3 +98,22 @@ def test_sign_in_never_redirects_off_site(web: WebEnv) -> None:
                                                    "csrf_token": csrf_of(page.text), "next": target},
                                    follow_redirects=False)  # fmt: skip
             assert response.headers["location"] == "/workforce/overview"
+
+
+def test_a_new_deployment_says_what_to_do(tmp_path: Path) -> None:
+    from techforce.accounts import service
+    from techforce.db import Database
+    from techforce.settings import Settings
+    from techforce.web.app import create_app
+
+    settings = Settings(data_dir=tmp_path / "empty", user="test")
+    db = Database(settings)
+    app = create_app(settings, db)
+    with db.session() as session:
+        service.create_user(session, "first", "admin", actor="test", password="correct horse battery staple")
+    with TestClient(app) as client:
+        sign_in(client, "first")
+        page = client.get("/workforce/overview")
+        assert page.status_code == 200 and "No staff returns yet" in page.text and "/workforce/upload" in page.text
+        assert client.get("/api/workforce/overview").status_code == 404
+    db.dispose()

@@ -57,7 +57,12 @@ def overview_json(ctx: Viewer, year: Year = None, definition: str | None = None)
 
 @router.get("/workforce/overview", include_in_schema=False)
 def overview_page(request: Request, ctx: Viewer, year: Year = None, definition: str | None = None) -> Response:
-    return render(request, "overview.html.j2", overview_json(ctx, year, definition), ctx)
+    try:
+        data = overview_json(ctx, year, definition)
+    except dashboard.NoData as exc:  # a new deployment: say what to do, not "404"
+        return render(request, "empty.html.j2", {"title": "No staff returns yet", "message": str(exc),
+                                                 "can_upload": ctx.principal.can_any(Permission.UPLOAD)}, ctx)  # fmt: skip
+    return render(request, "overview.html.j2", data, ctx)
 
 
 # --- provider profile ------------------------------------------------------------------

@@ -34,6 +34,10 @@ class NotFound(LookupError):
     """A provider, group, indicator or year that does not exist; the message names it."""
 
 
+class NoData(NotFound):
+    """Nothing has been ingested yet."""
+
+
 DATA_CHANGES = ("workforce.snapshot.add", "workforce.snapshot.replace", "workforce.peer_group.save",
                 "workforce.providers.import", "workforce.definition.add", "workforce.aggregate.load")
 MAX_CACHED_PAGES = 512
@@ -110,7 +114,8 @@ class Workforce:
 def _year(comp: Computation, year: int | None) -> int:
     years = sorted({y for _, y in comp.returned})
     if not years:
-        raise NotFound("no staff returns have been ingested yet; upload or ingest one first")
+        raise NoData("no staff returns have been ingested yet; upload one, or ingest with "
+                     "`techforce workforce ingest`")
     if year is None:
         return years[-1]
     if year not in years:
