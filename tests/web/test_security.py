@@ -92,6 +92,17 @@ def test_one_time_password_must_be_changed_first(web: WebEnv) -> None:
         assert client.get("/workforce/overview").status_code == 200
 
 
+def test_changing_the_password_ends_other_sessions(web: WebEnv) -> None:
+    with TestClient(web.app) as elsewhere, TestClient(web.app) as here:
+        sign_in(elsewhere, "researcher")
+        csrf = sign_in(here, "researcher")
+        changed = here.post("/account/password", data={"current": PASSWORD, "new": "a brand new passphrase",
+                                                       "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        assert changed.status_code == 303
+        assert here.get("/api/account").status_code == 200
+        assert elsewhere.get("/api/account").status_code == 401
+
+
 def test_disabling_an_account_ends_its_sessions(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         sign_in(client, "technician")

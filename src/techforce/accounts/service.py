@@ -144,6 +144,7 @@ def _token_hash(token: str) -> str:
 def start_session(session: Session, user: User) -> tuple[str, str]:
     """A new session (always a fresh token: no fixation). Returns (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))  # tidy expired ones
     session.add(WebSession(token_hash=_token_hash(token), user_id=user.id, csrf_token=csrf,
                            expires_at=utcnow() + timedelta(hours=SESSION_HOURS)))  # fmt: skip
     return token, csrf
@@ -179,7 +180,9 @@ def _end_all(session: Session, user: User) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def change_password(session: Session, user: User, current: str, new: str, *, keep_token: str | None = None) -> None:
+    """Change a password; every other session of the user ends (``keep_token`` is the
+    session making the change)."""
     try:
         HASHER.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
@@ -189,6 +192,10 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     _check_password(new)
     user.password_hash = HASHER.hash(new)
     user.must_change_password = False
+    others = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_token is not None:
+        others = others.where(WebSession.token_hash != _token_hash(keep_token))
+    session.execute(others)
     audit.record(session, actor=user.username, action="accounts.password.change", target=user.username)
 
 

@@ -182,7 +182,8 @@ def _auth_routes(app: FastAPI) -> None:
         try:
             with ctx.db.session() as session:
                 user = service.get(session, ctx.principal.username)
-                service.change_password(session, user, current, new)
+                service.change_password(session, user, current, new,
+                                        keep_token=request.cookies.get(security.SESSION_COOKIE))
         except service.AccountError as exc:
             return render(request, "password.html.j2", {"title": "Change your password", "error": str(exc)},
                           ctx, status_code=400)  # fmt: skip
