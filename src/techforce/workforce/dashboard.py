@@ -2,8 +2,8 @@
 definitions and peer groups. The web app renders these dicts as HTML and returns them as
 the pages' JSON twins; nothing here knows about HTTP.
 
-Indicator computations are cached per (catalogue state, definition, rule set) and
-recomputed only after an ingest changes the catalogue."""
+Indicator computations and page data are cached per data version (see Workforce) and
+rebuilt only after an ingest, a peer-group or provider change, or a new definition."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class Workforce:
         self._pages: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._pages_version: int | None = -1
         self._version: int | None = None
-        self._version_read = -VERSION_TTL
+        self._version_read = float("-inf")
         self._lock = threading.Lock()
 
     def version(self) -> int | None:
@@ -72,7 +72,7 @@ class Workforce:
         return self._version
 
     def invalidate(self) -> None:
-        self._version_read = -VERSION_TTL
+        self._version_read = float("-inf")
 
     def computation(self, definition: str | None = None, rules: RuleSet | None = None) -> Computation:
         chosen_rules = rules or RULE_SETS[self.settings.disclosure_rules]
