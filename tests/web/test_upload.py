@@ -64,3 +64,16 @@ def test_lead_cannot_upload_another_providers_return(web: WebEnv, tmp_path: Path
         assert response.status_code == 422
         assert response.json()["problems"][0]["rule"] == "ingest.provider.scope"
         assert client.get("/api/workforce/overview").json()["years"] == ["2022/23"]
+
+
+def test_xml_upload_is_ingested_too(web: WebEnv) -> None:
+    xml = web.sector_dir / "2023" / "xml" / f"{web.own}.xml"
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        response = client.post("/api/workforce/upload", files=[("files", (xml.name, xml.read_bytes(), "application/xml"))],
+                               headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 201, response.text[:500]
+        assert [(s["ukprn"], s["year"]) for s in response.json()["snapshots"]] == [(web.own, 2023)]
+        refused = client.post("/api/workforce/upload", files=[("files", ("notes.txt", b"hello", "text/plain"))],
+                              headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 422 and refused.json()["problems"][0]["rule"] == "file.type"
