@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from techforce import audit
@@ -20,7 +20,7 @@ from techforce.web.app import render
 from techforce.web.deps import Ctx, GroupEditor, InFull, Uploader, Viewer
 from techforce.workforce import dashboard, peer_groups
 from techforce.workforce.ingest import ingest
-from techforce.workforce.problems import InputError
+from techforce.workforce.problems import InputError, Problem
 
 router = APIRouter()
 
@@ -182,17 +182,15 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         for upload in files:
             name = Path(upload.filename or "upload").name
             if not name.lower().endswith((".xml", ".csv")):
-                return 422, {"title": "Upload refused", "accepted": False, "problems": [{
-                    "file": name, "line": None, "field": "", "value": "", "rule": "file.type",
-                    "message": "not an .xml or .csv file", "fix": "upload HESA Staff XML or data-supply CSV tables"}]}
+                return 422, _refused([Problem("error", "file.type", name, None, "", "", "", "not an .xml or .csv file",
+                                              "upload HESA Staff XML or data-supply CSV tables")])
             with (folder / name).open("wb") as out:
                 shutil.copyfileobj(upload.file, out)
             total += (folder / name).stat().st_size
             if total > MAX_UPLOAD_BYTES:
-                return 413, {"title": "Upload refused", "accepted": False, "problems": [{
-                    "file": name, "line": None, "field": "", "value": "", "rule": "upload.size",
-                    "message": f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB",
-                    "fix": "ingest large sector files with `techforce workforce ingest`"}]}
+                return 413, _refused([Problem("error", "upload.size", name, None, "", "", "",
+                                              f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB",
+                                              "ingest large sector files with `techforce workforce ingest`")])
         settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
         try:
             result = ingest(settings, ctx.db, [folder], allowed_ukprns=scope)
@@ -202,8 +200,7 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                 audit.record(session, actor=ctx.principal.username, action="workforce.upload.refused",
                              target=", ".join(f.filename or "" for f in files),
                              payload={"problems": len(exc.problems)})  # fmt: skip
-            problems = [{**p.as_dict(), "file": Path(p.file).name if p.file else ""} for p in exc.problems[:2000]]
-            return 422, {"title": "Upload refused", "accepted": False, "problems": problems}
+            return 422, _refused(exc.problems)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     snapshots = [{"ukprn": s.ukprn, "year": s.year, "persons": s.persons, "contracts": s.contracts,
@@ -212,9 +209,17 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                    "indicators": dashboard.profile(ctx.workforce, s.ukprn, year=s.year,
                                                    in_full=_in_full(ctx, s.ukprn))["indicators"]}
                   for s in result.snapshots]  # fmt: skip
-    warnings = [{**w.as_dict(), "file": Path(w.file).name if w.file else ""} for w in result.warnings]
     return 201, {"title": "Upload accepted", "accepted": True, "snapshots": snapshots,
-                 "warnings": warnings, "indicators": indicators}  # fmt: skip
+                 "warnings": _listed(result.warnings), "indicators": indicators}  # fmt: skip
+
+
+def _listed(problems: list[Problem]) -> list[dict[str, object]]:
+    """Problems for the page: file names without the server's temporary folder."""
+    return [{**p.as_dict(), "file": Path(p.file).name if p.file else ""} for p in problems[:2000]]
+
+
+def _refused(problems: list[Problem]) -> dict[str, Any]:
+    return {"title": "Upload refused", "accepted": False, "problems": _listed(problems)}
 
 
 @router.get("/api/workforce/upload", tags=["workforce"])
@@ -235,8 +240,6 @@ def upload_form(request: Request, ctx: Uploader) -> Response:
 def upload_json(ctx: Uploader, files: list[UploadFile]) -> Response:
     """Upload HESA Staff XML or CSV tables. 201 with the new snapshots and indicators, or
     422 with every validation problem (nothing is ingested)."""
-    from fastapi.responses import JSONResponse
-
     status, data = _upload(ctx, files)
     return JSONResponse(data, status_code=status)
 
