@@ -1,0 +1,30 @@
+"""Page data on both databases, and its cache following the data version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from techforce.db import Database
+from techforce.settings import Settings
+from techforce.workforce import dashboard, peer_groups
+from techforce.workforce.ingest import ingest
+
+
+def test_pages_follow_the_data(settings: Settings, db: Database, small_files: Path) -> None:
+    wf = dashboard.Workforce(settings, db)
+    ingest(settings, db, [small_files / "2022" / "csv"])
+    first = dashboard.overview(wf)
+    assert first["title"] == "Sector overview 2022/23" and first["headline"][0]["display"] != ".."
+    assert dashboard.overview(wf) is first  # cached
+    members = [p["ukprn"] for p in first["providers"][:3]]
+    with db.session() as session:
+        peer_groups.save(session, "Three", members, actor="test")
+    wf.invalidate()
+    assert dashboard.overview(wf) is not first  # a new data version
+    explored = dashboard.explore(wf, "tech.by_age", scope="group:Three")
+    assert explored["rows"] and all(r["year"] == "2022/23" for r in explored["rows"])
+    ingest(settings, db, [small_files / "2023" / "csv"])
+    wf.invalidate()
+    assert dashboard.overview(wf)["title"] == "Sector overview 2023/24"
+    header, rows = dashboard.snapshot_rows(wf, members[0], 2023)
+    assert header[:3] == ["ukprn", "year", "person_id"] and rows and all(r[0] == members[0] for r in rows)
