@@ -46,6 +46,11 @@ def test_peer_group_builder_then_profile_against_it(web: WebEnv) -> None:
         assert head["rank"] in ("1 of 2", "2 of 2") and head["quartile"].endswith("quartile")
         page = client.get(f"/workforce/providers/{web.own}", params={"group": "Pair"}).text
         assert "Group median" in page and head["group_median"] in page
+        removed = client.post("/workforce/peer-groups/Pair/remove", data={"csrf_token": csrf}, follow_redirects=False)
+        assert removed.status_code == 303 and "Pair" not in client.get("/api/workforce/peer-groups").text
+        assert client.get(f"/api/workforce/providers/{web.own}", params={"group": "Pair"}).status_code == 404
+        again = client.delete("/api/workforce/peer-groups/Pair", headers={"X-CSRF-Token": csrf})
+        assert again.status_code == 400 and "no peer group" in again.json()["detail"]
 
 
 def test_explorer_chart_table_and_csv_agree(web: WebEnv) -> None:

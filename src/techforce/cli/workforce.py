@@ -284,6 +284,13 @@ def _in_session(ctx: typer.Context, action: Callable[[Session], T]) -> T:
         _fail(ctx, str(exc))
 
 
+@peers.command("remove")
+def peers_remove(ctx: typer.Context, name: str) -> None:
+    """Delete a peer group."""
+    _in_session(ctx, lambda s: peer_groups.remove(s, name, actor=ctx.obj.settings.user))
+    ctx.obj.console.print(f"peer group {name!r} removed")
+
+
 @peers.command("import")
 def peers_import(ctx: typer.Context, path: Path) -> None:
     """Import peer groups from a CSV with columns group, UKPRN."""

@@ -171,6 +171,25 @@ def peer_group_save_page(ctx: GroupEditor, name: Annotated[str, Form()], ukprns:
     return RedirectResponse("/workforce/peer-groups", status_code=303)
 
 
+@router.delete("/api/workforce/peer-groups/{name}", tags=["workforce"], status_code=204)
+def peer_group_remove_json(ctx: GroupEditor, name: str) -> Response:
+    """Delete a peer group (send the X-CSRF-Token header)."""
+    _remove_group(ctx, name)
+    return Response(status_code=204)
+
+
+@router.post("/workforce/peer-groups/{name}/remove", include_in_schema=False)
+def peer_group_remove_page(ctx: GroupEditor, name: str) -> Response:
+    _remove_group(ctx, name)
+    return RedirectResponse("/workforce/peer-groups", status_code=303)
+
+
+def _remove_group(ctx: Ctx, name: str) -> None:
+    with ctx.db.session() as session:  # an unknown group (PeerGroupError) is a 400
+        peer_groups.remove(session, name, actor=ctx.principal.username)
+    ctx.workforce.invalidate()
+
+
 # --- upload ----------------------------------------------------------------------------
 def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
     """Ingest the uploaded files (XML, or the PERSON/CONTRACT/ACTIVITY CSV tables of one

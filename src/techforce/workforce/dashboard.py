@@ -39,6 +39,7 @@ class NoData(NotFound):
 
 
 DATA_CHANGES = ("workforce.snapshot.add", "workforce.snapshot.replace", "workforce.peer_group.save",
+                "workforce.peer_group.remove",
                 "workforce.providers.import", "workforce.definition.add", "workforce.aggregate.load")
 MAX_CACHED_PAGES = 512
 VERSION_TTL = 1.0  # seconds

@@ -40,6 +40,16 @@ def save(session: Session, name: str, ukprns: list[str], *, description: str = "
     return group
 
 
+def remove(session: Session, name: str, *, actor: str) -> None:
+    """Delete the named group (providers and their data are untouched)."""
+    group = session.scalar(select(PeerGroup).where(PeerGroup.name == name))
+    if group is None:
+        raise PeerGroupError(f"no peer group {name!r}; list them with `techforce workforce peers list`")
+    session.delete(group)
+    audit.record(session, actor=actor, action="workforce.peer_group.remove", target=name,
+                 payload={"members": [m.ukprn for m in group.members]})
+
+
 def import_csv(session: Session, path: Path, *, actor: str) -> dict[str, int]:
     """Load groups from a CSV with columns ``group`` and ``UKPRN`` (one row per member)."""
     members: dict[str, list[str]] = {}
