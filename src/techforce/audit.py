@@ -33,6 +33,13 @@ def record(
     session.add(AuditEvent(actor=actor, action=action, target=target, payload=payload or {}))
 
 
-def recent(session: Session, *, limit: int = 50) -> list[AuditEvent]:
-    rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
-    return list(rows)
+def recent(session: Session, *, limit: int = 50, action: str | None = None,
+           actor: str | None = None) -> list[AuditEvent]:  # fmt: skip
+    """The newest events, optionally only actions starting with ``action`` (for example
+    ``accounts.`` or ``workforce.rows``) and only those by ``actor``."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    return list(session.scalars(query))

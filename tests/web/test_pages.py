@@ -80,6 +80,9 @@ def test_admin_resets_a_password_and_reads_the_audit_log(web: WebEnv) -> None:
         assert mine.status_code == 400 and "your own account" in mine.text
         events = client.get("/api/admin/audit").json()["events"]
         assert {"accounts.signin", "accounts.password.reset"} <= {e["action"] for e in events}
+        resets = client.get("/api/admin/audit", params={"action": "accounts.password", "actor": "admin"}).json()
+        assert [e["action"] for e in resets["events"]] == ["accounts.password.reset"]
+        assert 'value="accounts.password"' in client.get("/admin/audit", params={"action": "accounts.password"}).text
 
 
 def test_accounts_through_the_json_api(web: WebEnv) -> None:

@@ -86,19 +86,17 @@ def user_action(request: Request, ctx: Admin, action: Annotated[str, Form()], us
     return render(request, "users.html.j2", _users(ctx, message=f"{action}: {username} done", one_time=one_time), ctx)
 
 
-def _audit(ctx: Ctx, limit: int) -> dict[str, Any]:
-    with ctx.db.session() as session:
-        events = [{"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
-                   "target": e.target, "details": e.payload} for e in audit.recent(session, limit=limit)]  # fmt: skip
-    return {"title": "Audit log", "events": events}
-
-
 @router.get("/api/admin/audit", tags=["admin"])
-def audit_json(ctx: Auditor, limit: int = 200) -> dict[str, Any]:
-    """The newest audit events: sign-ins, uploads, changes, row-level downloads."""
-    return _audit(ctx, max(1, min(limit, 5000)))
+def audit_json(ctx: Auditor, limit: int = 200, action: str = "", actor: str = "") -> dict[str, Any]:
+    """The newest audit events (sign-ins, uploads, changes, row-level downloads), optionally
+    only actions starting with ``action`` and only those by ``actor``."""
+    with ctx.db.session() as session:
+        found = audit.recent(session, limit=max(1, min(limit, 5000)), action=action or None, actor=actor or None)
+        events = [{"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
+                   "target": e.target, "details": e.payload} for e in found]  # fmt: skip
+    return {"title": "Audit log", "events": events, "filter": {"action": action, "actor": actor, "limit": limit}}
 
 
 @router.get("/admin/audit", include_in_schema=False)
-def audit_page(request: Request, ctx: Auditor, limit: int = 200) -> Response:
-    return render(request, "audit.html.j2", _audit(ctx, max(1, min(limit, 5000))), ctx)
+def audit_page(request: Request, ctx: Auditor, limit: int = 200, action: str = "", actor: str = "") -> Response:
+    return render(request, "audit.html.j2", audit_json(ctx, limit, action, actor), ctx)
