@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -112,7 +113,9 @@ async def _bench(port: int, pages: list[str], clients: int, seconds: float) -> N
 def main(clients: int = 20, seconds: float = 10.0, scale: float = 1.0, workers: int = 1) -> None:
     root = Path(tempfile.mkdtemp(prefix="techforce-webbench-"))
     settings, member, group = _load_sector(root, scale)
-    port = 8765
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     env = {**os.environ, "TECHFORCE_DATA_DIR": str(settings.data_dir)}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "techforce.web.app:from_environment",
                                "--port", str(port), "--workers", str(workers), "--log-level", "warning"], env=env)  # fmt: skip
