@@ -192,8 +192,7 @@ def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[s
             continue
         row = {"ukprn": ukprn, "provider": names.get(ukprn, ukprn), "returned non-academic": did_return}
         for ind, values in per_provider.items():
-            cell = protect(values.get(ukprn), BY_ID[ind].unit, comp.rules) if did_return \
-                else protect(None, BY_ID[ind].unit, comp.rules)  # fmt: skip
+            cell = protect(values.get(ukprn) if did_return else None, BY_ID[ind].unit, comp.rules)
             row[BY_ID[ind].title] = cell.display
         providers.append(row)
     trend_rows = [{"year": codes.year_label(r.year), "technical headcount": r.cell.value, "shown": r.cell.display}
@@ -235,26 +234,25 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
     if group is not None and group not in groups:
         raise NotFound(f"no peer group {group!r}; known: {', '.join(groups) or 'none'}")
     members = groups.get(group, []) if group else []
+    name = wf.names().get(ukprn, ukprn)
     single = []
     comparison = []
     for ind in SINGLE:
-        own = _one(comp, ind, chosen, [ukprn], scope=ukprn)
+        own = _cell(_one(comp, ind, chosen, [ukprn], scope=ukprn), in_full=in_full)
+        sector = _cell(_one(comp, ind, chosen))
         pos = peer_groups.position(comp, ind, chosen, ukprn, group, members) if group else None
         if BY_ID[ind].unit == "percent" and BY_ID[ind].aggregate != "providers":
-            series = [("This provider", _cell(own, in_full=in_full)["value"]),
-                      ("Sector", _cell(_one(comp, ind, chosen))["value"])]
+            series = [("This provider", own["value"]), ("Sector", sector["value"])]
             if pos:
                 series.insert(1, (f"{group} median", pos.median.value))
-            comparison += [{"indicator": BY_ID[ind].title, "series": name, "percent": value}
-                           for name, value in series]  # fmt: skip
+            comparison += [{"indicator": BY_ID[ind].title, "series": label, "percent": value}
+                           for label, value in series]  # fmt: skip
         single.append({
-            "indicator": ind, "title": BY_ID[ind].title, "unit": BY_ID[ind].unit,
-            "provider": _cell(own, in_full=in_full),
+            "indicator": ind, "title": BY_ID[ind].title, "unit": BY_ID[ind].unit, "provider": own,
             "group_median": pos.median.display if pos else None,
             "group_quartiles": f"{pos.lower_quartile.display} – {pos.upper_quartile.display}" if pos else None,
             "rank": f"{pos.rank} of {pos.of}" if pos and pos.rank else None,
-            "quartile": pos.quartile if pos else None,
-            "sector": _cell(_one(comp, ind, chosen)),
+            "quartile": pos.quartile if pos else None, "sector": sector,
         })  # fmt: skip
     breakdowns = []
     for ind in BREAKDOWNS:
@@ -263,13 +261,12 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
             if r.year == chosen:
                 cell = _cell(r, in_full=in_full)
                 rows.append({"category": r.category, "FPE": cell["value"], "shown": cell["display"]})
-        breakdowns.append(_chart(f"{BY_ID[ind].title}: {wf.names().get(ukprn, ukprn)}", rows,
-                                 x="category", y="FPE", horizontal=True))  # fmt: skip
+        breakdowns.append(_chart(f"{BY_ID[ind].title}: {name}", rows, x="category", y="FPE", horizontal=True))
     compare_chart = _chart("Percentages against " + (f"{group} and " if group else "") + "the sector",
                            comparison, x="indicator", y="percent", color="series", horizontal=True)
     ceiling = [{"staff group": r.category, "highest level": r.cell.display}
                for r in comp.results("grade.ceiling", ukprn, [ukprn]) if r.year == chosen]  # fmt: skip
-    return {"title": f"{wf.names().get(ukprn, ukprn)} ({ukprn}) {codes.year_label(chosen)}",
+    return {"title": f"{name} ({ukprn}) {codes.year_label(chosen)}",
             "ukprn": ukprn, "group": group, "groups": sorted(groups), "in_full": in_full,
             "indicators": single, "comparison": compare_chart, "grade_ceiling": ceiling,
             "breakdowns": breakdowns,
