@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import Enum
 from typing import Any
@@ -11,6 +9,8 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from techforce.reports.tables import to_csv
 
 
 class Format(str, Enum):
@@ -30,12 +30,7 @@ def emit(rows: list[dict[str, Any]], fmt: Format, *, title: str = "",
         typer.echo(json.dumps({"title": title, "meta": meta or {}, "rows": rows}, indent=2, default=str))
         return
     if fmt is Format.csv:
-        buffer = io.StringIO()
-        columns = list(rows[0]) if rows else []
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        typer.echo(buffer.getvalue(), nl=False)
+        typer.echo(to_csv(rows) or "\n", nl=False)
         return
     table = Table(title=title or None, show_lines=False)
     for column in list(rows[0]) if rows else ["(no rows)"]:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from techforce import audit
 from techforce.accounts.access import Permission
+from techforce.reports.tables import to_csv
 from techforce.web.app import render
 from techforce.web.deps import Ctx, GroupEditor, InFull, Uploader, Viewer
 from techforce.workforce import dashboard, peer_groups
@@ -39,12 +38,7 @@ def _in_full(ctx: Ctx, ukprn: str) -> bool:
 
 
 def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv",
+    return Response(to_csv(rows), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
 
