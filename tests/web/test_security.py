@@ -6,6 +6,9 @@ from fastapi.testclient import TestClient
 
 from techforce import audit
 from techforce.accounts import service
+from techforce.db import Database
+from techforce.settings import Settings
+from techforce.web.app import create_app
 from tests.web.conftest import PASSWORD, WebEnv, csrf_of, sign_in
 
 
@@ -131,3 +134,15 @@ def test_cookies_are_secure_behind_https(web: WebEnv) -> None:
                                                "csrf_token": csrf_of(page.text)}, follow_redirects=False)  # fmt: skip
         assert "Secure" in response.headers["set-cookie"] and "HttpOnly" in response.headers["set-cookie"]
         assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_sign_in_on_both_databases(settings: Settings, db: Database) -> None:
+    """The session look-up runs on the event loop for SQLite and in a thread for PostgreSQL."""
+    app = create_app(settings, db)
+    with db.session() as session:
+        service.create_user(session, "analyst", "sector-analyst", actor="test", password=PASSWORD)
+    with TestClient(app) as client:
+        csrf = sign_in(client, "analyst")
+        assert client.get("/api/account").json()["role"] == "sector-analyst"
+        assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+        assert client.get("/api/account").status_code == 401
