@@ -361,7 +361,7 @@ def snapshot_rows(wf: Workforce, ukprn: str, year: int | None = None) -> tuple[l
     _snapshot, path = found[-1]  # the newest year unless one was asked for
     con = duckdb.connect()
     try:
-        cursor = con.execute("SELECT * FROM read_parquet(?) ORDER BY person_id, contract_id", [str(path)])
+        cursor = con.execute("SELECT * EXCLUDE (record_key) FROM read_parquet(?) ORDER BY person_id, contract_id", [str(path)])
         header = [d[0] for d in cursor.description]
         return header, cursor.fetchall()
     finally:

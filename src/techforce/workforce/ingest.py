@@ -24,7 +24,7 @@ from techforce.workforce.validate import YEAR_SQL, validate
 Progress = Callable[[int], None]
 
 SNAPSHOT_COLUMNS = """
-    ukprn VARCHAR, year INTEGER, person_id VARCHAR, contract_id VARCHAR, age INTEGER,
+    ukprn VARCHAR, year INTEGER, person_id VARCHAR, record_key UBIGINT, contract_id VARCHAR, age INTEGER,
     sex VARCHAR, ethnic VARCHAR, disable VARCHAR, terms VARCHAR, mode VARCHAR,
     acempfun VARCHAR, levels VARCHAR, confte DOUBLE, startcon DATE, endcon DATE,
     salref DOUBLE, spoint VARCHAR, soc_scheme VARCHAR, soc VARCHAR, cost_centre VARCHAR,
@@ -96,6 +96,7 @@ def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: in
     WITH p AS (
       SELECT _set, PERSONKEY, UKPRN AS ukprn, CAST({year} AS INTEGER) AS year,
              pseudonym(STAFFID) AS person_id,
+             CAST('0x' || substr(pseudonym('record-key/' || STAFFID), 1, 8) AS UBIGINT) AS record_key,
              CAST(strptime(BIRTHDTE, '%Y-%m-%d') AS DATE) AS birth, SEXID, ETHNIC, DISABLE
       FROM person_raw),
     c AS (
@@ -106,7 +107,7 @@ def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: in
              TRY_CAST(SALREF AS DOUBLE) AS salref, SPOINT
       FROM contract_raw),
     j AS (
-      SELECT p.ukprn, p.year, p.person_id,
+      SELECT p.ukprn, p.year, p.person_id, p.record_key,
              substr(sha256(p.person_id || '/' || c.CONTID), 1, 32) AS contract_id,
              CAST(p.year - year(p.birth) - CASE WHEN month(p.birth) > 8 THEN 1 ELSE 0 END
                   AS INTEGER) AS age,
