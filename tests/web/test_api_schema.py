@@ -42,7 +42,7 @@ def credentials(api_app: Any) -> list[dict[str, str]]:
 
 
 def test_no_server_errors(api_app: Any, credentials: list[dict[str, str]]) -> None:
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", api_app)
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", api_app, headers=credentials[0])
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
 
@@ -55,3 +55,12 @@ def test_no_server_errors(api_app: Any, credentials: list[dict[str, str]]) -> No
                 assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:500])
 
         no_server_error()
+
+
+def test_openapi_document_is_for_signed_in_users_only(api_app: Any, credentials: list[dict[str, str]]) -> None:
+    with TestClient(api_app) as client:
+        anonymous = client.get("/api/openapi.json")
+        assert anonymous.status_code == 401 and anonymous.json() == {"detail": "sign in first"}
+        document = client.get("/api/openapi.json", headers=credentials[1])
+        assert document.status_code == 200 and "/api/workforce/overview" in document.json()["paths"]
+        assert "/api/openapi.json" not in document.json()["paths"]

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import uvicorn
@@ -63,7 +64,8 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
                                                                      "--disable-background-networking"])  # fmt: skip
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{server}/workforce/overview")
         expect(page).to_have_url(f"{server}/login?next=/workforce/overview")
         page.get_by_label("Username").fill("provider-lead")
@@ -71,6 +73,13 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Sector overview 2022/23")
         page.wait_for_selector(".chart svg", timeout=20_000)  # vega-embed drew the charts (CSP allows it)
+        csp = page.evaluate("() => fetch(location.href).then(r => r.headers.get('content-security-policy'))")
+        assert "script-src 'self';" in csp and "unsafe-eval" not in csp
+        charts = page.locator(".chart")
+        assert charts.count() >= 2 and page.locator(".chart svg").count() == charts.count()
+        assert "Chart unavailable" not in page.locator("main").inner_text()
+        assert page.evaluate("() => htmx.config.allowEval === false && htmx.config.selfRequestsOnly === true"
+                             " && htmx.config.allowScriptTags === false")  # fmt: skip
         page.screenshot(path=str(ARTIFACTS / "1-overview.png"), full_page=True)
 
         page.get_by_role("link", name="Upload").click()
@@ -98,7 +107,58 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
         expect(page.locator("#indicators")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "5-profile-phone.png"), full_page=True)
         browser.close()
-    assert not [e for e in errors if "Content Security Policy" in e], errors
+    assert not [e for e in errors if "Content Security Policy" in e or "unsafe-eval" in e or "Refused to" in e], errors
+    assert not [e for e in errors if "EvalError" in e or "Chart unavailable" in e], errors
+
+
+def test_hostile_data_is_inert_in_a_browser(web: WebEnv, server: str) -> None:
+    """The confirmed attacks, replayed in a real browser: an htmx payload as a sign-in user
+    name (shown on the admin's audit page), a lead's peer-group description that promotes the
+    lead when an admin views it, and a crafted ``/login?next=`` link. None of them acts."""
+    from fastapi.testclient import TestClient
+    from playwright.sync_api import sync_playwright
+    from sqlalchemy import select
+
+    from techforce.accounts import service
+    from techforce.workforce.models import Provider
+    from tests.web.conftest import csrf_of, sign_in
+
+    def add_admin(name: str) -> str:
+        values = '{"action":"add","username":"' + name + '","role":"admin"}'
+        return f"<div hx-post=\"/admin/users\" hx-vals='{values}' hx-trigger=\"load\"></div>"
+
+    promote = ("<div hx-post=\"/admin/users\" hx-vals='{\"action\":\"role\",\"username\":\"provider-lead\","
+               "\"role\":\"admin\"}' hx-trigger=\"load\"></div>")  # fmt: skip
+    with TestClient(web.app) as client:
+        page = client.get("/login")
+        client.post("/login", data={"username": add_admin("mallory"), "password": "x", "csrf_token": csrf_of(page.text)})
+        csrf = sign_in(client, "provider-lead")
+        with web.db.session() as session:
+            members = sorted(session.scalars(select(Provider.ukprn)))[:6]
+        saved = client.post("/api/workforce/peer-groups", headers={"X-CSRF-Token": csrf},
+                            json={"name": "Lead's group", "ukprns": members, "description": promote})  # fmt: skip
+        assert saved.status_code == 201, saved.text
+    crafted = '"><div hx-get="/admin/users" hx-trigger="load" hx-target="body"></div>' + add_admin("mallory2")
+    posts: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("request", lambda r: posts.append(r.url) if r.method != "GET" else None)
+        page.goto(f"{server}/login?next={quote(crafted)}")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{server}/workforce/overview")
+        for path in ("/admin/audit", "/workforce/peer-groups"):
+            page.goto(f"{server}{path}")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(500)
+        assert "Lead's group" in page.content()
+        browser.close()
+    assert [u for u in posts if "/admin/users" in u] == []
+    with web.db.session() as session:
+        roles = {u.username: u.role for u in service.list_users(session)}
+    assert "mallory" not in roles and "mallory2" not in roles and roles["provider-lead"] == "provider-lead"
 
 
 def test_pages_pass_axe_accessibility_checks(web: WebEnv, server: str) -> None:

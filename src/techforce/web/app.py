@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 
 from techforce.accounts import service
@@ -51,7 +53,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """The app for one deployment; ``db`` may be shared with the caller (tests, demo)."""
     database = db or Database(settings)
     database.migrate()
-    app = FastAPI(title="techforce", version="0.1.0", openapi_url="/api/openapi.json",
+    app = FastAPI(title="techforce", version="0.1.0", openapi_url=None,
                   docs_url=None, redoc_url=None,
                   description="The technical workforce of universities and research institutes: "
                               "disclosure-controlled indicators, peer groups and uploads.")  # fmt: skip
@@ -59,8 +61,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.workforce = Workforce(settings, database)
     app.state.secret = store.load_or_create_key(settings.data_dir / "secret" / "web.key")
-    app.state.templates = Jinja2Templates(directory=str(resources.files("techforce.web") / "templates"))
-    app.state.templates.env.auto_reload = False  # templates ship with the package: no stat per render
+    app.state.templates = templates()
     app.state.vega = None
     app.middleware("http")(security.security_headers)
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     async def not_signed_in(request: Request, _exc: Exception) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": "sign in first"}, status_code=401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
 
     @app.exception_handler(deps.MustChangePassword)
     async def must_change(request: Request, _exc: Exception) -> Response:
@@ -110,6 +111,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return Response(app.state.vega, media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
 
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_ctx: SignedIn) -> dict[str, Any]:
+        """The API description, for signed-in users only (it maps every endpoint)."""
+        return app.openapi()
+
     app.mount("/static", StaticFiles(packages=[("techforce.web", "static")]), name="static")  # after vega.js
     _auth_routes(app)
     from techforce.web import admin, workforce
@@ -117,6 +123,14 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(workforce.router)
     app.include_router(admin.router)
     return app
+
+
+def templates() -> Jinja2Templates:
+    """The page templates, every one autoescaped: Starlette's default escapes only .html,
+    .htm and .xml, and ours are .html.j2. No template marks data as safe."""
+    env = Environment(loader=FileSystemLoader(str(resources.files("techforce.web") / "templates")),
+                      autoescape=True, auto_reload=False)  # fmt: skip
+    return Jinja2Templates(env=env)
 
 
 def from_environment() -> FastAPI:
@@ -131,12 +145,13 @@ def _auth_routes(app: FastAPI) -> None:
         return RedirectResponse("/workforce/overview", status_code=303)
 
     @app.get("/login", include_in_schema=False)
-    def login_form(request: Request, next: str = "/workforce/overview") -> Response:
-        return _login_page(request, next, "")
+    def login_form(request: Request, next: str = security.DEFAULT_NEXT) -> Response:
+        return _login_page(request, security.local_path(next), "")
 
     @app.post("/login", include_in_schema=False)
     def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
               csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/workforce/overview") -> Response:  # fmt: skip
+        target = security.local_path(next)  # no open redirect, nothing hostile echoed
         pre = request.cookies.get(security.PRE_COOKIE, "")
         try:
             security.check(security.pre_session_token(app.state.secret, pre) if pre else None, csrf_token)
@@ -148,11 +163,9 @@ def _auth_routes(app: FastAPI) -> None:
                 user = service.authenticate(session, username, password, address)
                 token = service.start_session(session, user)[0] if user else None
         except service.RateLimited as exc:
-            return _login_page(request, next, str(exc), status=429)
+            return _login_page(request, target, str(exc), status=429)
         if token is None:
-            return _login_page(request, next, service.SIGNIN_REFUSED, status=401)
-        local = next.startswith("/") and not next.startswith(("//", "/\\"))  # no open redirect
-        target = next if local else "/workforce/overview"
+            return _login_page(request, target, service.SIGNIN_REFUSED, status=401)
         response = RedirectResponse(target, status_code=303)
         old = request.cookies.get(security.SESSION_COOKIE)
         if old:  # a session that existed before sign-in is ended, never reused

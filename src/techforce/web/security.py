@@ -5,21 +5,27 @@
 - CSRF: every state-changing request must carry the session's CSRF token (form field
   ``csrf_token`` or header ``X-CSRF-Token``). Before sign-in, the login form's token is an
   HMAC of a pre-session cookie.
-- Headers: a CSP without inline script, frame-ancestors 'none', nosniff, no referrer."""
+- Headers: a CSP without inline script and without 'unsafe-eval' (charts use Vega's
+  CSP-safe expression interpreter), frame-ancestors 'none', nosniff, no referrer.
+- Redirects after sign-in go only to local paths (``local_path``); downloads name their
+  files with ``content_disposition`` (RFC 6266)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Request, Response
 
 SESSION_COOKIE = "tf_session"
 PRE_COOKIE = "tf_pre"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")  # fmt: skip
 HEADERS = {
@@ -47,7 +53,9 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     return response
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int | None = None
+) -> None:
     response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")  # fmt: skip
 
@@ -75,3 +83,39 @@ async def submitted_token(request: Request) -> str:
 def check(expected: str | None, given: str) -> None:
     if not expected or not given or not hmac.compare_digest(expected, given):
         raise CsrfError("missing or wrong CSRF token: reload the page and try again")
+
+
+DEFAULT_NEXT = "/workforce/overview"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def local_path(value: str | None, default: str = DEFAULT_NEXT) -> str:
+    """``value`` if it is a path on this site (``/...``), else ``default``: no scheme or host,
+    no ``//`` or ``/\\`` (which browsers read as another host), also when percent-encoded,
+    no backslashes and no control characters (CR/LF would split a header)."""
+    if not value or len(value) > 2000:
+        return default
+    decoded = value
+    for _ in range(3):  # %252F%252F -> %2F%2F -> //
+        decoded = unquote(decoded)
+    for candidate in (value, decoded):
+        if not candidate.startswith("/") or candidate.startswith(("//", "/\\")) or "\\" in candidate:
+            return default
+        if _CONTROL.search(candidate):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
+    return value
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header for ``filename`` (RFC 6266 / RFC 5987): an ASCII fallback without
+    quotes, slashes or control characters, and the full name as ``filename*=UTF-8''...``."""
+    cleaned = (
+        _CONTROL.sub("", filename).replace("/", "-").replace("\\", "-").replace('"', "").replace("'", "")
+    )
+    cleaned = cleaned.strip(". ") or "download"
+    ascii_name = unicodedata.normalize("NFKD", cleaned).encode("ascii", "ignore").decode("ascii")
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._") or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
