@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from techforce.cli.main import app
+from techforce.cli.output import Format, emit
+from techforce.reports.tables import to_csv
 from techforce.settings import Settings
 
 runner = CliRunner()
@@ -103,3 +108,22 @@ def test_users_commands(tmp_path: Path) -> None:
     rows = json.loads(out[out.index("{"):])["rows"]
     assert rows == [{"username": "lead", "role": "researcher", "providers": "", "disabled": True,
                      "must_change_password": True, "created": rows[0]["created"]}]
+
+
+def test_csv_output_neutralises_formula_cells(capsys: pytest.CaptureFixture[str]) -> None:
+    """OWASP CSV injection: text that a spreadsheet would run is prefixed with a quote; real
+    numbers (negative ones too) stay numbers."""
+    rows = [
+        {"name": '=HYPERLINK("http://evil.example","x")', "change": -5, "note": "-3 points", "n": 1.5},
+        {"name": "+cmd|' /C calc'!A0", "change": 0, "note": "@SUM(A1)", "n": -0.25},
+        {"name": "\tTAB", "change": None, "note": "\rCR", "n": 2},
+        {"name": "plain", "change": 3, "note": "a - b = c", "n": 0},
+    ]
+    emit(rows, Format.csv)
+    parsed = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert parsed[0] == ["name", "change", "note", "n"]
+    assert parsed[1] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "-5", "'-3 points", "1.5"]
+    assert parsed[2] == ["'+cmd|' /C calc'!A0", "0", "'@SUM(A1)", "-0.25"]
+    assert parsed[3] == ["'\tTAB", "", "'\rCR", "2"]
+    assert parsed[4] == ["plain", "3", "a - b = c", "0"]
+    assert to_csv([{"=header": 1}]).splitlines()[0] == "'=header"

@@ -60,6 +60,19 @@ class Settings(BaseSettings):
         description="Name recorded in the catalogue and audit log as the person making changes.",
     )
 
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed (JSON list, "
+            'e.g. ["127.0.0.1"]). Empty: the headers are ignored and the peer address is the client.'
+        ),
+    )
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1,
+        description="Largest web upload in bytes (all files together); larger ones are refused while arriving.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

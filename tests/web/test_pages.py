@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from techforce.web import security
 from tests.web.conftest import WebEnv, csrf_of, sign_in
 
 
@@ -125,3 +127,24 @@ def test_a_new_deployment_says_what_to_do(tmp_path: Path) -> None:
         assert page.status_code == 200 and "No staff returns yet" in page.text and "/workforce/upload" in page.text
         assert client.get("/api/workforce/overview").status_code == 404
     db.dispose()
+
+
+def test_downloads_encode_their_file_names_and_neutralise_formulas(web: WebEnv) -> None:
+    """RFC 6266: an ASCII fallback without quotes, slashes or line breaks, and the full name
+    as filename*=UTF-8''...; formula-like text in a cell starts with a quote."""
+    name = 'Grüne "Nord";=1+1\\x'
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "admin")
+        members = sorted(p["ukprn"] for p in client.get("/api/workforce/peer-groups").json()["providers"])[:6]
+        saved = client.post("/api/workforce/peer-groups", json={"name": name, "ukprns": members},
+                            headers={"X-CSRF-Token": csrf})  # fmt: skip
+        assert saved.status_code == 201, saved.text
+        response = client.get("/workforce/explore.csv", params={"scope": f"group:{name}", "indicator": "tech.by_age"})
+        assert response.status_code == 200, response.text[:300]
+        disposition = response.headers["content-disposition"]
+        fallback = disposition.split('filename="')[1].split('"')[0]
+        assert disposition.startswith("attachment; ") and re.fullmatch(r"[A-Za-z0-9._-]+", fallback)
+        assert "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x.csv" in disposition
+        assert "\r" not in disposition and "\n" not in disposition
+    assert security.content_disposition('a/b\\c\r\nSet-Cookie: x="1".csv').count('"') == 2
+    assert "\n" not in security.content_disposition("x\r\ny.csv")

@@ -17,6 +17,7 @@ from techforce.accounts.access import Permission
 from techforce.reports.tables import to_csv
 from techforce.web.app import render
 from techforce.web.deps import Ctx, GroupEditor, InFull, Uploader, Viewer
+from techforce.web.security import content_disposition
 from techforce.workforce import dashboard, peer_groups
 from techforce.workforce.ingest import ingest
 from techforce.workforce.problems import InputError, Problem
@@ -38,8 +39,10 @@ def _in_full(ctx: Ctx, ukprn: str) -> bool:
 
 
 def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
-    return Response(to_csv(rows), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    """A CSV download: formula cells neutralised (to_csv), the file name encoded (RFC 6266)."""
+    return Response(
+        to_csv(rows), media_type="text/csv", headers={"Content-Disposition": content_disposition(filename)}
+    )
 
 
 # --- sector overview -------------------------------------------------------------------
