@@ -35,7 +35,7 @@ def test_ingest_indicators_compare_as_json(tmp_path: Path, small_files: Path) ->
                      "--format", "json")
     assert code == 0, out
     body = json.loads(out)
-    assert body["meta"]["definition"] == "core@v1" and body["meta"]["disclosure"] == "hesa-standard"
+    assert body["meta"]["definition"] == "core@v1" and body["meta"]["disclosure"] == "hesa-standard@v2+ckm-3"
     headcount = next(r for r in body["rows"] if r["indicator"] == "tech.headcount")
     assert headcount["value"] % 5 == 0 and "rounded" in headcount["disclosure"]
     code, out = _run(data, "workforce", "compare", "10000001", "--peer-group", "Midlands Technical Consortium",

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         description="Name recorded in the catalogue and audit log as the person making changes.",
     )
 
+    min_peer_group_size: int = Field(
+        default=5,
+        ge=2,
+        description=(
+            "Fewest providers a peer group may have (disclosure control: a smaller group is refused, "
+            "so that no group's figures sit close to one provider's)."
+        ),
+    )
+
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description=(

@@ -16,12 +16,12 @@ def test_pages_follow_the_data(settings: Settings, db: Database, small_files: Pa
     first = dashboard.overview(wf)
     assert first["title"] == "Sector overview 2022/23" and first["headline"][0]["display"] != ".."
     assert dashboard.overview(wf) is first  # cached
-    members = [p["ukprn"] for p in first["providers"][:3]]
+    members = [p["ukprn"] for p in first["providers"][:5]]
     with db.session() as session:
-        peer_groups.save(session, "Three", members, actor="test")
+        peer_groups.save(session, "Five", members, actor="test")
     wf.invalidate()
     assert dashboard.overview(wf) is not first  # a new data version
-    explored = dashboard.explore(wf, "tech.by_age", scope="group:Three")
+    explored = dashboard.explore(wf, "tech.by_age", scope="group:Five")
     assert explored["rows"] and all(r["year"] == "2022/23" for r in explored["rows"])
     ingest(settings, db, [small_files / "2023" / "csv"])
     wf.invalidate()

@@ -1,52 +1,107 @@
-"""Peer position: median, quartiles, rank, and disclosure control of each published figure."""
+"""Peer position: median, quartiles and rank from published values; groups' size and owners."""
 
 from __future__ import annotations
 
 import pytest
 
+from techforce.db import Database
 from techforce.disclosure import RULE_SETS
-from techforce.workforce import definitions
-from techforce.workforce.indicators import Computation
-from techforce.workforce.peer_groups import PeerGroupError, position
+from techforce.workforce import definitions, peer_groups
+from techforce.workforce.indicators import Computation, Row
+from techforce.workforce.models import Provider
+from techforce.workforce.peer_groups import GroupForbidden, PeerGroupError, position
+
+GROUP = ["A", "B", "C", "D", "E"]
 
 
 def _comp(rules: str = "hesa-standard") -> Computation:
-    # tech.aged_55_plus rows: (ukprn, year, category, 100 x numerator, denominator, n)
+    # tech.aged_55_plus: (numerator, denominator) people per provider
     shares = {"A": (30, 100), "B": (20, 100), "C": (10, 50), "D": (5, 10), "E": (40, 200)}
     rows = {
-        "tech.aged_55_plus": [(u, 2022, "all", 100.0 * num, float(den), None) for u, (num, den) in shares.items()],
-        "tech.headcount": [(u, 2022, "all", float(den), None, float(den)) for u, (_n, den) in shares.items()],
+        "tech.aged_55_plus": [Row(u, 2022, "all", num, den, None, 7 * i, 11 * i) for i, (u, (num, den)) in
+                              enumerate(shares.items())],
+        "tech.headcount": [Row(u, 2022, "all", den, None, den, 13 * i) for i, (u, (_n, den)) in
+                           enumerate(shares.items())],
         "tech.by_age": [],
     }
     returned = {(u, 2022): True for u in shares}
-    return Computation(definitions.get(None), RULE_SETS[rules], rows, returned)  # type: ignore[arg-type]
+    return Computation(definitions.get(None), RULE_SETS[rules], rows, returned)
 
 
-def test_rank_median_and_quartile_of_a_count() -> None:
-    pos = position(_comp(), "tech.headcount", 2022, "A", "group", ["A", "B", "C", "D", "E"])
-    assert (pos.rank, pos.of) == (2, 5)  # 200, 100, 100, 50, 10: A is joint second
-    assert pos.median.display == "100" and pos.value.display == "100"
-    assert pos.quartile == "top quartile"  # inclusive quartiles: Q1 50, median 100, Q3 100
-    low = position(_comp(), "tech.headcount", 2022, "D", "group", ["A", "B", "C", "D", "E"])
-    assert (low.rank, low.quartile, low.value.display) == (5, "bottom quartile", "10")
+def test_rank_median_and_quartile_come_from_published_values() -> None:
+    comp = _comp()
+    published = {u: c.value for u, c in comp.provider_cells("tech.headcount", 2022).items()}
+    assert all(isinstance(v, int) and v % 5 == 0 for v in published.values())
+    pos = position(comp, "tech.headcount", 2022, "A", "group", GROUP)
+    assert pos.value.value == published["A"]
+    assert pos.rank == 1 + sum(v > published["A"] for v in published.values())  # ties share a rank
+    low = position(comp, "tech.headcount", 2022, "D", "group", GROUP)
+    assert (low.rank, low.quartile, low.value.value) == (5, "bottom quartile", published["D"])
+    assert "published values" in low.median.reason
+
+
+def test_equal_published_values_share_a_rank() -> None:
+    rows = {"tech.headcount": [Row(u, 2022, "all", 100.0, None, 100.0, 0) for u in GROUP]}
+    comp = Computation(definitions.get(None), RULE_SETS["hesa-standard"], rows, {(u, 2022): True for u in GROUP})
+    assert {position(comp, "tech.headcount", 2022, u, "g", GROUP).rank for u in GROUP} == {1}
 
 
 def test_small_population_percentage_is_suppressed_and_left_out_of_group_statistics() -> None:
     comp = _comp()
-    small = position(comp, "tech.aged_55_plus", 2022, "D", "group", ["A", "B", "C", "D", "E"])
+    small = position(comp, "tech.aged_55_plus", 2022, "D", "group", GROUP)
     assert small.value.display == ".." and "suppressed" in small.value.reason  # 5 of 10 people
     assert small.rank is None and small.of == 4 and small.quartile == "no data"
-    # D's 50% is not in the statistics: median of 30, 20, 20, 20 (A, B, C, E) is 20.0%
-    assert small.median.display == "20.0%"
-    shown = position(comp, "tech.aged_55_plus", 2022, "E", "group", ["A", "B", "C", "D", "E"])
-    assert shown.value.display == "20.0%" and shown.of == 4
+    shown = position(comp, "tech.aged_55_plus", 2022, "E", "group", GROUP)
+    assert shown.value.display.endswith("%") and shown.of == 4
+    assert "population" not in shown.value.reason or "100" not in shown.value.reason  # no true population
 
 
 def test_unrounded_rules_keep_every_provider() -> None:
-    pos = position(_comp("unrounded"), "tech.aged_55_plus", 2022, "D", "group", ["A", "B", "C", "D", "E"])
+    pos = position(_comp("unrounded"), "tech.aged_55_plus", 2022, "D", "group", GROUP)
     assert pos.value.value == pytest.approx(50.0) and pos.rank == 1 and pos.of == 5
 
 
 def test_breakdowns_have_no_single_position() -> None:
     with pytest.raises(PeerGroupError):
         position(_comp(), "tech.by_age", 2022, "A", "group", ["A"])
+
+
+def _providers(db: Database, n: int) -> list[str]:
+    ukprns = [f"1000{i:04d}" for i in range(n)]
+    with db.session() as session:
+        session.add_all(Provider(ukprn=u) for u in ukprns)
+    return ukprns
+
+
+def test_a_group_needs_five_known_providers(sqlite_db: Database) -> None:
+    ukprns = _providers(sqlite_db, 6)
+    with sqlite_db.session() as session, pytest.raises(PeerGroupError, match="at least 5 providers"):
+        peer_groups.save(session, "Pair", ukprns[:2], actor="t")
+    with sqlite_db.session() as session, pytest.raises(PeerGroupError, match="99999999 are not providers"):
+        peer_groups.save(session, "Odd", [*ukprns[:5], "99999999"], actor="t")
+    with sqlite_db.session() as session:
+        peer_groups.save(session, "Five", ukprns[:5], actor="t")
+    with sqlite_db.session() as session:
+        assert peer_groups.members(session, "Five") == ukprns[:5]
+
+
+@pytest.mark.parametrize("name", ["bad/name", "two\nlines", "cr\rname", "", "   "])
+def test_group_names_are_one_line_of_text(sqlite_db: Database, name: str) -> None:
+    ukprns = _providers(sqlite_db, 5)
+    with sqlite_db.session() as session, pytest.raises(PeerGroupError):
+        peer_groups.save(session, name, ukprns, actor="t")
+
+
+def test_only_the_owner_or_an_administrator_changes_a_group(sqlite_db: Database) -> None:
+    ukprns = _providers(sqlite_db, 6)
+    with sqlite_db.session() as session:
+        peer_groups.save(session, "Mine", ukprns[:5], actor="ann", owner="ann", replace_any=False)
+    with sqlite_db.session() as session, pytest.raises(GroupForbidden, match="belongs to ann"):
+        peer_groups.save(session, "Mine", ukprns[1:], actor="bob", owner="bob", replace_any=False)
+    with sqlite_db.session() as session, pytest.raises(GroupForbidden):
+        peer_groups.remove(session, "Mine", actor="bob", owner="bob", remove_any=False)
+    with sqlite_db.session() as session:
+        peer_groups.save(session, "Mine", ukprns[1:], actor="ann", owner="ann", replace_any=False)
+        peer_groups.remove(session, "Mine", actor="admin", owner="admin", remove_any=True)
+    with sqlite_db.session() as session:
+        assert "Mine" not in {g.name for g in peer_groups.all_groups(session)}

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     VIEW_IN_FULL = "see a provider's unrounded figures and row-level data"
     UPLOAD = "upload a provider's staff return"
     MANAGE_PEER_GROUPS = "create and change peer groups"
+    MANAGE_ANY_PEER_GROUP = "replace or delete peer groups that others own"
     MANAGE_USERS = "manage accounts"
     VIEW_AUDIT = "read the audit log"
 
@@ -36,6 +37,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_IN_FULL: frozenset({Role.PROVIDER_LEAD}),
     Permission.UPLOAD: frozenset({Role.ADMIN, Role.SECTOR_ANALYST, Role.PROVIDER_LEAD}),
     Permission.MANAGE_PEER_GROUPS: frozenset({Role.ADMIN, Role.SECTOR_ANALYST, Role.PROVIDER_LEAD}),
+    Permission.MANAGE_ANY_PEER_GROUP: frozenset({Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.VIEW_AUDIT: frozenset({Role.ADMIN}),
 }

@@ -270,8 +270,9 @@ def peers_list(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 def peers_add(ctx: typer.Context, name: str, ukprns: list[str],
               description: str = typer.Option("", help="What the group is.")) -> None:  # fmt: skip
     """Create or replace a peer group with these UKPRNs."""
+    least = ctx.obj.settings.min_peer_group_size
     _in_session(ctx, lambda s: peer_groups.save(s, name, ukprns, description=description,
-                                                actor=ctx.obj.settings.user))  # fmt: skip
+                                                actor=ctx.obj.settings.user, min_members=least))  # fmt: skip
     ctx.obj.console.print(f"peer group {name!r} saved with {len(set(ukprns))} member(s)")
 
 
@@ -294,7 +295,8 @@ def peers_remove(ctx: typer.Context, name: str) -> None:
 @peers.command("import")
 def peers_import(ctx: typer.Context, path: Path) -> None:
     """Import peer groups from a CSV with columns group, UKPRN."""
-    counts = _in_session(ctx, lambda s: peer_groups.import_csv(s, path, actor=ctx.obj.settings.user))
+    least = ctx.obj.settings.min_peer_group_size
+    counts = _in_session(ctx, lambda s: peer_groups.import_csv(s, path, actor=ctx.obj.settings.user, min_members=least))
     ctx.obj.console.print(f"imported {len(counts)} peer group(s)")
 
 

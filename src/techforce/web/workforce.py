@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from techforce import audit
-from techforce.accounts.access import Permission
+from techforce.accounts.access import AccessDenied, Permission
 from techforce.reports.tables import to_csv
 from techforce.web.app import render
 from techforce.web.deps import Ctx, GroupEditor, InFull, Uploader, Viewer
@@ -31,7 +33,7 @@ def _blank_is_none(value: object) -> object:
 
 # "All years" in a form sends year= (empty): that means no year chosen, not a bad number.
 Year = Annotated[int | None, BeforeValidator(_blank_is_none)]
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+UPLOAD_CHUNK = 1024 * 1024  # bytes read at a time: an upload is never held whole in memory
 
 
 def _in_full(ctx: Ctx, ukprn: str) -> bool:
@@ -148,9 +150,20 @@ class PeerGroupIn(BaseModel):
 
 
 def _save_group(ctx: Ctx, group: PeerGroupIn) -> dict[str, Any]:
-    with ctx.db.session() as session:  # a refused group (PeerGroupError) is a 400
-        peer_groups.save(session, group.name, group.ukprns, description=group.description,
-                         actor=ctx.principal.username)  # fmt: skip
+    try:
+        with ctx.db.session() as session:  # a refused group (PeerGroupError) is a 400
+            peer_groups.save(
+                session,
+                group.name,
+                group.ukprns,
+                description=group.description,
+                actor=ctx.principal.username,
+                owner=ctx.principal.username,
+                replace_any=ctx.principal.can(Permission.MANAGE_ANY_PEER_GROUP),
+                min_members=ctx.settings.min_peer_group_size,
+            )
+    except peer_groups.GroupForbidden as exc:
+        raise AccessDenied(str(exc)) from None
     ctx.workforce.invalidate()
     return {"name": group.name, "members": sorted(set(group.ukprns))}
 
@@ -182,8 +195,17 @@ def peer_group_remove_page(ctx: GroupEditor, name: str) -> Response:
 
 
 def _remove_group(ctx: Ctx, name: str) -> None:
-    with ctx.db.session() as session:  # an unknown group (PeerGroupError) is a 400
-        peer_groups.remove(session, name, actor=ctx.principal.username)
+    try:
+        with ctx.db.session() as session:  # an unknown group (PeerGroupError) is a 400
+            peer_groups.remove(
+                session,
+                name,
+                actor=ctx.principal.username,
+                owner=ctx.principal.username,
+                remove_any=ctx.principal.can(Permission.MANAGE_ANY_PEER_GROUP),
+            )
+    except peer_groups.GroupForbidden as exc:
+        raise AccessDenied(str(exc)) from None
     ctx.workforce.invalidate()
 
 
@@ -192,20 +214,23 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
     """Ingest the uploaded files (XML, or the PERSON/CONTRACT/ACTIVITY CSV tables of one
     return) within the user's provider scope. Returns (HTTP status, page data)."""
     scope = ctx.principal.upload_scope()
-    folder = Path(tempfile.mkdtemp(prefix="techforce-upload-"))
+    limit = ctx.settings.max_upload_bytes
+    folder = upload_folder(ctx.settings.data_dir)
     try:
         total = 0
         for upload in files:
-            name = Path(upload.filename or "upload").name
+            name = _file_name(upload.filename)
             if not name.lower().endswith((".xml", ".csv")):
                 return 422, _refused([Problem("error", "file.type", name, None, "", "", "", "not an .xml or .csv file",
                                               "upload HESA Staff XML or data-supply CSV tables")])
-            with (folder / name).open("wb") as out:
-                shutil.copyfileobj(upload.file, out)
-            total += (folder / name).stat().st_size
-            if total > MAX_UPLOAD_BYTES:
+            try:
+                total = _save(upload, folder / name, total, limit)
+            except FileExistsError:
+                return 422, _refused([Problem("error", "file.name", name, None, "", "", "", "two files have this name",
+                                              "upload each table of a return once")])
+            except _TooLarge:
                 return 413, _refused([Problem("error", "upload.size", name, None, "", "", "",
-                                              f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB",
+                                              f"the upload is larger than {_size(limit)}",
                                               "ingest large sector files with `techforce workforce ingest`")])
         settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
         try:
@@ -229,6 +254,42 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                  "warnings": _listed(result.warnings), "indicators": indicators}  # fmt: skip
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def upload_folder(data_dir: Path) -> Path:
+    """A new folder (mode 0700) for one upload, under data_dir/uploads (0700): removed when
+    the upload is ingested or refused."""
+    root = data_dir / "uploads"
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="upload-", dir=root))  # mkdtemp: mode 0700
+
+
+def _file_name(given: str | None) -> str:
+    """The last part of a browser's file name (either slash), without control characters."""
+    name = re.split(r"[/\\\\]", given or "")[-1]
+    name = re.sub(r"[\\x00-\\x1f\\x7f]", "", name).strip()
+    return name if name not in ("", ".", "..") else "upload"
+
+
+def _save(upload: UploadFile, target: Path, total: int, limit: int) -> int:
+    """Copy one uploaded file to ``target`` (mode 0600) a chunk at a time, stopping as soon as
+    the upload so far passes ``limit``. Returns the new total."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := upload.file.read(UPLOAD_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise _TooLarge()
+            out.write(chunk)
+    return total
+
+
+def _size(limit: int) -> str:
+    return f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit} bytes"
+
+
 def _listed(problems: list[Problem]) -> list[dict[str, object]]:
     """Problems for the page: file names without the server's temporary folder."""
     return [{**p.as_dict(), "file": Path(p.file).name if p.file else ""} for p in problems[:2000]]
@@ -244,7 +305,7 @@ def upload_form_json(ctx: Uploader) -> dict[str, Any]:
     scope = ctx.principal.upload_scope()
     return {"title": "Upload a staff return", "accepted": None, "scope": sorted(scope) if scope is not None else None,
             "formats": ["HESA Staff submission XML", "data-supply CSV tables PERSON, CONTRACT, ACTIVITY"],
-            "max_bytes": MAX_UPLOAD_BYTES}  # fmt: skip
+            "max_bytes": ctx.settings.max_upload_bytes}  # fmt: skip
 
 
 @router.get("/workforce/upload", include_in_schema=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from techforce.audit import AuditEvent
 from techforce.db import Database
-from techforce.disclosure import RULE_SETS, RuleSet, protect
+from techforce.disclosure import RULE_SETS, RuleSet
 from techforce.reports import charts
 from techforce.settings import Settings
 from techforce.workforce import codes, definitions, indicators, peer_groups, store
@@ -42,6 +43,7 @@ DATA_CHANGES = ("workforce.snapshot.add", "workforce.snapshot.replace", "workfor
                 "workforce.peer_group.remove",
                 "workforce.providers.import", "workforce.definition.add", "workforce.aggregate.load")
 MAX_CACHED_PAGES = 512
+MAX_CACHED_COMPUTATIONS = 8  # definitions x rule sets kept at once
 VERSION_TTL = 1.0  # seconds
 
 
@@ -53,12 +55,13 @@ class Workforce:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self._computations: dict[tuple[Any, ...], Computation] = {}
-        self._pages: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._computations: OrderedDict[tuple[Any, ...], Computation] = OrderedDict()
+        self._building: dict[tuple[Any, ...], threading.Lock] = {}
+        self._pages: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._pages_version: int | None = -1
         self._version: int | None = None
         self._version_read = float("-inf")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the dictionaries only, never held while computing
 
     def version(self) -> int | None:
         """The data version, read from the store at most every VERSION_TTL seconds (changes
@@ -80,24 +83,46 @@ class Workforce:
         with self.db.session() as session:
             chosen = definitions.get(definition, session)
         key = (self.version(), chosen.stamp, chosen_rules.stamp)
+        found = self._cached_computation(key)
+        if found is not None:
+            return found
         with self._lock:
-            if key not in self._computations:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # one build per key; other keys and cached reads go on meanwhile
+            found = self._cached_computation(key)
+            if found is None:
                 with self.db.session() as session:
                     files, returned = store.catalogue_inputs(session, self.settings)
-                self._computations = {key: indicators.compute(files, returned, chosen, chosen_rules)}
-            return self._computations[key]
+                found = indicators.compute(files, returned, chosen, chosen_rules)
+                with self._lock:
+                    self._computations[key] = found
+                    while len(self._computations) > MAX_CACHED_COMPUTATIONS:
+                        self._computations.popitem(last=False)
+                    self._building.pop(key, None)
+            return found
+
+    def _cached_computation(self, key: tuple[Any, ...]) -> Computation | None:
+        with self._lock:
+            found = self._computations.get(key)
+            if found is not None:
+                self._computations.move_to_end(key)
+            return found
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Page data for ``key``, built once per data version. Callers must not mutate it."""
         version = self.version()
         with self._lock:
-            if self._pages_version != version or len(self._pages) > MAX_CACHED_PAGES:
-                self._pages, self._pages_version = {}, version
+            if self._pages_version != version:
+                self._pages, self._pages_version = OrderedDict(), version
             found = self._pages.get(key)
+            if found is not None:
+                self._pages.move_to_end(key)
         if found is None:
             found = build()
             with self._lock:
                 self._pages[key] = found
+                while len(self._pages) > MAX_CACHED_PAGES:
+                    self._pages.popitem(last=False)
         return found
 
     def names(self) -> dict[str, str]:
@@ -134,10 +159,17 @@ def _cell(r: Result | None, *, in_full: bool = False) -> dict[str, Any]:
     return {"value": r.cell.value, "display": r.cell.display, "disclosure": r.cell.reason}
 
 
-def _one(comp: Computation, indicator: str, year: int, members: list[str] | None = None,
-         scope: str = "sector") -> Result | None:  # fmt: skip
-    return next((r for r in comp.results(indicator, scope, members)
-                 if r.year == year and r.category == "all"), None)  # fmt: skip
+def _one(
+    comp: Computation,
+    indicator: str,
+    year: int,
+    members: list[str] | None = None,
+    scope: str = "sector",
+    *,
+    true_values: bool = False,
+) -> Result | None:
+    results = comp.results(indicator, scope, members, true_values=true_values)
+    return next((r for r in results if r.year == year and r.category == "all"), None)
 
 
 def _meta(comp: Computation, year: int) -> dict[str, Any]:
@@ -185,15 +217,15 @@ def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[s
     share = _one(comp, "leadership.share", chosen)
     leaders = _one(comp, "leadership.has_leader", chosen)
     returned = _one(comp, "providers.returned_non_academic", chosen)
-    per_provider = {i: comp.provider_values(i, chosen) for i in ("tech.headcount", "tech.fpe", "leadership.leaders")}
+    per_provider = {i: comp.provider_cells(i, chosen) for i in ("tech.headcount", "tech.fpe", "leadership.leaders")}
     providers = []
     for (ukprn, y), did_return in sorted(comp.returned.items()):
         if y != chosen:
             continue
         row = {"ukprn": ukprn, "provider": names.get(ukprn, ukprn), "returned non-academic": did_return}
-        for ind, values in per_provider.items():
-            cell = protect(values.get(ukprn) if did_return else None, BY_ID[ind].unit, comp.rules)
-            row[BY_ID[ind].title] = cell.display
+        for ind, cells in per_provider.items():
+            cell = cells.get(ukprn)
+            row[BY_ID[ind].title] = cell.display if cell is not None else comp.rules.marker
         providers.append(row)
     trend_rows = [{"year": codes.year_label(r.year), "technical headcount": r.cell.value, "shown": r.cell.display}
                   for r in comp.results("tech.headcount", "sector", None)]  # fmt: skip
@@ -234,11 +266,12 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
     if group is not None and group not in groups:
         raise NotFound(f"no peer group {group!r}; known: {', '.join(groups) or 'none'}")
     members = groups.get(group, []) if group else []
+    _check_group_size(wf, group, members)
     name = wf.names().get(ukprn, ukprn)
     single = []
     comparison = []
     for ind in SINGLE:
-        own = _cell(_one(comp, ind, chosen, [ukprn], scope=ukprn), in_full=in_full)
+        own = _cell(_one(comp, ind, chosen, [ukprn], scope=ukprn, true_values=in_full), in_full=in_full)
         sector = _cell(_one(comp, ind, chosen))
         pos = peer_groups.position(comp, ind, chosen, ukprn, group, members) if group else None
         if BY_ID[ind].unit == "percent" and BY_ID[ind].aggregate != "providers":
@@ -257,7 +290,7 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
     breakdowns = []
     for ind in BREAKDOWNS:
         rows = []
-        for r in comp.results(ind, ukprn, [ukprn]):
+        for r in comp.results(ind, ukprn, [ukprn], true_values=in_full):
             if r.year == chosen:
                 cell = _cell(r, in_full=in_full)
                 rows.append({"category": r.category, "FPE": cell["value"], "shown": cell["display"]})
@@ -295,6 +328,7 @@ def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, defini
         if name not in groups:
             raise NotFound(f"no peer group {name!r}; known: {', '.join(groups) or 'none'}")
         members, label = groups[name], name
+        _check_group_size(wf, name, members)
     elif kind == "provider":
         if not any(u == name for u, _ in comp.returned):
             raise NotFound(f"no return from provider {name!r}")
@@ -303,10 +337,11 @@ def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, defini
         raise NotFound(f"unknown population {scope!r}: use sector, group:NAME or provider:UKPRN")
     ind = BY_ID[indicator]
     rows = []
-    for r in comp.results(indicator, label, members):
+    own = in_full and kind == "provider"
+    for r in comp.results(indicator, label, members, true_values=own):
         if chosen is not None and r.year != chosen:
             continue
-        cell = _cell(r, in_full=in_full and kind == "provider")
+        cell = _cell(r, in_full=own)
         rows.append({"year": codes.year_label(r.year), "category": r.category, "value": cell["value"],
                      "shown": cell["display"], "disclosure": cell["disclosure"]})  # fmt: skip
     x = "category" if ind.breakdown else "year"
@@ -316,6 +351,16 @@ def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, defini
             "rows": rows, "chart": chart, "catalogue": catalogue(), "groups": sorted(wf.groups()),
             "filters": _filters(wf, comp, chosen),
             "meta": {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp}}  # fmt: skip
+
+
+def _check_group_size(wf: Workforce, group: str | None, members: list[str]) -> None:
+    """A group saved before the minimum size was enforced is not used for published figures."""
+    least = wf.settings.min_peer_group_size
+    if group is not None and len(members) < least:
+        raise peer_groups.PeerGroupError(
+            f"peer group {group!r} has {len(members)} member(s), fewer than the {least} a peer group needs; "
+            "add providers to it (disclosure control)"
+        )
 
 
 def indicator_info(indicator: str) -> dict[str, Any]:
@@ -331,7 +376,8 @@ def catalogue() -> list[dict[str, Any]]:
 def definitions_page(wf: Workforce) -> dict[str, Any]:
     with wf.db.session() as session:
         found = definitions.all_definitions(session)
-    return {"title": "Definitions", "definitions": [
+    rules = RULE_SETS[wf.settings.disclosure_rules]
+    return {"title": "Definitions", "disclosure": rules.describe(), "definitions": [
         {"stamp": d.stamp, "name": d.name, "version": d.version, "title": d.title,
          "description": d.description, "soc2010": d.soc2010, "soc2020": d.soc2020,
          "leadership_levels": d.leadership_levels,

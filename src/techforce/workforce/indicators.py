@@ -8,13 +8,13 @@ about non-academic staff use only providers that returned non-academic staff, an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
-from techforce.disclosure import Cell, RuleSet, Unit, protect
+from techforce.disclosure import KEY_MODULUS, RULE_SETS, Cell, RuleSet, Unit, protect
 from techforce.workforce import codes
 from techforce.workforce.definitions import Definition
 
@@ -103,7 +103,7 @@ CATALOGUE: list[Indicator] = [
     Indicator("grade.ceiling", "Highest level held (grade ceiling)",
               "The most senior LEVELS held by any technician, academic and other professional "
               "(non-academic, non-technical) member of staff in the 1 December population.",
-              "level", "1 December population", "staff group", "ceiling"),
+              "level", "1 December population", "staff group", "ceiling", non_academic=False),
     Indicator("leadership.leaders", "Strategic technical leaders (headcount)",
               "People whose 1 December contract has a technical activity at a leadership level "
               "(as the definition says).", "people", "1 December population"),
@@ -129,18 +129,37 @@ CATALOGUE: list[Indicator] = [
 BY_ID = {i.id: i for i in CATALOGUE}
 
 
-_ROW = tuple[str, int, str, float, float | None, float | None]
+class Row(NamedTuple):
+    """One provider-year figure before disclosure control: a numerator (a count of people,
+    FPE or FTE, or a level rank), an optional denominator (for percentages), the number of
+    people behind an average, and the cell keys of the numerator's and denominator's people."""
+
+    ukprn: str
+    year: int
+    category: str
+    num: float
+    den: float | None = None
+    n: float | None = None
+    key: int = 0
+    den_key: int = 0
+
+
 BREAKDOWN_SOURCE = {
-    "tech.by_soc": "soc", "tech.by_cost_centre": "cost_centre",
-    "tech.by_level": "coalesce(levels, 'Not given')", "tech.by_terms": TERMS,
-    "tech.by_mode": MODE, "tech.by_age": AGE_BAND,
+    "tech.by_soc": "soc",
+    "tech.by_cost_centre": "cost_centre",
+    "tech.by_level": "coalesce(levels, 'Not given')",
+    "tech.by_terms": TERMS,
+    "tech.by_mode": MODE,
+    "tech.by_age": AGE_BAND,
     "tech.sex_by_level": "{level_group} || ' / ' || " + SEX,
     "tech.ethnicity_by_level": "{level_group} || ' / ' || " + ETHNIC,
     "tech.disability_by_level": "{level_group} || ' / ' || " + DISABILITY,
-}  # fmt: skip
+}
+M = KEY_MODULUS
 
 # Per provider-year scalars: one pass over activities, one over people (person-level flags
-# first, so that headcounts are count_if, not count(DISTINCT ...) per indicator).
+# first, so that headcounts are count_if, not count(DISTINCT ...) per indicator). Each set of
+# people also gets its cell key: the sum of its record keys modulo 2**32.
 PROVIDER_SQL = f"""
 SELECT ukprn, year, coalesce(sum(fpe) FILTER ({_T}), 0) AS tech_fpe,
        coalesce(sum(fte) FILTER (technical AND terms <> '3'), 0) AS tech_fte,
@@ -150,175 +169,244 @@ SELECT ukprn, year, coalesce(sum(fpe) FILTER ({_T}), 0) AS tech_fpe,
        CAST(bool_or(leader) AS INTEGER) AS has_leader,
        CAST(any_value(returned) AS INTEGER) AS returned
 FROM staff GROUP BY ALL"""
+_PEOPLE_SETS = {
+    "tech": "t",
+    "tech_fte": "tf",
+    "a55": "t AND age >= 55",
+    "a60": "t AND age >= 60",
+    "leaders": "l",
+    "women": "l AND sex = '2'",
+    "census": "c",
+    "non_academic": "na",
+    "atypical": "atyp",
+}
 PEOPLE_SQL = f"""
-SELECT ukprn, year, count_if(t) AS tech, count_if(tf) AS tech_fte, count_if(t AND age >= 55) AS a55,
-       count_if(t AND age >= 60) AS a60, count_if(l) AS leaders, count_if(l AND sex = '2') AS women,
-       count_if(c) AS census
+SELECT ukprn, year,
+       {", ".join(f"count_if({cond}) AS {name}" for name, cond in _PEOPLE_SETS.items())},
+       {", ".join(f"CAST(coalesce(sum(k) FILTER ({cond}), 0) % {M} AS UBIGINT) AS k_{name}"
+                  for name, cond in _PEOPLE_SETS.items())}
 FROM (SELECT ukprn, year, bool_or({_T}) AS t, bool_or(technical AND terms <> '3') AS tf,
-             bool_or(leader) AS l, bool_or(in_census) AS c, any_value(age) AS age,
-             any_value(sex) AS sex
+             bool_or(leader) AS l, bool_or(in_census) AS c, bool_or(in_census AND non_academic) AS na,
+             bool_or(terms = '3') AS atyp, any_value(age) AS age, any_value(sex) AS sex,
+             any_value(record_key) AS k
       FROM staff GROUP BY ukprn, year, person_id)
 GROUP BY ALL"""
 
 
 def _breakdown_sql(leadership: str) -> str:
-    """Every breakdown (technical FPE by category) in one statement over the technical rows."""
+    """Every breakdown (technical FPE by category) in one statement over the technical rows;
+    a cell's key sums the record keys of the distinct people in it."""
     level_group = _level_group(leadership)
-    parts = [f"SELECT '{ind}' AS indicator, ukprn, year, "
-             f"{expr.format(level_group=level_group)} AS category, sum(fpe) AS num FROM tech GROUP BY ALL"
-             for ind, expr in BREAKDOWN_SOURCE.items()]  # fmt: skip
-    return (f"WITH tech AS MATERIALIZED (SELECT * FROM staff WHERE {_T}) "
-            + " UNION ALL ".join(parts))
+    parts = [
+        f"SELECT '{ind}' AS indicator, ukprn, year, {expr.format(level_group=level_group)} AS category, "
+        f"sum(fpe) AS num, CAST(sum(DISTINCT record_key) % {M} AS UBIGINT) AS key FROM tech GROUP BY ALL"
+        for ind, expr in BREAKDOWN_SOURCE.items()
+    ]
+    return f"WITH tech AS MATERIALIZED (SELECT * FROM staff WHERE {_T}) " + " UNION ALL ".join(parts)
 
 
 def _ceiling_sql() -> str:
+    """The most senior level per staff group. Academic staff count for every provider;
+    technical and other professional staff only where non-academic staff were returned."""
     ranks = " ".join(f"WHEN '{c}' THEN {r}" for c, r in codes.LEVEL_RANK.items())
-    group_sql = ("CASE WHEN technical THEN 'Technical' WHEN NOT non_academic THEN 'Academic' "
-                 "ELSE 'Other professional' END")  # fmt: skip
-    return (f"SELECT ukprn, year, {group_sql} AS category, min(CASE levels {ranks} END) AS num "
-            "FROM staff WHERE in_census AND levels IS NOT NULL AND (returned OR NOT non_academic) "
-            "GROUP BY ALL")
+    group_sql = (
+        "CASE WHEN technical THEN 'Technical' WHEN NOT non_academic THEN 'Academic' ELSE 'Other professional' END"
+    )
+    return (
+        f"SELECT ukprn, year, {group_sql} AS category, min(CASE levels {ranks} END) AS num "
+        "FROM staff WHERE in_census AND levels IS NOT NULL AND (returned OR NOT non_academic) "
+        "GROUP BY ALL"
+    )
 
 
-def _provider_rows(con: duckdb.DuckDBPyConnection, leadership: str) -> dict[str, list[_ROW]]:
-    """Per-provider (ukprn, year, category, num, den, n) rows of every indicator, from four
-    statements: activity scalars, person scalars, breakdowns and the grade ceiling."""
-    rows: dict[str, list[_ROW]] = {i.id: [] for i in CATALOGUE}
-    people = {(u, y): rest for u, y, *rest in con.execute(PEOPLE_SQL).fetchall()}
+def _provider_rows(con: duckdb.DuckDBPyConnection, leadership: str) -> dict[str, list[Row]]:
+    """Per-provider rows of every indicator, from four statements: activity scalars, person
+    scalars, breakdowns and the grade ceiling."""
+    rows: dict[str, list[Row]] = {i.id: [] for i in CATALOGUE}
+    cursor = con.execute(PEOPLE_SQL)
+    names = [d[0] for d in cursor.description]
+    people = {(r[0], r[1]): dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
     for u, y, fpe, fte, na_fpe, all_fpe, atypical, leader, returned in con.execute(PROVIDER_SQL).fetchall():
-        tech, tech_fte, a55, a60, leaders, women, census = people[(u, y)]
+        p = people[(u, y)]
+        k = {name: int(p[f"k_{name}"]) for name in _PEOPLE_SETS}
         scalar = {
-            "tech.headcount": (tech, None, tech), "tech.fpe": (fpe, None, tech),
-            "tech.fte": (fte, None, tech_fte),
-            "tech.share_non_academic": (100 * fpe, na_fpe, None),
-            "tech.share_all": (100 * fpe, all_fpe, None),
-            "tech.aged_55_plus": (100 * a55, tech, None), "tech.aged_60_plus": (100 * a60, tech, None),
-            "tech.women_in_leadership": (100 * women, leaders, None),
-            "leadership.leaders": (leaders, None, None), "leadership.has_leader": (leader, 1, None),
-            "leadership.share": (100 * leader, 1, None),
-            "providers.returned_non_academic": (returned, 1, None),
-            "staff.headcount": (census, None, None), "staff.atypical_contracts": (atypical, None, None),
-        }  # fmt: skip
-        for ind_id, (num, den, n) in scalar.items():
-            rows[ind_id].append((u, y, "all", num, den, n))
-    for ind_id, u, y, category, num in con.execute(_breakdown_sql(leadership)).fetchall():
-        rows[ind_id].append((u, y, category, num, None, None))
-    rows["grade.ceiling"] = [(u, y, c, num, None, None) for u, y, c, num in con.execute(_ceiling_sql()).fetchall()]
+            "tech.headcount": Row(u, y, "all", p["tech"], None, p["tech"], k["tech"]),
+            "tech.fpe": Row(u, y, "all", fpe, None, p["tech"], k["tech"]),
+            "tech.fte": Row(u, y, "all", fte, None, p["tech_fte"], k["tech_fte"]),
+            "tech.share_non_academic": Row(u, y, "all", fpe, na_fpe, None, k["tech"], k["non_academic"]),
+            "tech.share_all": Row(u, y, "all", fpe, all_fpe, None, k["tech"], k["census"]),
+            "tech.aged_55_plus": Row(u, y, "all", p["a55"], p["tech"], None, k["a55"], k["tech"]),
+            "tech.aged_60_plus": Row(u, y, "all", p["a60"], p["tech"], None, k["a60"], k["tech"]),
+            "tech.women_in_leadership": Row(u, y, "all", p["women"], p["leaders"], None, k["women"], k["leaders"]),
+            "leadership.leaders": Row(u, y, "all", p["leaders"], None, None, k["leaders"]),
+            "leadership.has_leader": Row(u, y, "all", leader, 1),
+            "leadership.share": Row(u, y, "all", leader, 1),
+            "providers.returned_non_academic": Row(u, y, "all", returned, 1),
+            "staff.headcount": Row(u, y, "all", p["census"], None, None, k["census"]),
+            "staff.atypical_contracts": Row(u, y, "all", atypical, None, None, k["atypical"]),
+        }
+        for ind_id, row in scalar.items():
+            rows[ind_id].append(row)
+    for ind_id, u, y, category, num, key in con.execute(_breakdown_sql(leadership)).fetchall():
+        rows[ind_id].append(Row(u, y, category, num, key=int(key)))
+    rows["grade.ceiling"] = [Row(u, y, c, num) for u, y, c, num in con.execute(_ceiling_sql()).fetchall()]
     return rows
 
 
 @dataclass
 class Result:
-    """One protected figure of an indicator for a scope (provider, peer group or sector)."""
+    """One published figure of an indicator for a population (provider, peer group or sector).
+    ``raw`` is the true value, present only when true values were asked for."""
 
     indicator: str
     scope: str
     year: int
     category: str
     cell: Cell
-    raw: float | None = field(default=None, repr=False)
-    population: float | None = field(default=None, repr=False)
+    raw: float | None = None
 
     def as_dict(self, *, with_raw: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "indicator": self.indicator, "scope": self.scope, "year": codes.year_label(self.year),
-            "category": self.category, "value": self.cell.value, "display": self.cell.display,
+            "indicator": self.indicator,
+            "scope": self.scope,
+            "year": codes.year_label(self.year),
+            "category": self.category,
+            "value": self.cell.value,
+            "display": self.cell.display,
             "disclosure": self.cell.reason,
-        }  # fmt: skip
+        }
         if with_raw:
             out["unrounded"] = self.raw
         return out
 
 
+TRUE_VALUES = RULE_SETS["unrounded"]
+
+
 @dataclass
 class Computation:
-    """Provider-level, unrounded indicator values and how to publish them."""
+    """Provider-level indicator values with their cell keys, and how to publish them.
+
+    Published figures (the default) are computed from perturbed provider cells: a population's
+    count is the sum of its providers' perturbed counts, and its percentage the ratio of two
+    such sums, suppressed on the true population. ``true_values`` is for a viewer entitled to
+    the population's true figures (a provider lead for their own provider), never the default."""
 
     definition: Definition
     rules: RuleSet
-    rows: dict[str, list[_ROW]]
+    rows: dict[str, list[Row]]
     returned: dict[tuple[str, int], bool]
 
-    def provider_values(self, indicator: str, year: int, category: str = "all") -> dict[str, float]:
+    def _rows(self, indicator: str, members: set[str] | None) -> Iterable[Row]:
         ind = BY_ID[indicator]
+        for row in self.rows[indicator]:
+            if members is not None and row.ukprn not in members:
+                continue
+            if ind.non_academic and not self.returned.get((row.ukprn, row.year), False):
+                continue
+            yield row
+
+    def _perturbed(self, ind: Indicator, row: Row, rules: RuleSet) -> tuple[float, float | None]:
+        """The numerator and denominator a viewer of published figures is given."""
+        if ind.aggregate != "sum" or ind.unit not in ("people", "contracts", "percent"):
+            return row.num, row.den
+        return rules.perturb(row.num, row.key) or 0.0, rules.perturb(row.den, row.den_key)
+
+    def provider_cells(self, indicator: str, year: int, *, true_values: bool = False) -> dict[str, Cell]:
+        """Each provider's published cell of a single-valued indicator."""
+        found = {}
+        for row in self._rows(indicator, None):
+            if row.year == year and row.category == "all":
+                found[row.ukprn] = self._one(BY_ID[indicator], [row], true_values)[0]
+        return found
+
+    def provider_values(self, indicator: str, year: int, category: str = "all") -> dict[str, float]:
+        """True provider values (percent for percentages): for checks against the truth and
+        for a viewer entitled to them, never for publication."""
         values = {}
-        for ukprn, y, cat, num, den, _n in self.rows[indicator]:
-            if y != year or cat != category:
-                continue
-            if ind.non_academic and not self.returned.get((ukprn, y), False):
-                continue
-            if ind.unit == "percent":
-                if den:
-                    values[ukprn] = num / den
-            else:
-                values[ukprn] = num
+        for row in self._rows(indicator, None):
+            if row.year == year and row.category == category:
+                if BY_ID[indicator].unit == "percent":
+                    if row.den:
+                        values[row.ukprn] = 100 * row.num / row.den
+                else:
+                    values[row.ukprn] = row.num
         return values
 
-    def provider_denominators(self, indicator: str, year: int) -> dict[str, float]:
-        """The unrounded population behind each provider's percentage."""
-        return {u: float(den) for u, y, cat, _num, den, _n in self.rows[indicator]
-                if y == year and cat == "all" and den is not None}  # fmt: skip
-
-    def results(self, indicator: str, scope: str, members: Iterable[str] | None) -> list[Result]:
+    def results(
+        self, indicator: str, scope: str, members: Iterable[str] | None, *, true_values: bool = False
+    ) -> list[Result]:
         """Aggregate over ``members`` (all providers if None) and apply disclosure control."""
         ind = BY_ID[indicator]
         wanted = set(members) if members is not None else None
-        cells: dict[tuple[int, str], list[float]] = {}
-        for ukprn, year, cat, num, den, n in self.rows[indicator]:
-            if wanted is not None and ukprn not in wanted:
-                continue
-            if ind.non_academic and not self.returned.get((ukprn, year), False):
-                continue
-            acc = cells.setdefault((year, cat), [0.0, 0.0, 0.0, 0.0])
-            if ind.aggregate == "ceiling":
-                acc[0] = num if acc[3] == 0 else min(acc[0], num)
-            else:
-                acc[0] += num or 0.0
-            acc[1] += den or 0.0
-            acc[2] += n or 0.0
-            acc[3] += 1
-        return [self._publish(ind, scope, year, cat, *acc) for (year, cat), acc in sorted(cells.items())]
+        cells: dict[tuple[int, str], list[Row]] = {}
+        for row in self._rows(indicator, wanted):
+            cells.setdefault((row.year, row.category), []).append(row)
+        out = []
+        for (year, category), rows in sorted(cells.items()):
+            cell, raw = self._one(ind, rows, true_values)
+            out.append(Result(ind.id, scope, year, _label(category), cell, raw))
+        return out
 
-    def _publish(self, ind: Indicator, scope: str, year: int, category: str, num: float,
-                 den: float, n: float, _providers: float) -> Result:  # fmt: skip
-        label = _label(category)
+    def _one(self, ind: Indicator, rows: list[Row], true_values: bool) -> tuple[Cell, float | None]:
+        rules = TRUE_VALUES if true_values else self.rules
         if ind.unit == "level":
-            level = list(codes.LEVELS)[int(num) - 1]
-            return Result(ind.id, scope, year, label, protect(level, "level", self.rules), num, n)
+            level = list(codes.LEVELS)[int(min(r.num for r in rows)) - 1]
+            return protect(level, "level", rules), None
+        num = den = true_den = 0.0
+        for row in rows:
+            p_num, p_den = self._perturbed(ind, row, rules)
+            num += p_num
+            den += p_den or 0.0
+            true_den += row.den or 0.0
+        raw = None
         if ind.unit != "percent":
-            return Result(ind.id, scope, year, label, protect(num, ind.unit, self.rules), num, den)
-        value = num / den if den else None
+            if not rules.rounding:
+                raw = num
+            return protect(num, ind.unit, rules), raw
+        value = min(100.0, 100 * num / den) if den else None
+        if not rules.rounding:
+            raw = value
         if ind.aggregate == "providers" and value is not None:  # a share of providers, not people
-            cell = Cell(round(value, 1), f"{value:.1f}% of {den:,.0f} providers",
-                        "a share of providers, not of people: not suppressed")
-        else:
-            cell = protect(value, "percent", self.rules, population=den)
-        return Result(ind.id, scope, year, label, cell, value, den)
+            cell = Cell(round(value, 1), f"{value:.1f}% of {den:,.0f} providers", "a share of providers, not of people: not suppressed")
+            return cell, raw
+        return protect(value, "percent", rules, population=true_den), raw
 
 
 def _label(category: str) -> str:
     """Drop the sort prefix ("1 Under 25" -> "Under 25") from ordered categories."""
-    return " / ".join(part[2:] if part[:1].isdigit() and part[1:2] == " " else part
-                      for part in category.split(" / "))  # fmt: skip
+    return " / ".join(
+        part[2:] if part[:1].isdigit() and part[1:2] == " " else part for part in category.split(" / ")
+    )
 
 
-def open_staff(con: duckdb.DuckDBPyConnection, files: list[Path], returned: dict[tuple[str, int], bool],
-               definition: Definition) -> None:  # fmt: skip
-    """Materialise the snapshots, flagged by the definition, as the temp table ``staff``."""
+def open_staff(
+    con: duckdb.DuckDBPyConnection, files: list[Path], returned: dict[tuple[str, int], bool], definition: Definition
+) -> None:
+    """Materialise the snapshots, flagged by the definition, as the temp table ``staff``.
+    Snapshots written before record keys existed get one from their pseudonymised id."""
     con.execute("CREATE OR REPLACE TEMP TABLE returns (ukprn VARCHAR, year INTEGER, returned BOOLEAN)")
     if returned:
-        con.executemany("INSERT INTO returns VALUES (?, ?, ?)",
-                        [[u, y, r] for (u, y), r in returned.items()])  # fmt: skip
-    con.execute(f"""
+        con.executemany("INSERT INTO returns VALUES (?, ?, ?)", [[u, y, r] for (u, y), r in returned.items()])
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE staff AS
-        SELECT s.*, {definition.technical_sql('s')} AS technical, {definition.leader_sql('s')} AS leader,
+        SELECT s.* REPLACE (coalesce(s.record_key, hash(s.person_id) % {M}) AS record_key),
+               {definition.technical_sql("s")} AS technical, {definition.leader_sql("s")} AS leader,
                (s.acempfun IS NULL OR s.acempfun = '4') AS non_academic, r.returned
-        FROM read_parquet({[str(f) for f in files]}) s JOIN returns r USING (ukprn, year)""")
+        FROM read_parquet(?, union_by_name = true) s JOIN returns r USING (ukprn, year)""",
+        [[str(f) for f in files]],
+    )
 
 
-def compute(files: list[Path], returned: dict[tuple[str, int], bool], definition: Definition,
-            rules: RuleSet, indicators: Iterable[str] | None = None,
-            on_indicator: Callable[[str], None] | None = None) -> Computation:  # fmt: skip
+def compute(
+    files: list[Path],
+    returned: dict[tuple[str, int], bool],
+    definition: Definition,
+    rules: RuleSet,
+    indicators: Iterable[str] | None = None,
+    on_indicator: Callable[[str], None] | None = None,
+) -> Computation:
     wanted = list(indicators) if indicators is not None else [i.id for i in CATALOGUE]
     unknown = [w for w in wanted if w not in BY_ID]
     if unknown:
@@ -326,7 +414,7 @@ def compute(files: list[Path], returned: dict[tuple[str, int], bool], definition
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false; SET preserve_insertion_order = false")
     try:
-        every: dict[str, list[_ROW]] = {i.id: [] for i in CATALOGUE}
+        every: dict[str, list[Row]] = {i.id: [] for i in CATALOGUE}
         if files:
             open_staff(con, files, returned, definition)
             every = _provider_rows(con, ", ".join(f"'{v}'" for v in definition.leadership_levels))

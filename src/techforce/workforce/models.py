@@ -61,6 +61,9 @@ class PeerGroup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # The user who created it; NULL for shared groups (imported, or made on the CLI), which
+    # only administrators change.
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
     members: Mapped[list[PeerGroupMember]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="PeerGroupMember.ukprn"
     )

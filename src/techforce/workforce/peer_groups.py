@@ -22,36 +22,101 @@ class PeerGroupError(ValueError):
     pass
 
 
-def save(session: Session, name: str, ukprns: list[str], *, description: str = "", actor: str) -> PeerGroup:
-    """Create or replace the named group with exactly these members."""
-    bad = [u for u in ukprns if not (len(u) == 8 and u.isdigit())]
+class GroupForbidden(PermissionError):
+    """The peer group belongs to someone else."""
+
+
+MIN_MEMBERS = 5
+
+
+def save(
+    session: Session,
+    name: str,
+    ukprns: list[str],
+    *,
+    description: str = "",
+    actor: str,
+    owner: str | None = None,
+    replace_any: bool = True,
+    min_members: int = MIN_MEMBERS,
+) -> PeerGroup:
+    """Create or replace the named group with exactly these members. ``owner`` is the user
+    who creates it (None: a shared group, kept by administrators); an existing group is
+    replaced only by its owner or when ``replace_any`` (an administrator or the CLI)."""
+    _check_text("name", name, 200)
+    _check_text("description", description, 2000, multiline=True)
+    members = sorted(set(ukprns))
+    bad = [u for u in members if not (len(u) == 8 and u.isdigit())]
     if bad:
         raise PeerGroupError(f"peer group {name!r}: {bad} are not 8-digit UKPRNs")
-    if not ukprns:
-        raise PeerGroupError(f"peer group {name!r} has no members")
+    unknown = sorted(set(members) - set(session.scalars(select(Provider.ukprn).where(Provider.ukprn.in_(members)))))
+    if unknown:
+        raise PeerGroupError(
+            f"peer group {name!r}: {', '.join(unknown)} are not providers techforce knows; "
+            "check the UKPRNs, or import provider names first (`techforce workforce providers`)"
+        )
+    if len(members) < min_members:
+        raise PeerGroupError(
+            f"peer group {name!r} has {len(members)} member(s); a peer group needs at least {min_members} "
+            "providers, so that no figure for it is close to a single provider's (disclosure control)"
+        )
     group = session.scalar(select(PeerGroup).where(PeerGroup.name == name))
+    if group is not None and not replace_any and group.owner != owner:
+        raise GroupForbidden(
+            f"the peer group {name!r} belongs to {group.owner or 'the administrators'}; "
+            "only its owner or an administrator may change it: save yours under another name"
+        )
     if group is None:
-        group = PeerGroup(name=name, description=description)
+        group = PeerGroup(name=name, description=description, owner=owner)
         session.add(group)
     group.description = description or group.description
-    group.members = [PeerGroupMember(ukprn=u) for u in sorted(set(ukprns))]
-    audit.record(session, actor=actor, action="workforce.peer_group.save", target=name,
-                 payload={"members": sorted(set(ukprns))})
+    group.members = [PeerGroupMember(ukprn=u) for u in members]
+    audit.record(
+        session, actor=actor, action="workforce.peer_group.save", target=name, payload={"members": members}
+    )
     return group
 
 
-def remove(session: Session, name: str, *, actor: str) -> None:
-    """Delete the named group (providers and their data are untouched)."""
+def _check_text(what: str, value: str, limit: int, *, multiline: bool = False) -> None:
+    """Free text is stored as text and shown escaped; control characters (and line breaks
+    in a name) are refused so that names stay one line in CSV files, logs and headers."""
+    allowed = {"\n", "\t"} if multiline else set()
+    if what == "name" and not value.strip():
+        raise PeerGroupError("a peer group needs a name")
+    if len(value) > limit:
+        raise PeerGroupError(f"the peer group {what} is longer than {limit} characters; shorten it")
+    if any((ord(c) < 32 and c not in allowed) or c == "\x7f" for c in value) or (what == "name" and "/" in value):
+        raise PeerGroupError(
+            f"the peer group {what} contains a control character"
+            + (" or '/'" if what == "name" else "")
+            + "; use letters, digits, spaces and punctuation"
+        )
+
+
+def remove(session: Session, name: str, *, actor: str, owner: str | None = None, remove_any: bool = True) -> None:
+    """Delete the named group (providers and their data are untouched); only its owner, or
+    anyone when ``remove_any`` (an administrator or the CLI)."""
     group = session.scalar(select(PeerGroup).where(PeerGroup.name == name))
     if group is None:
         raise PeerGroupError(f"no peer group {name!r}; list them with `techforce workforce peers list`")
+    if not remove_any and group.owner != owner:
+        raise GroupForbidden(
+            f"the peer group {name!r} belongs to {group.owner or 'the administrators'}; "
+            "only its owner or an administrator may delete it"
+        )
     session.delete(group)
-    audit.record(session, actor=actor, action="workforce.peer_group.remove", target=name,
-                 payload={"members": [m.ukprn for m in group.members]})
+    audit.record(
+        session,
+        actor=actor,
+        action="workforce.peer_group.remove",
+        target=name,
+        payload={"members": [m.ukprn for m in group.members]},
+    )
 
 
-def import_csv(session: Session, path: Path, *, actor: str) -> dict[str, int]:
-    """Load groups from a CSV with columns ``group`` and ``UKPRN`` (one row per member)."""
+def import_csv(session: Session, path: Path, *, actor: str, min_members: int = MIN_MEMBERS) -> dict[str, int]:
+    """Load shared groups from a CSV with columns ``group`` and ``UKPRN`` (one row per
+    member). All or nothing: one refused group refuses the file."""
     members: dict[str, list[str]] = {}
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -64,7 +129,10 @@ def import_csv(session: Session, path: Path, *, actor: str) -> dict[str, int]:
                 raise PeerGroupError(f"{path}:{line}: UKPRN {ukprn!r} is not 8 digits; fix the row")
             members.setdefault(row[fields["group"]].strip(), []).append(ukprn)
     for name, ukprns in members.items():
-        save(session, name, ukprns, actor=actor)
+        try:
+            save(session, name, ukprns, actor=actor, min_members=min_members)
+        except PeerGroupError as exc:
+            raise PeerGroupError(f"{path}: {exc}; nothing was imported") from None
     return {name: len(u) for name, u in members.items()}
 
 
@@ -125,41 +193,45 @@ class Position:
                 "of": self.of, "quartile": self.quartile}  # fmt: skip
 
 
-def position(comp: Computation, indicator: str, year: int, ukprn: str, group: str,
-             group_members: list[str]) -> Position:  # fmt: skip
+def position(comp: Computation, indicator: str, year: int, ukprn: str, group: str, group_members: list[str]) -> Position:
     """Where a provider stands in a group on a single-valued indicator (rank 1 = highest).
-    Statistics use unrounded values; each published figure then passes disclosure control."""
+
+    Everything is computed from the published values (perturbed, rounded, suppressed):
+    a provider whose figure is suppressed takes no part in the median, quartiles or ranks,
+    and equal published values share a rank. So a position teaches nothing that the
+    published figures of the group's providers do not already show."""
     ind = BY_ID[indicator]
     if ind.breakdown or ind.unit == "level":
         raise PeerGroupError(f"{indicator} has categories; compare a single-valued indicator")
-    values = comp.provider_values(indicator, year)
-    peers = {u: v for u, v in values.items() if u in set(group_members) | {ukprn}}
-    own_cell = protect(peers.get(ukprn), ind.unit, comp.rules)
-    combined: float | None = None
-    if ind.unit == "percent":
-        # A provider's percentage on a small population is suppressed, so it must not
-        # surface as a group median either: statistics use publishable percentages only,
-        # and are published on the combined population they are based on.
-        dens = comp.provider_denominators(indicator, year)
-        own_cell = protect(peers.get(ukprn), "percent", comp.rules, population=dens.get(ukprn))
-        if comp.rules.rounding:
-            peers = {u: v for u, v in peers.items()
-                     if dens.get(u, 0) >= comp.rules.percent_min_population}  # fmt: skip
-        combined = sum(dens.get(u, 0) for u in peers)
-
-    def cell(v: float | None) -> Cell:
-        return protect(v, ind.unit, comp.rules, population=combined)
-
-    own = peers.get(ukprn)
-    ordered = sorted(peers.values(), reverse=True)
+    cells = comp.provider_cells(indicator, year)
+    wanted = set(group_members) | {ukprn}
+    published = {u: float(c.value) for u, c in cells.items() if u in wanted and isinstance(c.value, int | float)}
+    own_cell = cells.get(ukprn) or protect(None, ind.unit, comp.rules)
+    own = published.get(ukprn)
+    ordered = sorted(published.values(), reverse=True)
     if len(ordered) >= 2:
         q1, med, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
     else:
         q1 = med = q3 = ordered[0] if ordered else None  # type: ignore[assignment]
-    rank = ordered.index(own) + 1 if own is not None else None
+    rank = 1 + sum(v > own for v in ordered) if own is not None else None
     quartile = "no data"
     if own is not None and med is not None:
-        quartile = ("top quartile" if own >= q3 else "second quartile" if own >= med
-                    else "third quartile" if own >= q1 else "bottom quartile")  # fmt: skip
-    return Position(indicator, year, ukprn, group, own_cell, cell(med), cell(q1), cell(q3), rank,
-                    len(ordered), quartile)
+        quartile = (
+            "top quartile"
+            if own >= q3
+            else "second quartile"
+            if own >= med
+            else "third quartile"
+            if own >= q1
+            else "bottom quartile"
+        )
+    median, lower, upper = (_statistic(v, ind.unit, comp.rules.marker) for v in (med, q1, q3))
+    return Position(indicator, year, ukprn, group, own_cell, median, lower, upper, rank, len(ordered), quartile)
+
+
+def _statistic(value: float | None, unit: str, marker: str) -> Cell:
+    """A median or quartile of published values: shown as computed, with where it comes from."""
+    if value is None:
+        return Cell(None, marker, "no published values")
+    shown = f"{value:.1f}%" if unit == "percent" else f"{value:,.1f}".removesuffix(".0")
+    return Cell(round(value, 1), shown, "statistic of the published values")

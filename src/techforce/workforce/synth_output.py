@@ -150,8 +150,12 @@ def write_metadata(sector: Sector, out: Path) -> tuple[Path, Path]:
     with groups.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["group", "UKPRN"])
+        nations: dict[str, list[str]] = {}
+        for p in sector.providers:
+            nations.setdefault(p.nation, []).append(p.ukprn)
         writer.writerows([sector.consortium, p.ukprn] for p in sector.providers if p.in_consortium)
-        writer.writerows([p.nation, p.ukprn] for p in sector.providers)
+        # a peer group needs at least 5 providers (disclosure control): small nations are left out
+        writer.writerows([nation, u] for nation, ukprns in nations.items() if len(ukprns) >= 5 for u in ukprns)
     return providers, groups
 
 
