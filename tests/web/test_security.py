@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from techforce import audit
@@ -146,3 +150,24 @@ def test_sign_in_on_both_databases(settings: Settings, db: Database) -> None:
         assert client.get("/api/account").json()["role"] == "sector-analyst"
         assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
         assert client.get("/api/account").status_code == 401
+
+
+def test_data_files_are_owner_only(tmp_path: Path) -> None:
+    """A fresh data folder: folders 0700, the SQLite database (and its WAL) and web.key 0600."""
+    settings = Settings(data_dir=tmp_path / "fresh", user="test")
+    db = Database(settings)
+    app = create_app(settings, db)
+    with db.session() as session:
+        service.create_user(session, "analyst", "sector-analyst", actor="test", password=PASSWORD)
+    with TestClient(app) as client:
+        sign_in(client, "analyst")
+    data = settings.data_dir
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    assert mode(data) == 0o700
+    assert mode(data / "techforce.db") == 0o600
+    assert mode(data / "techforce.db-wal") == 0o600
+    assert mode(data / "secret") == 0o700 and mode(data / "secret" / "web.key") == 0o600
+    db.dispose()

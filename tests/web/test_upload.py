@@ -3,11 +3,20 @@ and nothing ingested; a good one is ingested and the indicators change."""
 
 from __future__ import annotations
 
+import io
 import shutil
+import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+from fastapi import UploadFile
 from fastapi.testclient import TestClient
 
+from techforce.web import workforce
+from techforce.web.app import create_app
+from techforce.workforce.problems import InputError
 from tests.web.conftest import WebEnv, sign_in, unknown_level
 
 
@@ -77,3 +86,95 @@ def test_xml_upload_is_ingested_too(web: WebEnv) -> None:
         refused = client.post("/api/workforce/upload", files=[("files", ("notes.txt", b"hello", "text/plain"))],
                               headers={"X-CSRF-Token": csrf})
         assert refused.status_code == 422 and refused.json()["problems"][0]["rule"] == "file.type"
+
+
+def _small_limit_app(web: WebEnv, limit: int) -> TestClient:
+    settings = web.settings.model_copy(update={"max_upload_bytes": limit})
+    return TestClient(create_app(settings, web.db))
+
+
+def test_upload_over_the_limit_is_refused_while_read_and_leaves_no_file(web: WebEnv, tmp_path: Path) -> None:
+    folder = _return_of(web, web.own, tmp_path)
+    uploads = web.settings.data_dir / "uploads"
+    limit = sum(f.stat().st_size for f in folder.glob("*.csv")) - 10  # the last bytes are one too many
+    assert limit < 2**20
+    with _small_limit_app(web, limit) as client:
+        csrf = sign_in(client, "provider-lead")
+        assert client.get("/api/workforce/upload").json()["max_bytes"] == limit
+        response = client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 413
+        problem = response.json()["problems"][0]
+        assert problem["rule"] == "upload.size" and f"larger than {limit} bytes" in problem["message"]
+        assert "techforce workforce ingest" in problem["fix"]
+        page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
+        assert page.status_code == 413 and f"larger than {limit} bytes" in page.text
+        assert list(uploads.iterdir()) == []  # the temporary folder went with the refusal
+        assert client.get("/api/workforce/overview").json()["years"] == ["2022/23"]
+
+
+def test_far_too_large_upload_is_refused_before_it_is_read(web: WebEnv) -> None:
+    with _small_limit_app(web, 2000) as client:
+        csrf = sign_in(client, "provider-lead")
+        big = [("files", ("PERSON.csv", b"x" * 200_000, "text/csv"))]
+        declared = client.post("/api/workforce/upload", files=big, headers={"X-CSRF-Token": csrf})
+        assert declared.status_code == 413 and "larger than" in declared.json()["detail"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it arrives
+            yield b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"PERSON.csv\"\r\n\r\n"
+            for _ in range(100):
+                yield b"x" * 10_000
+
+        streamed = client.post("/api/workforce/upload", content=chunks(),
+                               headers={"X-CSRF-Token": csrf, "content-type": "multipart/form-data; boundary=b"})  # fmt: skip
+        assert streamed.status_code == 413, streamed.text
+
+
+def test_save_stops_reading_at_the_limit(tmp_path: Path) -> None:
+    """The copy reads a chunk at a time and stops at the limit (never the whole file)."""
+
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            buffer[:] = b"x" * len(buffer)
+            self.read_bytes += len(buffer)
+            return len(buffer)
+
+    source = Endless()
+    upload = UploadFile(file=io.BufferedReader(source), filename="PERSON.csv")  # type: ignore[arg-type]
+    with pytest.raises(workforce._TooLarge):
+        workforce._save(upload, tmp_path / "PERSON.csv", 0, 3 * workforce.UPLOAD_CHUNK)
+    assert source.read_bytes <= 5 * workforce.UPLOAD_CHUNK
+
+
+def test_upload_folder_and_files_are_owner_only(web: WebEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, int] = {}
+
+    def fake_ingest(_settings: object, _db: object, folders: list[Path], **_kw: object) -> None:
+        folder = folders[0]
+        seen["uploads"] = stat.S_IMODE(folder.parent.stat().st_mode)
+        seen["folder"] = stat.S_IMODE(folder.stat().st_mode)
+        seen.update({f.name: stat.S_IMODE(f.stat().st_mode) for f in folder.iterdir()})
+        raise InputError([])
+
+    monkeypatch.setattr(workforce, "ingest", fake_ingest)
+    folder = _return_of(web, web.own, tmp_path)
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
+    assert seen == {"uploads": 0o700, "folder": 0o700, "ACTIVITY.csv": 0o600, "CONTRACT.csv": 0o600,
+                    "PERSON.csv": 0o600}  # fmt: skip
+    assert list((web.settings.data_dir / "uploads").iterdir()) == []
+
+
+def test_upload_file_names_lose_folders_and_control_characters(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        files = [("files", ("..\\..\\evil.txt", b"x", "text/plain"))]
+        refused = client.post("/api/workforce/upload", files=files, headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 422 and refused.json()["problems"][0]["file"] == "evil.txt"
+    assert workforce._file_name("C:\\data\\PER\r\nSON.csv") == "PERSON.csv"
+    assert workforce._file_name("../..") == "upload" and workforce._file_name(None) == "upload"

@@ -63,6 +63,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.secret = store.load_or_create_key(settings.data_dir / "secret" / "web.key")
     app.state.templates = templates()
     app.state.vega = None
+    # Inside the headers middleware (added first), so that a body found too large while it
+    # arrives is an HTTP 413 for the route, not an error inside that middleware's task group.
+    app.add_middleware(security.BodyLimit, limit_for=lambda path: _body_limit(settings, path))
     app.middleware("http")(security.security_headers)
 
     @app.exception_handler(deps.NotSignedIn)
@@ -96,7 +99,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        if _wants_json(request) or exc.status_code not in (404, 405):
+        if _wants_json(request) or exc.status_code not in (404, 405, 413):
             return await http_exception_handler(request, exc)
         return _error(request, exc.status_code, str(exc.detail))
 
@@ -123,6 +126,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(workforce.router)
     app.include_router(admin.router)
     return app
+
+
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries, headers and the CSRF field
+OTHER_BODIES = 2 * 1024 * 1024  # forms and JSON: peer groups, accounts, sign-in
+
+
+def _body_limit(settings: Settings, path: str) -> int:
+    if path.endswith("/upload"):
+        return settings.max_upload_bytes + UPLOAD_OVERHEAD
+    return OTHER_BODIES
 
 
 def templates() -> Jinja2Templates:

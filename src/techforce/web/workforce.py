@@ -268,8 +268,8 @@ def upload_folder(data_dir: Path) -> Path:
 
 def _file_name(given: str | None) -> str:
     """The last part of a browser's file name (either slash), without control characters."""
-    name = re.split(r"[/\\\\]", given or "")[-1]
-    name = re.sub(r"[\\x00-\\x1f\\x7f]", "", name).strip()
+    name = re.split(r"[/\\]", given or "")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
     return name if name not in ("", ".", "..") else "upload"
 
 
