@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from techforce import audit
@@ -63,7 +69,8 @@ def test_sign_out_ends_the_session(web: WebEnv) -> None:
         assert replay.get("/api/account").status_code == 401
 
 
-def test_repeated_failed_sign_ins_are_rate_limited(web: WebEnv) -> None:
+def test_repeated_failed_sign_ins_are_rate_limited(web: WebEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "FIRST_WAIT", timedelta(seconds=30))  # no race with the clock
     with TestClient(web.app) as client:
         codes = []
         for _ in range(service.MAX_FAILURES_PER_USER + 1):
@@ -73,7 +80,7 @@ def test_repeated_failed_sign_ins_are_rate_limited(web: WebEnv) -> None:
         assert codes[:-1] == [401] * service.MAX_FAILURES_PER_USER and codes[-1] == 429
         page = client.get("/login")  # even the right password waits now
         right = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
-        assert right.status_code == 429 and "too many failed sign-ins" in right.text
+        assert right.status_code == 429 and "too many failed sign-ins; try again in 30 seconds" in right.text
     with web.db.session() as session:
         events = [e.action for e in audit.recent(session, limit=20)]
     assert "accounts.signin.failed" in events
@@ -171,3 +178,66 @@ def test_data_files_are_owner_only(tmp_path: Path) -> None:
     assert mode(data / "techforce.db-wal") == 0o600
     assert mode(data / "secret") == 0o700 and mode(data / "secret" / "web.key") == 0o600
     db.dispose()
+
+
+def _failed_sign_in_address(client: TestClient, headers: dict[str, str], web: WebEnv) -> str:
+    page = client.get("/login")
+    client.post("/login", data={"username": "nobody", "password": "x", "csrf_token": csrf_of(page.text)},
+                headers=headers)  # fmt: skip
+    with web.db.session() as session:
+        event = next(e for e in audit.recent(session, limit=5) if e.action == "accounts.signin.failed")
+    return str(event.payload["address"])
+
+
+def test_x_forwarded_for_counts_only_from_trusted_proxies(web: WebEnv) -> None:
+    """A client cannot pick its own address (and so escape the per-address limit) with
+    X-Forwarded-For; a configured proxy can say whose request it forwards."""
+    spoof = {"X-Forwarded-For": "203.0.113.9"}
+    with TestClient(web.app, client=("198.51.100.4", 5000)) as client:
+        assert _failed_sign_in_address(client, spoof, web) == "198.51.100.4"
+    behind = create_app(web.settings.model_copy(update={"trusted_proxies": ["198.51.100.4"]}), web.db)
+    with TestClient(behind, client=("198.51.100.4", 5000)) as proxy:
+        assert _failed_sign_in_address(proxy, spoof, web) == "203.0.113.9"
+    with TestClient(behind, client=("198.51.100.5", 5000)) as other:  # not the proxy: ignored
+        assert _failed_sign_in_address(other, spoof, web) == "198.51.100.5"
+
+
+def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+
+    from techforce.cli import web as cli_web
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    settings = Settings(data_dir=tmp_path / "d", user="t")
+    db = Database(settings)
+    cli_web.run_server(settings, db, "127.0.0.1", 8123)
+    db.dispose()
+    assert seen["proxy_headers"] is False
+
+
+def test_parallel_account_creation_gives_one_201_and_409s(web: WebEnv, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    clients = [TestClient(web.app) for _ in range(6)]
+    tokens = [sign_in(c, "admin") for c in clients]
+    start = threading.Barrier(len(clients))
+
+    def create(i: int) -> tuple[int, str]:
+        start.wait()
+        response = clients[i].post("/api/admin/users", json={"action": "add", "username": "dup", "role": "researcher"},
+                                   headers={"X-CSRF-Token": tokens[i]})  # fmt: skip
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        results = list(pool.map(create, range(len(clients))))
+    for c in clients:
+        c.close()
+    codes = sorted(code for code, _ in results)
+    assert codes == [200] + [409] * (len(clients) - 1), results
+    assert all("exists already" in text for code, text in results if code == 409)
+    page = TestClient(web.app)
+    page.cookies.set("tf_session", clients[0].cookies.get("tf_session") or "")
+    form = page.post("/admin/users", data={"action": "add", "username": "dup", "role": "researcher",
+                                           "csrf_token": tokens[0]})  # fmt: skip
+    assert form.status_code == 409 and "exists already" in form.text
+    assert "$argon2" not in caplog.text and all("$argon2" not in text for _, text in results)

@@ -27,7 +27,9 @@ def run_server(settings: Settings, db: Database, host: str, port: int, workers: 
 
     typer.echo(f"techforce is serving on http://{host}:{port}/  (Ctrl+C stops it)")
     app = create_app(settings, db)
-    uvicorn.run(app, host=host, port=port, workers=workers, log_level="warning", proxy_headers=True)
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app itself
+    # believes it only from the peers in TECHFORCE_TRUSTED_PROXIES (none by default).
+    uvicorn.run(app, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
 
 
 def _run(ctx: typer.Context, action):  # type: ignore[no-untyped-def]

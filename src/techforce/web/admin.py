@@ -61,6 +61,11 @@ def _act(ctx: Ctx, change: UserAction) -> dict[str, str] | None:
     return None
 
 
+def _status(exc: service.AccountError) -> int:
+    """409 for a name that is taken (also by a parallel request), 400 for other refusals."""
+    return 409 if isinstance(exc, service.AccountExists) else 400
+
+
 @router.post("/api/admin/users", tags=["admin"])
 def user_action_json(ctx: Admin, change: UserAction) -> Response:
     """Add, reset, disable, enable or change the role of an account (send X-CSRF-Token).
@@ -68,7 +73,7 @@ def user_action_json(ctx: Admin, change: UserAction) -> Response:
     try:
         one_time = _act(ctx, change)
     except service.AccountError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
     return JSONResponse({"done": change.action, "username": change.username, "one_time": one_time})
 
 
@@ -82,7 +87,8 @@ def user_action(request: Request, ctx: Admin, action: Annotated[str, Form()], us
         one_time = _act(ctx, change)
     except (service.AccountError, ValidationError) as exc:
         message = str(exc) if isinstance(exc, service.AccountError) else f"unknown action {action!r}"
-        return render(request, "users.html.j2", _users(ctx, error=message), ctx, status_code=400)
+        status = _status(exc) if isinstance(exc, service.AccountError) else 400
+        return render(request, "users.html.j2", _users(ctx, error=message), ctx, status_code=status)
     return render(request, "users.html.j2", _users(ctx, message=f"{action}: {username} done", one_time=one_time), ctx)
 
 

@@ -67,6 +67,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # arrives is an HTTP 413 for the route, not an error inside that middleware's task group.
     app.add_middleware(security.BodyLimit, limit_for=lambda path: _body_limit(settings, path))
     app.middleware("http")(security.security_headers)
+    if settings.trusted_proxies:  # X-Forwarded-For/-Proto only from these peers; never by default
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, _exc: Exception) -> Response:
@@ -148,7 +152,8 @@ def templates() -> Jinja2Templates:
 
 def from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory techforce.web.app:from_environment`` (settings from
-    TECHFORCE_* environment variables), e.g. to run several workers."""
+    TECHFORCE_* environment variables), e.g. to run several workers. Run uvicorn with
+    ``--no-proxy-headers``: the app believes X-Forwarded-For only from TECHFORCE_TRUSTED_PROXIES."""
     return create_app(Settings())
 
 
