@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean chromium
+.PHONY: demo test lint bench clean chromium plain-install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,21 @@ lint: $(STAMP)
 
 test: lint chromium
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory plain-install
+
+# `pip install techforce` without extras runs every data command (the web extra is imported only
+# by `serve`, `users` and `demo --serve`): checked in a second, throwaway venv (pip reuses its
+# wheel cache) and a temporary data folder.
+plain-install:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && "$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check . && \
+	! "$$tmp/venv/bin/python" -c "import argon2" 2>/dev/null && \
+	cd "$$tmp" && export TECHFORCE_DATA_DIR="$$tmp/data" && \
+	venv/bin/techforce --help >/dev/null && \
+	venv/bin/techforce workforce synth OUT --providers 12 --scale 0.01 >/dev/null && \
+	venv/bin/techforce workforce ingest OUT/2022/csv >/dev/null && \
+	{ venv/bin/techforce users list >/dev/null 2>"$$tmp/err"; test $$? = 2 && grep -q "techforce\[web\]" "$$tmp/err"; } && \
+	echo "plain install (no extras): techforce --help, workforce synth and workforce ingest work"
 
 # The browser test drives Debian's chromium (never `playwright install`); it is skipped, with a
 # reason, where chromium cannot be installed.

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,31 @@ def test_csv_output_neutralises_formula_cells(capsys: pytest.CaptureFixture[str]
     assert parsed[3] == ["'\tTAB", "", "'\rCR", "2"]
     assert parsed[4] == ["plain", "3", "a - b = c", "0"]
     assert to_csv([{"=header": 1}]).splitlines()[0] == "'=header"
+
+
+def test_data_commands_run_without_the_web_extra(tmp_path: Path) -> None:
+    """`pip install techforce` (no extras): argon2, zxcvbn, FastAPI and uvicorn are missing;
+    the data commands still run and `users` says what to install. (`make test` also checks a
+    real plain install in a second venv.)"""
+    script = """
+import sys
+BLOCKED = {"argon2", "zxcvbn", "fastapi", "uvicorn", "starlette", "multipart", "python_multipart"}
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, Block())
+from typer.testing import CliRunner
+from techforce.cli.main import app
+runner = CliRunner()
+data = sys.argv[1]
+for args in (["--help"], ["workforce", "synth", data + "/OUT", "--providers", "12", "--scale", "0.01"],
+             ["workforce", "ingest", data + "/OUT/2022/csv", "--format", "json"], ["users", "list"]):
+    result = runner.invoke(app, ["--data-dir", data + "/d", *args])
+    print("EXIT", args[0], result.exit_code, result.output[-300:].replace(chr(10), " "))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    exits = [line.split()[2] for line in done.stdout.splitlines() if line.startswith("EXIT")]
+    assert exits == ["0", "0", "0", "2"], done.stdout + done.stderr
+    assert "pip install 'techforce[web]'" in done.stdout and "missing argon2" in done.stdout

@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from techforce import disclosure
-from techforce.accounts import service
 from techforce.cli.output import Format, emit
 from techforce.cli.web import run_server
 from techforce.reports import summary
@@ -72,6 +71,8 @@ def demo(ctx: typer.Context,
         {k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]}, indent=2, default=str))  # fmt: skip
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
+        from techforce.accounts import service  # the web extra: only when serving
+
         with db.session() as session:
             exists = any(u.username == "admin" for u in service.list_users(session))
             password = (service.reset_password(session, "admin", actor=settings.user) if exists else

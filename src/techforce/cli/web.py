@@ -1,10 +1,13 @@
-"""`techforce serve` and `techforce users ...`: the web app and its accounts."""
+"""`techforce serve` and `techforce users ...`: the web app and its accounts. Both need the
+``web`` extra (FastAPI, uvicorn, argon2, zxcvbn), imported only when one of them runs: the
+data commands work with a plain ``pip install techforce``."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import typer
 
-from techforce.accounts import service
 from techforce.cli.output import Format, FormatOption, emit
 from techforce.db import Database
 from techforce.settings import Settings
@@ -20,10 +23,26 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="Addres
     run_server(ctx.obj.settings, ctx.obj.db, host, port, workers)
 
 
-def run_server(settings: Settings, db: Database, host: str, port: int, workers: int = 1) -> None:
-    import uvicorn
+WEB_EXTRA = "this command needs the web extra: pip install 'techforce[web]'"
 
-    from techforce.web.app import create_app
+
+def _accounts() -> ModuleType:
+    try:
+        from techforce.accounts import service
+    except ModuleNotFoundError as exc:
+        typer.echo(f"error: {WEB_EXTRA} (missing {exc.name})", err=True)
+        raise typer.Exit(2) from None
+    return service
+
+
+def run_server(settings: Settings, db: Database, host: str, port: int, workers: int = 1) -> None:
+    try:
+        import uvicorn
+
+        from techforce.web.app import create_app
+    except ModuleNotFoundError as exc:
+        typer.echo(f"error: {WEB_EXTRA} (missing {exc.name})", err=True)
+        raise typer.Exit(2) from None
 
     typer.echo(f"techforce is serving on http://{host}:{port}/  (Ctrl+C stops it)")
     app = create_app(settings, db)
@@ -33,6 +52,7 @@ def run_server(settings: Settings, db: Database, host: str, port: int, workers: 
 
 
 def _run(ctx: typer.Context, action):  # type: ignore[no-untyped-def]
+    service = _accounts()
     try:
         with ctx.obj.db.session() as session:
             return action(session)
@@ -46,6 +66,7 @@ def add(ctx: typer.Context, username: str,
         role: str = typer.Option(..., help="admin, sector-analyst, provider-lead, programme-manager, researcher or technician."),
         provider: list[str] = typer.Option([], help="UKPRN a provider lead leads (repeat for several).")) -> None:  # fmt: skip
     """Add an account; prints a one-time password to change at first sign-in."""
+    service = _accounts()
     _user, password = _run(ctx, lambda s: service.create_user(s, username, role, provider, actor=ctx.obj.settings.user))
     typer.echo(f"account {username.lower()} added; one-time password: {password}")
 
@@ -53,6 +74,7 @@ def add(ctx: typer.Context, username: str,
 @users.command("list")
 def list_(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     """List accounts with role, providers and status."""
+    service = _accounts()
     rows = _run(ctx, lambda s: [service.as_row(u) for u in service.list_users(s)])
     emit(rows, fmt, title="Accounts")
 
@@ -61,6 +83,7 @@ def list_(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 def disable(ctx: typer.Context, username: str,
             enable: bool = typer.Option(False, "--enable", help="Enable the account again instead.")) -> None:  # fmt: skip
     """Disable an account (its sessions end at once), or enable it with --enable."""
+    service = _accounts()
     _run(ctx, lambda s: service.set_disabled(s, username, not enable, actor=ctx.obj.settings.user))
     typer.echo(f"account {username} {'enabled' if enable else 'disabled'}")
 
@@ -69,6 +92,7 @@ def disable(ctx: typer.Context, username: str,
 def set_role(ctx: typer.Context, username: str, role: str = typer.Option(..., help="The new role."),
              provider: list[str] = typer.Option([], help="UKPRN for a provider lead (repeatable).")) -> None:  # fmt: skip
     """Change an account's role (and providers); its sessions end."""
+    service = _accounts()
     _run(ctx, lambda s: service.set_role(s, username, role, provider, actor=ctx.obj.settings.user))
     typer.echo(f"account {username} is now {role}")
 
@@ -76,5 +100,6 @@ def set_role(ctx: typer.Context, username: str, role: str = typer.Option(..., he
 @users.command("reset-password")
 def reset_password(ctx: typer.Context, username: str) -> None:
     """Give an account a new one-time password (printed once)."""
+    service = _accounts()
     password = _run(ctx, lambda s: service.reset_password(s, username, actor=ctx.obj.settings.user))
     typer.echo(f"one-time password for {username}: {password}")
