@@ -50,13 +50,14 @@ def build(comp: Computation, *, year: int, provider: str, provider_name: str, gr
     compare = [position(comp, ind, year, provider, group, group_members).as_dict()
                for ind in ("tech.headcount", "tech.fpe", "tech.share_non_academic", "tech.aged_55_plus")]
     sections.append({"title": f"{provider_name} against {group}", "svg": "", "alt": "",
-                     "caption": "Peer statistics use unrounded values; published figures are rounded.",
+                     "caption": "Peer statistics are computed from the published (protected) figures.",
                      "columns": list(compare[0]), "rows": compare})  # fmt: skip
-    peers = [{"provider": names.get(u, u), "share %": round(v, 1)} for u, v in
-             sorted(comp.provider_values("tech.share_non_academic", year).items()) if u in group_members]
+    cells = comp.provider_cells("tech.share_non_academic", year)
+    peers = [{"provider": names.get(u, u), "share %": c.value, "shown": c.display}
+             for u, c in sorted(cells.items()) if u in group_members]  # fmt: skip
     sections.append(_section(f"Technical share of non-academic staff across {group}", peers,
                              x="provider", y="share %", horizontal=True,
-                             caption="Percent of non-academic FPE; each provider's population is well above 22.5."))
+                             caption="Percent of non-academic FPE, from perturbed counts; `..` where the population is below 22.5."))
     return {"title": f"Technical workforce summary {codes.year_label(year)}", "headline": headline,
             "sections": sections, "meta": {"definition": comp.definition.stamp,
                                            "disclosure": comp.rules.stamp,

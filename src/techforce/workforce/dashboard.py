@@ -22,7 +22,7 @@ from techforce.reports import charts
 from techforce.settings import Settings
 from techforce.workforce import codes, definitions, indicators, peer_groups, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
-from techforce.workforce.models import PeerGroup, Provider
+from techforce.workforce.models import Provider
 
 HEADLINE = ("tech.headcount", "tech.fpe", "tech.fte", "tech.share_non_academic", "tech.aged_55_plus",
             "tech.women_in_leadership", "leadership.leaders", "leadership.share",
@@ -61,6 +61,7 @@ class Workforce:
         self._pages_version: int | None = -1
         self._version: int | None = None
         self._version_read = float("-inf")
+        self._groups: tuple[int | None, dict[str, list[str]]] | None = None
         self._lock = threading.Lock()  # guards the dictionaries only, never held while computing
 
     def version(self) -> int | None:
@@ -133,8 +134,15 @@ class Workforce:
         return sorted({y for _, y in comp.returned})
 
     def groups(self) -> dict[str, list[str]]:
-        with self.db.session() as session:
-            return {g.name: [m.ukprn for m in g.members] for g in peer_groups.all_groups(session)}
+        """Every peer group's members, read in one query and kept for the data version."""
+        version = self.version()
+        with self._lock:
+            if self._groups is not None and self._groups[0] == version:
+                return self._groups[1]
+        found = peer_groups.memberships(self.db)
+        with self._lock:
+            self._groups = (version, found)
+        return found
 
 
 def _year(comp: Computation, year: int | None) -> int:
@@ -390,7 +398,7 @@ def peer_groups_page(wf: Workforce) -> dict[str, Any]:
     with wf.db.session() as session:
         groups = [{"name": g.name, "description": g.description,
                    "members": [{"ukprn": m.ukprn, "provider": names.get(m.ukprn, m.ukprn)} for m in g.members]}
-                  for g in session.scalars(select(PeerGroup).order_by(PeerGroup.name))]  # fmt: skip
+                  for g in peer_groups.all_groups(session)]  # fmt: skip
     return {"title": "Peer groups", "groups": groups,
             "providers": [{"ukprn": u, "provider": n} for u, n in sorted(names.items(), key=lambda kv: kv[1])]}
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from techforce import audit
+from techforce.db import Database
 from techforce.disclosure import Cell, protect
 from techforce.workforce import codes
 from techforce.workforce.indicators import BY_ID, Computation
@@ -167,8 +168,24 @@ def members(session: Session, name: str) -> list[str]:
     return [m.ukprn for m in group.members]
 
 
+def memberships(db: Database) -> dict[str, list[str]]:
+    """Every group's members (sorted), in one query."""
+    found: dict[str, list[str]] = {}
+    with db.session() as session:
+        for name in session.scalars(select(PeerGroup.name)):
+            found[name] = []
+        rows = session.execute(
+            select(PeerGroup.name, PeerGroupMember.ukprn)
+            .join(PeerGroupMember, PeerGroupMember.group_id == PeerGroup.id)
+            .order_by(PeerGroup.name, PeerGroupMember.ukprn)
+        )
+        for name, ukprn in rows:
+            found[name].append(ukprn)
+    return found
+
+
 def all_groups(session: Session) -> list[PeerGroup]:
-    return list(session.scalars(select(PeerGroup).order_by(PeerGroup.name)))
+    return list(session.scalars(select(PeerGroup).options(selectinload(PeerGroup.members)).order_by(PeerGroup.name)))
 
 
 @dataclass
