@@ -8,6 +8,7 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from techforce import disclosure
@@ -15,7 +16,7 @@ from techforce.cli.output import Format, FormatOption, emit
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
 from techforce.workforce.ingest import discover, ingest
-from techforce.workforce.problems import InputError, write_report
+from techforce.workforce.problems import InputError, Problem, report_path_problem, write_report
 
 app = typer.Typer(help="Know the workforce: HESA Staff returns, indicators and benchmarks.",
                   no_args_is_help=True)  # fmt: skip
@@ -39,55 +40,113 @@ def _year(ctx: typer.Context, text: str | None) -> int | None:
     return None
 
 
+def _plain(ctx: typer.Context, text: str, style: str = "") -> None:
+    """Print text that may hold user data (file names, values, column names) as plain text:
+    never parsed as Rich markup, never highlighted, never wrapped inside a file name."""
+    ctx.obj.console.print(Text(text, style=style), highlight=False, soft_wrap=True)
+
+
+def _refuse(ctx: typer.Context, message: str) -> NoReturn:
+    """Like _fail, for a message that may hold user data."""
+    ctx.obj.console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(2)
+
+
+def _write_report(ctx: typer.Context, problems: list[Problem], report: Path) -> None:
+    try:
+        write_report(problems, report)
+    except OSError as exc:
+        _refuse(ctx, f"could not write the report {report}: {exc.strerror or exc}")
+
+
 @app.command("ingest")
 def ingest_command(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="HESA Staff XML files, data-supply CSV tables, or folders of them."),
+    paths: list[Path] = typer.Argument(
+        ..., help="HESA Staff XML files, data-supply CSV tables, or folders of them."
+    ),
     year: str | None = typer.Option(None, help="Reporting year (2022, 2022/23) when files have no RECID."),
-    non_academic: str = typer.Option("detect", help="Did the return include non-academic staff? detect|yes|no."),
+    non_academic: str = typer.Option(
+        "detect", help="Did the return include non-academic staff? detect|yes|no."
+    ),
     report: Path | None = typer.Option(None, help="Write every problem found to this .csv or .json file."),
     strict: bool = typer.Option(False, help="Treat warnings as errors."),
+    multi_provider: bool = typer.Option(
+        False,
+        "--multi-provider",
+        help="The input is a multi-provider data supply: a file may hold several providers or years.",
+    ),
     fmt: Format = FormatOption,
-) -> None:  # fmt: skip
+) -> None:
     """Validate and store returns: one immutable snapshot per provider and year.
-    Any error means nothing is written."""
-    flag = {"detect": None, "yes": True, "no": False}.get(non_academic, "bad")
-    if flag == "bad":
-        _fail(ctx, "--non-academic must be detect, yes or no")
+    Any error means nothing is written (not even the data folder or the pseudonym key)."""
+    flags: dict[str, bool | None] = {"detect": None, "yes": True, "no": False}
+    if non_academic not in flags:
+        _refuse(ctx, "--non-academic must be detect, yes or no")
+    if report is not None and (why := report_path_problem(report)) is not None:
+        _refuse(ctx, f"--report: {why}")
+    try:
+        reporting_year = codes.parse_year(year) if year is not None else None
+    except ValueError as exc:
+        _refuse(ctx, f"--year: {exc}")
     try:
         xml, csv = discover(paths)
     except InputError as exc:
-        _fail(ctx, str(exc))
+        _refuse(ctx, str(exc))
     total = sum(p.stat().st_size for p in xml + csv)
     columns = (TextColumn("[bold]Reading"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=ctx.obj.console, transient=True) as progress:
             task = progress.add_task("read", total=total)
-            result = ingest(ctx.obj.settings, ctx.obj.db, paths, year=_year(ctx, year),
-                            non_academic=flag, strict=strict,  # type: ignore[arg-type]
-                            on_progress=lambda n: progress.advance(task, n))  # fmt: skip
+            # The catalogue is opened (and a new data folder created) only for a valid return.
+            result = ingest(
+                ctx.obj.settings,
+                lambda: ctx.obj.db,
+                paths,
+                year=reporting_year,
+                non_academic=flags[non_academic],
+                strict=strict,
+                multi_provider=multi_provider,
+                on_progress=lambda n: progress.advance(task, n),
+            )
     except InputError as exc:
-        errors = [p for p in exc.problems if p.severity == "error"]
-        for problem in errors[:20]:
-            ctx.obj.console.print(f"[red]{problem.describe()}[/red]", highlight=False)
-        if len(errors) > 20:
-            ctx.obj.console.print(f"... {len(errors) - 20} more errors (use --report FILE.csv)")
+        shown = [p for p in exc.problems if p.severity == "error"] or exc.problems
+        for problem in shown[:20]:
+            _plain(ctx, problem.describe(), "red" if problem.severity == "error" else "yellow")
+        if len(shown) > 20:
+            _plain(ctx, f"... {len(shown) - 20:,} more listed (use --report FILE.csv)")
         if report:
-            write_report(exc.problems, report)
-            ctx.obj.console.print(f"all {len(exc.problems)} problems written to {report}")
-        _fail(ctx, f"{len(errors)} error(s) found; nothing was written")
+            _write_report(ctx, exc.problems, report)
+            _plain(ctx, f"all {len(exc.problems):,} listed problems written to {report}")
+        if exc.error_count:
+            _refuse(ctx, f"{exc.summary()} found; nothing was written")
+        _refuse(ctx, f"{len(exc.problems):,} warning(s) refused with --strict; nothing was written")
     except store.KeyFileError as exc:
-        _fail(ctx, str(exc))
+        _refuse(ctx, str(exc))
     if report:
-        write_report(result.warnings, report)
+        _write_report(ctx, result.warnings, report)
     for warning in result.warnings[:10]:
-        ctx.obj.console.print(f"[yellow]{warning.describe()}[/yellow]", highlight=False)
-    rows = [{"ukprn": s.ukprn, "year": codes.year_label(s.year), "persons": s.persons,
-             "contracts": s.contracts, "activities": s.activities,
-             "non_academic_returned": s.returned_non_academic,
-             "action": "replaced" if s.replaced else "added"} for s in result.snapshots]  # fmt: skip
-    emit(rows, fmt, title=f"Ingested {len(rows)} snapshot(s), {len(result.warnings)} warning(s)",
-         meta={"note": "counts are the unrounded contents of your own files"})
+        _plain(ctx, warning.describe(), "yellow")
+    rows = [
+        {
+            "ukprn": s.ukprn,
+            "year": codes.year_label(s.year),
+            "persons": s.persons,
+            "contracts": s.contracts,
+            "activities": s.activities,
+            "non_academic_returned": s.returned_non_academic,
+            "action": "replaced" if s.replaced else "added",
+        }
+        for s in result.snapshots
+    ]
+    emit(
+        rows,
+        fmt,
+        title=f"Ingested {len(rows)} snapshot(s), {result.warning_count:,} warning(s)",
+        meta={"note": "counts are the unrounded contents of your own files"},
+    )
 
 
 @app.command("snapshots")
@@ -105,9 +164,13 @@ def snapshots_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 @app.command("gc")
 def gc_command(ctx: typer.Context) -> None:
     """Remove files left by an interrupted or replaced ingest (never a catalogued one)."""
-    with store.store_lock(ctx.obj.settings), ctx.obj.db.session() as session:
-        removed = store.collect_garbage(session, ctx.obj.settings)
-    ctx.obj.console.print(f"removed {len(removed)} unreferenced file(s)")
+    settings = ctx.obj.settings
+    if not settings.data_dir.is_dir():  # nothing ingested yet: create nothing
+        _plain(ctx, f"nothing to remove: there is no data folder at {settings.data_dir}")
+        return
+    with store.store_lock(settings), ctx.obj.db.session() as session:
+        removed = store.collect_garbage(session, settings)
+    _plain(ctx, f"removed {len(removed)} unreferenced file(s)")
 
 
 @app.command("synth")
@@ -122,8 +185,11 @@ def synth_command(
     """Write a realistic synthetic sector: both file shapes, two years, metadata and truth."""
     if shape not in ("csv", "xml", "both"):
         _fail(ctx, "--shape must be csv, xml or both")
-    cfg = synth.SynthConfig(seed=seed, providers=providers,
-                            returners=min(120, providers - 8), leaders=min(54, providers // 4)).scaled(scale)  # fmt: skip
+    if providers < 1:
+        _refuse(ctx, f"--providers must be at least 1, not {providers}")
+    if scale <= 0:
+        _refuse(ctx, f"--scale must be above 0, not {scale}")
+    cfg = synth.SynthConfig.for_providers(providers, seed=seed).scaled(scale)
     sector = synth.generate(cfg)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=ctx.obj.console, transient=True) as progress:  # fmt: skip
@@ -135,7 +201,7 @@ def synth_command(
             aggregates.write_open_data(sector, out, year)
     output.write_metadata(sector, out)
     output.write_truth(sector, out, definitions.get(None))
-    ctx.obj.console.print(f"synthetic sector written to {out}")
+    _plain(ctx, f"synthetic sector written to {out}")
 
 
 @app.command("definitions")

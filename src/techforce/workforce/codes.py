@@ -4,7 +4,9 @@ Valid codes are plain data so that validation can run them as SQL ``IN`` lists."
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from importlib import resources
 
 TERMS = {"1": "Open-ended/permanent", "2": "Fixed-term", "3": "Atypical"}
 MOEMP = {
@@ -139,6 +141,29 @@ SOC2010_MINOR = {
     "614", "621", "622", "623", "624", "711", "712", "713", "721", "722", "811", "812", "813",
     "814", "821", "822", "823", "911", "912", "913", "921", "923", "924", "925", "926", "927",
 }  # fmt: skip
+
+
+
+def _unit_groups(name: str) -> dict[str, str]:
+    """A shipped ONS unit-group list (``data/<name>_unit_groups.csv``: one ``#`` source
+    line, then ``code,title``). Every code is checked to be 4 digits, so the lists can be
+    trusted as SQL literals."""
+    text = (
+        resources.files("techforce.workforce").joinpath("data", f"{name}_unit_groups.csv").read_text("utf-8")
+    )
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    groups = {row["code"]: row["title"] for row in rows}
+    bad = [c for c in groups if not (len(c) == 4 and c.isdigit())]
+    if bad:  # pragma: no cover - guards the shipped file
+        raise ValueError(f"{name}_unit_groups.csv: not 4-digit codes: {bad[:5]}")
+    return groups
+
+
+# SOC unit groups (4 digits) as published by the ONS, and the minor groups (3 digits) they
+# belong to. HESA ACTSOC (SOC2010) and ACTSOC2020 hold a minor group or a unit group.
+SOC2010_UNIT = _unit_groups("soc2010")
+SOC2020_UNIT = _unit_groups("soc2020")
+SOC2020_MINOR = {code[:3] for code in SOC2020_UNIT}
 
 SOC_MAJOR = {
     "1": "Managers, directors and senior officials",

@@ -1,8 +1,14 @@
 """Ingest HESA Staff returns: read (XML and CSV) -> validate -> pseudonymise -> atomic
-Parquet snapshot per provider and year -> catalogue row. Errors mean nothing is written."""
+Parquet snapshot per provider and year -> catalogue row. Errors mean nothing is written,
+not even the data folder, the catalogue database or the pseudonym key.
+
+DuckDB runs locked down: no extension is installed or loaded, it may read only the input
+CSV files and write only this ingest's temporary folder, and its configuration is locked
+before any input is read. Every path is a bound parameter."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -19,7 +25,7 @@ from techforce.settings import Settings
 from techforce.workforce import readers, store
 from techforce.workforce.models import Provider, Snapshot
 from techforce.workforce.problems import InputError, Problem
-from techforce.workforce.validate import YEAR_SQL, validate
+from techforce.workforce.validate import Validation, validate, year_sql
 
 Progress = Callable[[int], None]
 
@@ -47,6 +53,10 @@ class IngestedSnapshot:
 class IngestResult:
     snapshots: list[IngestedSnapshot] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    warning_count: int = 0  # every row that breaks a warning rule (warnings lists the first)
+
+
+DatabaseSource = Database | Callable[[], Database]
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -91,10 +101,9 @@ def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: in
     person_id is HMAC-SHA256(key, STAFFID), once per person; contract_id hashes person_id
     with CONTID, so it is as unlinkable to the real ids as person_id at half the cost."""
     con.execute(store.hmac_sql_macro(key))
-    year = str(year_override) if year_override is not None else YEAR_SQL
     return f"""
     WITH p AS (
-      SELECT _set, PERSONKEY, UKPRN AS ukprn, CAST({year} AS INTEGER) AS year,
+      SELECT _set, PERSONKEY, UKPRN AS ukprn, {year_sql(year_override)} AS year,
              pseudonym(STAFFID) AS person_id,
              CAST('0x' || substr(pseudonym('record-key/' || STAFFID), 1, 8) AS UBIGINT) AS record_key,
              CAST(strptime(BIRTHDTE, '%Y-%m-%d') AS DATE) AS birth, SEXID, ETHNIC, DISABLE
@@ -133,21 +142,52 @@ def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: in
     """
 
 
-def _provider_years(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[tuple[str, int, list[str]]]:
-    year = str(year_override) if year_override is not None else YEAR_SQL
+def _provider_years(
+    con: duckdb.DuckDBPyConnection, year_override: int | None
+) -> list[tuple[str, int, list[str]]]:
     rows = con.execute(
-        f"SELECT UKPRN, CAST({year} AS INTEGER), list(DISTINCT _set ORDER BY _set) "
-        "FROM person_raw GROUP BY ALL ORDER BY 1, 2"
+        "SELECT UKPRN, year, list(DISTINCT _set ORDER BY _set) FROM "
+        f"(SELECT UKPRN, {year_sql(year_override)} AS year, _set FROM person_raw) "
+        "GROUP BY UKPRN, year ORDER BY UKPRN, year"
     ).fetchall()
     clashes = [
-        Problem("error", "ingest.provider_year.twice", sets[1], None, "", "UKPRN", ukprn,
-                f"provider {ukprn} {year} is supplied by more than one return in this call "
-                f"(also {sets[0]})", "ingest one return per provider and year")
-        for ukprn, year, sets in rows if len(sets) > 1
-    ]  # fmt: skip
+        Problem(
+            "error",
+            "ingest.provider_year.twice",
+            sets[1],
+            None,
+            "",
+            "UKPRN",
+            ukprn,
+            f"provider {ukprn} {year} is supplied by more than one return in this call (also {sets[0]})",
+            "ingest one return per provider and year",
+        )
+        for ukprn, year, sets in rows
+        if len(sets) > 1
+    ]
     if clashes:
         raise InputError(clashes)
     return [(str(u), int(y), list(s)) for u, y, s in rows]
+
+
+def _empty_returns(con: duckdb.DuckDBPyConnection, set_files: dict[str, list[Path]]) -> list[Problem]:
+    """A return (XML file or CSV folder) with no people: nothing to store, so refuse it."""
+    people = dict(con.execute("SELECT _set, count(*) FROM person_raw GROUP BY _set").fetchall())
+    return [
+        Problem(
+            "error",
+            "ingest.no_people",
+            str(files[0]),
+            None,
+            "",
+            "",
+            "",
+            "the return holds no people (no PERSON rows, or no <Person> elements)",
+            "export the return again with its staff; a Staff return lists at least one person",
+        )
+        for name, files in set_files.items()
+        if not people.get(name)
+    ]
 
 
 def _check_scope(provider_years: list[tuple[str, int, list[str]]], allowed: frozenset[str] | None) -> None:
@@ -168,7 +208,8 @@ def _summaries(con: duckdb.DuckDBPyConnection, written: Path) -> dict[tuple[str,
     rows = con.execute(
         "SELECT ukprn, year, count(DISTINCT person_id), count(DISTINCT contract_id), count(*), "
         "bool_or(acempfun IS NULL OR acempfun = '4') "
-        f"FROM read_parquet('{written}/**/*.parquet', hive_partitioning = false) GROUP BY ALL"
+        "FROM read_parquet(?, hive_partitioning = false) GROUP BY ALL",
+        [f"{written}/**/*.parquet"],
     ).fetchall()
     return {(u, y): (p, c, a, bool(flag)) for u, y, p, c, a, flag in rows}
 
@@ -180,64 +221,116 @@ def _set_files(xml: list[Path], csv_sets: list[readers.CsvSet]) -> dict[str, lis
     return files
 
 
-def ingest(settings: Settings, db: Database, paths: list[Path], *, year: int | None = None,
-           non_academic: bool | None = None, on_progress: Progress | None = None,
-           strict: bool = False, allowed_ukprns: frozenset[str] | None = None) -> IngestResult:  # fmt: skip
+def ingest(
+    settings: Settings,
+    db: DatabaseSource,
+    paths: list[Path],
+    *,
+    year: int | None = None,
+    non_academic: bool | None = None,
+    on_progress: Progress | None = None,
+    strict: bool = False,
+    allowed_ukprns: frozenset[str] | None = None,
+    multi_provider: bool = False,
+) -> IngestResult:
     """Validate and store every return found under ``paths``. All or nothing: any error
-    raises InputError and leaves the store exactly as it was. ``allowed_ukprns`` limits the
-    providers the caller may write (a provider lead uploading their own return)."""
+    raises InputError and leaves the store exactly as it was (a refused ingest into a new
+    data folder creates nothing). ``db`` may be a function that opens the catalogue, called
+    only once the input is valid. ``allowed_ukprns`` limits the providers the caller may
+    write (a provider lead uploading their own return). A return is one provider's data for
+    one year unless ``multi_provider`` says the input is a multi-provider data supply."""
     xml, csv = discover(paths)
     csv_sets = readers.group_csv_sets(csv) if csv else []
-    key = store.load_or_create_key(settings.key_file)
+    set_files = _set_files(xml, csv_sets)
+    tmp_dir = Path(os.path.abspath(settings.snapshot_dir)) / f".tmp-{uuid.uuid4().hex}"
     result = IngestResult()
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(lambda: {str(p): store.sha256_file(p) for p in xml + csv})
-        con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false; SET preserve_insertion_order = false")
+        con = readers.locked_connection([str(p) for p in csv], f"{tmp_dir}{os.sep}")
         try:
             load(con, xml, csv_sets, result.warnings, on_progress)
-            problems = validate(con, year) + result.warnings
-            result.warnings = [p for p in problems if p.severity == "warning"]
-            if any(p.severity == "error" for p in problems) or (strict and result.warnings):
-                raise InputError(problems)
+            found = validate(con, year, multi_provider=multi_provider)
+            found.extend(_empty_returns(con, set_files) + result.warnings)
+            _refuse_or_keep(found, result, strict=strict)
             provider_years = _provider_years(con, year)
             _check_scope(provider_years, allowed_ukprns)
+            store.private_dir(settings.data_dir)
+            key = store.load_or_create_key(settings.key_file)
             query = snapshot_query(con, key, year)
             file_hashes = hashes.result()
-            _write(settings, db, con, query, provider_years, _set_files(xml, csv_sets), file_hashes,
-                   non_academic, result, source_format="xml" if xml and not csv else "csv")
+            database = db() if callable(db) else db
+            _write(
+                settings,
+                database,
+                con,
+                query,
+                tmp_dir,
+                provider_years,
+                set_files,
+                file_hashes,
+                non_academic,
+                result,
+                xml_sets={str(p) for p in xml},
+            )
         finally:
             con.close()
     return result
 
 
-def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection, query: str,
-           provider_years: list[tuple[str, int, list[str]]], set_files: dict[str, list[Path]],
-           file_hashes: dict[str, str], non_academic: bool | None, result: IngestResult,
-           *, source_format: str) -> None:  # fmt: skip
+def _refuse_or_keep(found: Validation, result: IngestResult, *, strict: bool) -> None:
+    """Raise InputError (with the true error count) on any error, or on any warning when
+    ``strict``; otherwise keep the warnings in the result."""
+    problems = found.ordered()
+    result.warnings = [p for p in problems if p.severity == "warning"]
+    result.warning_count = found.count("warning")
+    if found.count("error") or (strict and result.warning_count):
+        raise InputError(problems, error_count=found.count("error"), listed_errors=found.listed("error"))
+
+
+def _write(
+    settings: Settings,
+    db: Database,
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    tmp_dir: Path,
+    provider_years: list[tuple[str, int, list[str]]],
+    set_files: dict[str, list[Path]],
+    file_hashes: dict[str, str],
+    non_academic: bool | None,
+    result: IngestResult,
+    *,
+    xml_sets: set[str],
+) -> None:
     with store.store_lock(settings):
         with db.session() as session:
             store.collect_garbage(session, settings)
-        tmp_dir = settings.snapshot_dir / f".tmp-{uuid.uuid4().hex}"
-        tmp_dir.mkdir(parents=True)
-        con.execute(f"COPY ({query}) TO '{tmp_dir}' (FORMAT parquet, PARTITION_BY (ukprn, year), "
-                    "WRITE_PARTITION_COLUMNS true)")
-        summaries = _summaries(con, tmp_dir)
-        staged = []
-        for ukprn, year, sets in provider_years:
-            snapshot_id = str(uuid.uuid4())
-            parts = sorted((tmp_dir / f"ukprn={ukprn}" / f"year={year}").glob("*.parquet"))
-            final = settings.snapshot_dir / str(year) / ukprn / f"{snapshot_id}.parquet"
-            if len(parts) > 1:  # large partitions may be split; merge to one immutable file
-                merged = tmp_dir / f"{snapshot_id}.parquet"
-                con.execute(f"COPY (SELECT * FROM read_parquet({[str(p) for p in parts]})) "
-                            f"TO '{merged}' (FORMAT parquet)")
-                parts = [merged]
-            store.publish(parts[0], final)
-            staged.append((ukprn, year, sets, snapshot_id, final))
+        store.private_dir(settings.snapshot_dir)
+        tmp_dir.mkdir(mode=0o700)
+        staged: list[tuple[str, int, list[str], str, Path]] = []
         try:
-            replaced = _commit(settings, db, staged, set_files, file_hashes, summaries,
-                               non_academic, result, source_format)
+            parts_dir = tmp_dir / "parts"
+            con.execute(
+                f"COPY ({query}) TO ? (FORMAT parquet, PARTITION_BY (ukprn, year), "
+                "WRITE_PARTITION_COLUMNS true)",
+                [str(parts_dir)],
+            )
+            summaries = _summaries(con, parts_dir)
+            for ukprn, year, sets in provider_years:
+                snapshot_id = str(uuid.uuid4())
+                parts = sorted((parts_dir / f"ukprn={ukprn}" / f"year={year}").glob("*.parquet"))
+                final = settings.snapshot_dir / str(year) / ukprn / f"{snapshot_id}.parquet"
+                if len(parts) > 1:  # large partitions may be split; merge to one immutable file
+                    merged = tmp_dir / f"{snapshot_id}.parquet"
+                    con.execute(
+                        "COPY (SELECT * FROM read_parquet(?)) TO ? (FORMAT parquet)",
+                        [[str(p) for p in parts], str(merged)],
+                    )
+                    parts = [merged]
+                store.publish(parts[0], final)
+                staged.append((ukprn, year, sets, snapshot_id, final))
+            replaced = _commit(
+                settings, db, staged, set_files, file_hashes, summaries, non_academic, result, xml_sets
+            )
         except BaseException:
             for *_, final in staged:
                 final.unlink(missing_ok=True)
@@ -250,7 +343,8 @@ def _write(settings: Settings, db: Database, con: duckdb.DuckDBPyConnection, que
 
 def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[str], str, Path]],
             set_files: dict[str, list[Path]], file_hashes: dict[str, str],
-            summaries: dict[tuple[str, int], tuple[int, int, int, bool]], non_academic: bool | None, result: IngestResult, source_format: str) -> list[str]:  # fmt: skip
+            summaries: dict[tuple[str, int], tuple[int, int, int, bool]], non_academic: bool | None,
+            result: IngestResult, xml_sets: set[str]) -> list[str]:  # fmt: skip
     """Replace the catalogue rows of every staged snapshot in one transaction; returns the
     paths of the replaced files."""
     replaced: list[str] = []
@@ -274,11 +368,12 @@ def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[
             session.add(Snapshot(
                 id=snapshot_id, ukprn=ukprn, year=year,
                 path=str(final.relative_to(settings.data_dir)),
-                parquet_sha256=store.sha256_file(final), source_format=source_format,
+                parquet_sha256=store.sha256_file(final),
+                source_format="xml" if all(s in xml_sets for s in sets) else "csv",
                 source_files=sources, persons=persons, contracts=contracts, activities=activities,
                 returned_non_academic=returned,
                 non_academic_basis="detected" if non_academic is None else "declared",
-                warnings=len(result.warnings), ingested_by=settings.user))  # fmt: skip
+                warnings=result.warning_count, ingested_by=settings.user))  # fmt: skip
             audit.record(session, actor=settings.user,
                          action="workforce.snapshot.replace" if old else "workforce.snapshot.add",
                          target=f"{ukprn}/{year}",

@@ -38,14 +38,47 @@ class Problem:
 
 
 class InputError(Exception):
-    """Bad input: nothing was written. Carries every problem found."""
+    """Bad input: nothing was written. Carries the problems found: every one, or for a rule
+    broken by very many rows the first of them; ``error_count`` is the true number of errors
+    (every row that breaks a rule) and ``listed_errors`` how many are listed."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(
+        self, problems: list[Problem], *, error_count: int | None = None, listed_errors: int | None = None
+    ) -> None:
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
+        self.listed_errors = len(errors) if listed_errors is None else listed_errors
+        self.error_count = max(self.listed_errors, len(errors) if error_count is None else error_count)
         first = errors[0].describe() if errors else "unknown problem"
-        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
-        super().__init__(f"{first}{more}; nothing was written")
+        super().__init__(f"{first}{self._more()}; nothing was written")
+
+    def _more(self) -> str:
+        if self.error_count <= 1:
+            return ""
+        listed = f"; first {self.listed_errors:,} listed" if self.listed_errors < self.error_count else ""
+        return f" (and {self.error_count - 1:,} more errors{listed})"
+
+    def summary(self) -> str:
+        """The true error count and, when not all are listed, how many are."""
+        count = f"{self.error_count:,} error{'s' if self.error_count != 1 else ''}"
+        if self.listed_errors < self.error_count:
+            count += f" (first {self.listed_errors:,} listed)"
+        return count
+
+
+REPORT_SUFFIXES = (".csv", ".json")
+
+
+def report_path_problem(path: Path) -> str | None:
+    """Why a report cannot be written to ``path`` (checked before any work), or None."""
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        return f"the report file must end in .csv or .json, not {path.name!r}"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"the report's folder {str(parent)!r} does not exist; create it or choose another path"
+    if path.is_dir():
+        return f"{str(path)!r} is a folder; give a file name ending in .csv or .json"
+    return None
 
 
 def write_report(problems: list[Problem], path: Path) -> None:

@@ -9,12 +9,18 @@
 Both are loaded, as text, into the same three DuckDB tables (``person_raw``,
 ``contract_raw``, ``activity_raw``) so that one set of vectorised SQL rules validates
 everything. Every row keeps its file, line and (XML) element path for error messages.
+
+Nothing read from a file becomes SQL text: CSV columns are matched against the known field
+lists and handed to DuckDB under positional names of our own (``c0``, ``c1``...), file
+paths are bound parameters, and XML is parsed with DTDs and entities refused.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+import csv
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +45,26 @@ CSV_REQUIRED = {
     "activity": ("CONTRACTKEY", "CCENTRE", "CCPROP"),
 }
 DISABLE_SEPARATOR = ";"
+
+
+def locked_connection(
+    read: list[str], write_dir: str | None = None, *, preserve_order: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that installs and loads no extension, may read only the files in
+    ``read`` and write only below ``write_dir``, with its configuration locked so that no
+    later statement can widen that."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET preserve_insertion_order = {'true' if preserve_order else 'false'}")
+        con.execute("SET allowed_paths = ?", [read])
+        con.execute("SET allowed_directories = ?", [[write_dir] if write_dir else []])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def raw_schema(table: str) -> pa.Schema:
@@ -66,22 +92,69 @@ def _problem(file: Path, line: int | None, rule: str, message: str, fix: str,
 # --------------------------------------------------------------------------- XML
 
 
+def _doctype_problem(path: Path, what: str) -> InputError:
+    return InputError(
+        [
+            _problem(
+                path,
+                None,
+                "xml.doctype",
+                f"the file declares {what}, which a HESA Staff return never has "
+                "(refused: entity expansion and external entities are unsafe)",
+                "remove the <!DOCTYPE ...> block and any <!ENTITY ...> declarations",
+                fieldname="DOCTYPE",
+            )
+        ]
+    )
+
+
+def _refuse_doctype(path: Path, docinfo: etree.DocInfo) -> None:
+    """Refuse any document type declaration the parser saw (internal subset, external DTD)."""
+    declared = [getattr(docinfo, name, None) for name in ("doctype", "system_url", "public_id")]
+    if any(declared) or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _doctype_problem(path, "a DOCTYPE (a document type definition or entities)")
+
+
+_DTD_WORDS = ("doctype", "entity", "entities", "dtd", "amplification")
+
+
 def _check_xml_prolog(path: Path) -> None:
-    """Refuse DOCTYPE declarations outright (XXE, billion laughs) and empty files."""
-    with path.open("rb") as handle:
-        head = handle.read(64 * 1024)
-    if not head.strip():
-        raise InputError([_problem(path, None, "file.empty", "the file is empty",
-                                   "export the Staff return again; the file has no content")])
-    start = head.find(b"<StaffRecord")
-    prolog = head if start < 0 else head[:start]
-    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
-        line = prolog[: prolog.upper().find(b"<!")].count(b"\n") + 1
-        raise InputError([_problem(
-            path, line, "xml.doctype",
-            "the file declares a DOCTYPE or entities, which a HESA Staff return never has "
-            "(refused: entity expansion and external entities are unsafe)",
-            "remove the <!DOCTYPE ...> block and any <!ENTITY ...> declarations")])
+    """Refuse DOCTYPE declarations outright (XXE, billion laughs) and empty files.
+
+    The parser itself reads the prolog, whatever its encoding (UTF-16 with a BOM) or length
+    (comments or whitespace of any size): parsing stops at the root element's start tag,
+    by which point any DOCTYPE has been seen (and not loaded, expanded or fetched)."""
+    if path.stat().st_size == 0:
+        raise InputError(
+            [
+                _problem(
+                    path,
+                    None,
+                    "file.empty",
+                    "the file is empty",
+                    "export the Staff return again; the file has no content",
+                )
+            ]
+        )
+    try:
+        with path.open("rb") as handle:
+            context = etree.iterparse(
+                handle,
+                events=("start",),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+                remove_comments=True,
+                remove_pis=True,
+            )
+            for _event, elem in context:
+                _refuse_doctype(path, elem.getroottree().docinfo)
+                break
+    except etree.XMLSyntaxError as exc:
+        if any(word in str(exc.msg or exc).lower() for word in _DTD_WORDS):
+            raise _doctype_problem(path, "a DOCTYPE or entities the parser could not accept") from None
+        raise InputError([_xml_syntax_problem(path, exc)]) from None
 
 
 @dataclass
@@ -111,8 +184,11 @@ def _line(elem: etree._Element) -> int | None:
 
 
 def _text(elem: etree._Element) -> str | None:
+    """The element's text, stripped; a blank element is a missing value."""
     text = elem.text
-    return text.strip() if text is not None else None
+    if text is None:
+        return None
+    return text.strip() or None
 
 
 class _XmlReader:
@@ -163,6 +239,8 @@ class _XmlReader:
         except etree.XMLSyntaxError as exc:
             raise InputError([_xml_syntax_problem(self.path, exc)]) from None
         root = context.root
+        if root is not None:
+            _refuse_doctype(self.path, root.getroottree().docinfo)
         if root is None or root.tag != "StaffRecord":
             found = "nothing" if root is None else f"<{root.tag}>"
             raise InputError([_problem(
@@ -190,7 +268,9 @@ class _XmlReader:
                 contract_no += 1
                 self._contract(child, pkey, f"{where}/Contract[{contract_no}]", contract_no)
             elif tag == "DISABLE":
-                disable.append(_text(child) or "")
+                code = _text(child)
+                if code is not None:
+                    disable.append(code)
             elif tag in PERSON_FIELDS and tag not in ("UKPRN", "RECID", "PERSONKEY"):
                 values[str(tag)] = _text(child)
             elif isinstance(tag, str):
@@ -252,8 +332,11 @@ def load_xml(con: duckdb.DuckDBPyConnection, path: Path, warnings: list[Problem]
              on_progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
     columns = _XmlReader(path, warnings).read(on_progress)
     for table in TABLE_FIELDS:
-        arrow = columns.to_arrow(table)  # noqa: F841  (read by DuckDB's replacement scan)
-        con.execute(f"INSERT INTO {table}_raw SELECT * FROM arrow")
+        con.register("_xml_rows", columns.to_arrow(table))
+        try:
+            con.execute(f"INSERT INTO {table}_raw SELECT * FROM _xml_rows")
+        finally:
+            con.unregister("_xml_rows")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -313,42 +396,122 @@ def group_csv_sets(paths: list[Path]) -> list[CsvSet]:
     return sets
 
 
-def _csv_header(path: Path, role: str, warnings: list[Problem]) -> list[str]:
+# A column name we can match: HESA field abbreviations (letters, digits, underscores).
+COLUMN_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+# Repeated DISABLE (0..9 occurrences from 2022/23): DISABLE, or DISABLE1, DISABLE2, ...
+DISABLE_COLUMN = re.compile(r"DISABLE\d{0,2}")
+MAX_SHOWN = 120  # characters of an unusable column name quoted back in a message
+
+
+def _header_lines(path: Path) -> Iterator[str]:
+    """The file's first physical lines, decoded one by one (BOM dropped), for csv.reader."""
     with path.open("rb") as handle:
-        first = handle.readline()
-    if not first.strip():
-        raise InputError([_problem(path, 1, "file.empty", "the file is empty (no header row)",
-                                   "export the data-supply table again with its header row")])
-    if first.startswith(codecs.BOM_UTF8):
-        first = first[len(codecs.BOM_UTF8) :]
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    [
+                        _problem(
+                            path,
+                            number,
+                            "file.encoding",
+                            "the header row is not UTF-8",
+                            "save the file as CSV UTF-8",
+                        )
+                    ]
+                ) from None
+
+
+def _shown(name: str) -> str:
+    return name if len(name) <= MAX_SHOWN else name[:MAX_SHOWN] + "..."
+
+
+def _csv_header(path: Path, role: str, warnings: list[Problem]) -> tuple[str, ...]:
+    """The header row, parsed with the csv module, as normalised column names (one per
+    position). Names are only ever compared with the known fields, never put into SQL."""
     try:
-        header = first.decode("utf-8").strip("\r\n")
-    except UnicodeDecodeError:
-        raise InputError([_problem(path, 1, "file.encoding", "the header row is not UTF-8",
-                                   "save the file as CSV UTF-8")]) from None
-    columns = [c.strip().strip('"').upper() for c in header.split(",")]
-    missing = [c for c in CSV_REQUIRED[role] if c not in columns]
+        raw = next(csv.reader(_header_lines(path), strict=True), [])
+    except csv.Error as exc:
+        raise InputError(
+            [
+                _problem(
+                    path,
+                    1,
+                    "csv.header",
+                    f"the header row cannot be read as CSV ({exc})",
+                    "give the table one header row of column names separated by commas",
+                )
+            ]
+        ) from None
+    if not any(c.strip() for c in raw):
+        raise InputError(
+            [
+                _problem(
+                    path,
+                    1,
+                    "file.empty",
+                    "the file is empty (no header row)",
+                    "export the data-supply table again with its header row",
+                )
+            ]
+        )
+    columns = tuple(c.strip().upper() for c in raw)
     problems = [
-        _problem(path, 1, "csv.missing_column", f"required column {c} is missing from the header",
-                 f"add a {c} column to the {role.upper()} table (HESA field abbreviation)",
-                 fieldname=c)
+        _problem(
+            path,
+            1,
+            "csv.column_name",
+            f"column {number} of the header is not a usable column name: {_shown(raw[number - 1])!r} "
+            "(a column name is a HESA field abbreviation: letters, digits and underscores)",
+            "rename the column to its HESA field abbreviation, or delete the column",
+            fieldname=_shown(raw[number - 1]),
+        )
+        for number, c in enumerate(columns, start=1)
+        if not COLUMN_NAME.fullmatch(c)
+    ]
+    missing = [c for c in CSV_REQUIRED[role] if c not in columns]
+    problems += [
+        _problem(
+            path,
+            1,
+            "csv.missing_column",
+            f"required column {c} is missing from the header",
+            f"add a {c} column to the {role.upper()} table (HESA field abbreviation)",
+            fieldname=c,
+        )
         for c in missing
     ]
-    duplicated = {c for c in columns if columns.count(c) > 1}
+    duplicated = {c for c in columns if columns.count(c) > 1 and COLUMN_NAME.fullmatch(c)}
     problems += [
-        _problem(path, 1, "csv.duplicate_column", f"column {c} appears more than once",
-                 "keep one column per field", fieldname=c)
+        _problem(
+            path,
+            1,
+            "csv.duplicate_column",
+            f"column {c} appears more than once",
+            "keep one column per field",
+            fieldname=c,
+        )
         for c in sorted(duplicated)
     ]
     if problems:
         raise InputError(problems)
     known = set(TABLE_FIELDS[role])
     for c in columns:
-        if c not in known and not (role == "person" and c.startswith("DISABLE")):
-            warnings.append(_problem(
-                path, 1, "csv.extra_column", f"column {c} is not a field techforce reads; ignored",
-                "nothing to do unless you expected this column to be used", fieldname=c,
-                severity="warning"))
+        if c not in known and not (role == "person" and DISABLE_COLUMN.fullmatch(c)):
+            warnings.append(
+                _problem(
+                    path,
+                    1,
+                    "csv.extra_column",
+                    f"column {c} is not a field techforce reads; ignored",
+                    "nothing to do unless you expected this column to be used",
+                    fieldname=c,
+                    severity="warning",
+                )
+            )
     return columns
 
 
@@ -370,24 +533,42 @@ def _encoding_problem(path: Path) -> Problem:
 
 def load_csv_sets(con: duckdb.DuckDBPyConnection, sets: list[CsvSet], warnings: list[Problem],
                   on_progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+    headers: dict[Path, tuple[str, ...]] = {}
+    problems: list[Problem] = []
+    for role in ("person", "contract", "activity"):
+        for s in sets:
+            path = s.files()[role]
+            try:
+                headers[path] = _csv_header(path, role, warnings)
+            except InputError as exc:
+                problems += exc.problems
+    if problems:
+        raise InputError(problems)
     for role in ("person", "contract", "activity"):
         files = [s.files()[role] for s in sets]
-        headers = {f: _csv_header(f, role, warnings) for f in files}
         _load_csv_role(con, role, files, headers)
         if on_progress is not None:
             on_progress(sum(f.stat().st_size for f in files))
 
 
-def _select_list(role: str, available: set[str]) -> str:
+def _positional(header: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """DuckDB's column names for a header: our own ``c0``, ``c1``..., never the file's."""
+    return {f"c{i}": "VARCHAR" for i in range(len(header))}
+
+
+def _select_list(role: str, header: tuple[str, ...] | list[str]) -> str:
+    """The table's fields, in order, from the positional columns of this header (NULL for
+    a field the header lacks). Only known field names and ``c<n>`` reach the SQL text."""
+    position = {name: i for i, name in enumerate(header)}
     parts = []
     for name in TABLE_FIELDS[role]:
         if name == "DISABLE" and role == "person":
-            repeated = sorted(c for c in available if c.startswith("DISABLE"))
-            items = ", ".join(f'"{c}"' for c in repeated)
-            parts.append(f"NULLIF(concat_ws('{DISABLE_SEPARATOR}', {items}), '')" if repeated
-                         else "NULL")  # fmt: skip
-        elif name in available:
-            parts.append(f'"{name}"')
+            repeated = [f"c{i}" for i, c in enumerate(header) if DISABLE_COLUMN.fullmatch(c)]
+            parts.append(
+                f"NULLIF(concat_ws('{DISABLE_SEPARATOR}', {', '.join(repeated)}), '')" if repeated else "NULL"
+            )
+        elif name in position:
+            parts.append(f"c{position[name]}")
         else:
             parts.append("NULL")
     return ", ".join(parts)
@@ -398,7 +579,7 @@ CSV_READ = ("read_csv(?, columns=?, header=true, auto_detect=false, delim=',', q
 
 
 def _load_csv_role(con: duckdb.DuckDBPyConnection, role: str, files: list[Path],
-                   headers: dict[Path, list[str]]) -> None:  # fmt: skip
+                   headers: dict[Path, tuple[str, ...]]) -> None:  # fmt: skip
     """Read the files of one role, grouped by identical header, with the columns given to
     DuckDB (all text, no type sniffing: the validation rules check every value).
 
@@ -408,38 +589,108 @@ def _load_csv_role(con: duckdb.DuckDBPyConnection, role: str, files: list[Path],
                 "(role VARCHAR, header VARCHAR[], files VARCHAR[])")
     groups: dict[tuple[str, ...], list[Path]] = {}
     for f in files:
-        groups.setdefault(tuple(headers[f]), []).append(f)
+        groups.setdefault(headers[f], []).append(f)
     for header, group in groups.items():
         names = [str(f) for f in group]
         try:
             con.execute(f"INSERT INTO {role}_raw SELECT _filename, NULL, NULL, "
-                        f"parse_dirpath(_filename), {_select_list(role, set(header))} "
-                        f"FROM {CSV_READ}", [names, dict.fromkeys(header, "VARCHAR")])
+                        f"parse_dirpath(_filename), {_select_list(role, header)} "
+                        f"FROM {CSV_READ}", [names, _positional(header)])
         except duckdb.Error as exc:
             raise InputError([_csv_read_problem(group, exc)]) from None
         con.execute("INSERT INTO _csv_reads VALUES (?, ?, ?)", [role, list(header), names])
 
 
 def number_csv_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """Give CSV rows their file line numbers (header = line 1). Only the error path needs
-    them, so the CSV reads are redone here with insertion order preserved, where a row's
-    line is its offset from its file's first row."""
+    """Give CSV rows their physical file line numbers (header = line 1). Only the error path
+    needs them, so the CSV reads are redone here, in a second locked-down connection that
+    keeps insertion order, where a row's record number is its offset from its file's first
+    row; files where a record spans several lines (a quoted field holding a newline) or
+    blank lines are skipped are then mapped from record number to the line on which the
+    record starts."""
     if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_csv_reads'").fetchall():
         return
     reads = con.execute("SELECT role, header, files FROM _csv_reads").fetchall()
-    con.execute("SET preserve_insertion_order = true")
-    for role, header, files in reads:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM {CSV_READ}",
-                    [files, dict.fromkeys(header, "VARCHAR")])
-        con.execute(f"DELETE FROM {role}_raw WHERE _path IS NULL AND list_contains(?, _file)",
-                    [files])
-        con.execute(f"""
-            INSERT INTO {role}_raw
-            SELECT _filename, rowid - first_row + 2, NULL, parse_dirpath(_filename),
-                   {_select_list(role, set(header))}
-            FROM _csv JOIN (SELECT _filename AS f, min(rowid) AS first_row FROM _csv GROUP BY 1)
-              ON f = _filename""")
-    con.execute("DROP TABLE _csv; DROP TABLE _csv_reads")
+    ordered = locked_connection(
+        sorted({f for _role, _header, files in reads for f in files}), preserve_order=True
+    )
+    try:
+        for role, header, files in reads:
+            ordered.execute(
+                f"CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM {CSV_READ}", [files, _positional(header)]
+            )
+            numbered = ordered.sql(f"""
+                SELECT _filename, rowid - first_row + 2 AS _line, {_select_list(role, header)}
+                FROM _csv JOIN (SELECT _filename AS f, min(rowid) AS first_row FROM _csv GROUP BY 1)
+                  ON f = _filename""").to_arrow_table()
+            con.execute(f"DELETE FROM {role}_raw WHERE _path IS NULL AND list_contains(?, _file)", [files])
+            con.register("_csv_numbered", numbered)
+            try:
+                con.execute(
+                    f"INSERT INTO {role}_raw SELECT _filename, _line, NULL, parse_dirpath(_filename), "
+                    "* EXCLUDE (_filename, _line) FROM _csv_numbered"
+                )
+            finally:
+                con.unregister("_csv_numbered")
+            records = dict(ordered.execute("SELECT _filename, count(*) FROM _csv GROUP BY 1").fetchall())
+            _map_physical_lines(con, role, records)
+    finally:
+        ordered.close()
+    con.execute("DROP TABLE _csv_reads")
+
+
+def _physical_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _record_starts(path: Path) -> list[int]:
+    """The physical line on which each data record starts (blank lines skipped, as DuckDB
+    skips them)."""
+    starts: list[int] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        previous = reader.line_num
+        for row in reader:
+            if any(row):
+                starts.append(previous + 1)
+            previous = reader.line_num
+    return starts
+
+
+def _map_physical_lines(con: duckdb.DuckDBPyConnection, role: str, records: dict[str, int]) -> None:
+    files: list[str] = []
+    record_lines: list[int] = []
+    physical: list[int] = []
+    for name, count in records.items():
+        if _physical_lines(Path(name)) == count + 1:
+            continue  # one line per record: the record number is the line
+        starts = _record_starts(Path(name))
+        files += [name] * len(starts)
+        record_lines += range(2, len(starts) + 2)
+        physical += starts
+    if not files:
+        return
+    mapping = pa.table(
+        {
+            "f": files,
+            "record_line": pa.array(record_lines, pa.int64()),
+            "line": pa.array(physical, pa.int64()),
+        }
+    )
+    con.register("_csv_lines", mapping)
+    try:
+        con.execute(
+            f"UPDATE {role}_raw SET _line = m.line FROM _csv_lines m "
+            f"WHERE {role}_raw._file = m.f AND {role}_raw._line = m.record_line"
+        )
+    finally:
+        con.unregister("_csv_lines")
 
 
 def _csv_read_problem(files: list[Path], exc: duckdb.Error) -> Problem:

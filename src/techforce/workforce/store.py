@@ -4,7 +4,9 @@ Atomicity: a snapshot is written under a temporary name, fsynced and renamed to 
 versioned file name; only then is its catalogue row committed (one transaction for the
 whole ingest). A crash before the commit leaves unreferenced files, which ``collect_garbage``
 removes; a crash after it leaves the replaced files, removed the same way. Readers only
-ever open files named by the catalogue, so they see the store before or after, never half."""
+ever open files named by the catalogue, so they see the store before or after, never half.
+
+Every folder and file the store creates is owner-only (0700 / 0600), whatever the umask."""
 
 from __future__ import annotations
 
@@ -31,10 +33,26 @@ class KeyFileError(Exception):
     pass
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents owner-only (0700, whatever the umask). A
+    folder that exists already is left as it is."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # pragma: no cover - made by a concurrent ingest
+            continue
+        os.chmod(folder, 0o700)
+
+
 def load_or_create_key(path: Path) -> bytes:
     """The pseudonymisation key; created with mode 0600 on first use."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         os.chmod(path.parent, 0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -94,8 +112,9 @@ def fsync_path(path: Path) -> None:
 
 
 def publish(tmp: Path, final: Path) -> None:
-    """Durably move a finished file into place."""
-    final.parent.mkdir(parents=True, exist_ok=True)
+    """Durably move a finished file into place, owner-only (0600) in owner-only folders."""
+    private_dir(final.parent)
+    os.chmod(tmp, 0o600)
     fsync_path(tmp)
     os.replace(tmp, final)
     fsync_path(final.parent)
@@ -104,8 +123,9 @@ def publish(tmp: Path, final: Path) -> None:
 @contextmanager
 def store_lock(settings: Settings) -> Iterator[None]:
     """One writer at a time per data folder."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.data_dir / ".lock").open("a") as handle:
+    private_dir(settings.data_dir)
+    fd = os.open(settings.data_dir / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

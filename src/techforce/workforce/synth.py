@@ -39,7 +39,12 @@ OTHER_NONACAD_P = np.array([16, 8, 6, 6, 6, 4, 5, 5, 6, 4, 2, 1, 3, 2, 9, 4, 4, 
 ACADEMIC_SOC = np.array(["2311", "2119", "2112", "2113", "2211"])
 TO_SOC2020 = {"3121": "3120", "3131": "3131", "3132": "3132", "3217": "3212", "3218": "3213",
               "6139": "6129", "5223": "5224", "5242": "5224", "5422": "5421", "3415": "3417",
-              "2119": "2119", "2311": "2311", "2424": "2439", "2429": "2439", "2135": "2134"}  # fmt: skip
+              "2119": "2119", "2311": "2311", "2424": "2439", "2429": "2439", "2135": "2134",
+              # SOC2010 codes that SOC2020 dropped or gave to another occupation
+              "1115": "1111", "1136": "1137", "2113": "2114", "3537": "3533", "3545": "3556",
+              "3562": "3571", "4113": "4112", "4161": "4141", "5314": "5315", "6125": "6112",
+              "9233": "9223", "9244": "9232", "9272": "9263"}  # fmt: skip
+CONSORTIUM = 8  # providers in the consortium peer group (the largest ones)
 TECH_LEVELS = np.array(["I0", "J0", "K0", "L0", "M0", "N0"])
 TECH_LEVELS_P = np.array([4, 12, 30, 30, 18, 6], dtype=float)
 
@@ -57,6 +62,19 @@ class SynthConfig:
     atypical_total: int = 80_000
     technical_share: float = 0.14
     consortium_fte: float = 2100.0
+
+    @classmethod
+    def for_providers(cls, providers: int, *, seed: int = 2022) -> SynthConfig:
+        """A sector of ``providers`` providers (at least 1) in the default proportions: as many
+        returners of non-academic staff as leave 8 out, about a quarter with a leader."""
+        if providers < 1:
+            raise ValueError(f"a sector needs at least 1 provider, not {providers}")
+        return cls(
+            seed=seed,
+            providers=providers,
+            returners=min(120, max(1, providers - 8)),
+            leaders=max(1, min(54, providers // 4)),
+        )
 
     def scaled(self, factor: float) -> SynthConfig:
         return replace(self, academic_total=int(self.academic_total * factor),
@@ -100,11 +118,11 @@ def _providers(cfg: SynthConfig, rng: np.random.Generator) -> tuple[list[Provide
     sizes = np.sort(sizes)[::-1]
     nation_names = [name for name, _ in NATIONS]
     nations = rng.choice(nation_names, size=n, p=[p for _, p in NATIONS])
-    nations[:8] = "England"  # the largest eight form the consortium
+    nations[:CONSORTIUM] = "England"  # the largest eight form the consortium
     optable = np.flatnonzero(np.isin(nations, ["England", "Northern Ireland"]))
     must_return = np.flatnonzero(~np.isin(nations, ["England", "Northern Ireland"]))
-    consortium = np.arange(8)
-    need = cfg.returners - len(must_return) - 8
+    consortium = np.arange(min(CONSORTIUM, n))  # a small sector is all consortium
+    need = cfg.returners - len(must_return) - len(consortium)
     others = np.setdiff1d(optable, consortium)
     chosen = rng.choice(others, size=max(0, need), replace=False)
     returners = np.zeros(n, dtype=bool)
@@ -115,7 +133,7 @@ def _providers(cfg: SynthConfig, rng: np.random.Generator) -> tuple[list[Provide
     leaders = np.zeros(n, dtype=bool)
     # Bigger providers are likelier to have a strategic technical leader.
     weights = sizes[ret_idx] / sizes[ret_idx].sum()
-    leaders[rng.choice(ret_idx, size=cfg.leaders, replace=False, p=weights)] = True
+    leaders[rng.choice(ret_idx, size=min(cfg.leaders, len(ret_idx)), replace=False, p=weights)] = True
     non_leaders = ret_idx[~leaders[ret_idx]]
     managers = np.zeros(n, dtype=bool)
     managers[rng.choice(non_leaders, size=min(len(non_leaders), 14), replace=False)] = True
@@ -124,12 +142,12 @@ def _providers(cfg: SynthConfig, rng: np.random.Generator) -> tuple[list[Provide
         place = PLACES[i % len(PLACES)] + ("" if i < len(PLACES) else f" {chr(65 + i // len(PLACES))}")
         nation = str(nations[i])
         region = str(rng.choice(ENGLISH_REGIONS)) if nation == "England" else nation
-        if i < 8:
+        if i < CONSORTIUM:
             region = ("West Midlands", "East Midlands")[i % 2]
         infos.append(ProviderInfo(
             ukprn=f"{10000001 + i * 37:08d}", name=KINDS[i % len(KINDS)].format(place),
             nation=nation, region=region, returns_non_academic=bool(returners[i]),
-            has_leader=bool(leaders[i]), in_consortium=i < 8,
+            has_leader=bool(leaders[i]), in_consortium=i < CONSORTIUM,
             manager_in_technical_cc=bool(managers[i])))  # fmt: skip
     return infos, sizes
 

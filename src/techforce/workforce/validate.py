@@ -2,11 +2,13 @@
 
 Per-row rules run as one DuckDB scan per table (``count_if`` of every rule's predicate);
 the rows of a rule are fetched only when it fired. Cross-table rules (keys, orphans,
-CCPROP sums, ACEMPFUN against SOC) are set queries. No Python loop touches the rows."""
+CCPROP sums, ACEMPFUN against SOC, one provider and year per return) are set queries. No
+Python loop touches the rows. Only our own SQL reaches DuckDB: rule predicates, code lists
+from codes.py (checked on load) and integers; values from the files are data in tables."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -14,6 +16,7 @@ from techforce.workforce import codes, readers
 from techforce.workforce.problems import Problem, Severity
 
 MAX_ROWS_PER_RULE = 1000  # listed rows per rule; the count of all is always given
+SUMMARY = "... and {more:,} more rows break this rule ({count:,} in all; the first {listed:,} are listed)"
 
 
 def _in(values: object) -> str:
@@ -35,7 +38,8 @@ def _number(column: str, low: float, high: float, *, low_open: bool = False) -> 
 
 
 def _required(column: str) -> str:
-    return f'"{column}" IS NULL'
+    """Missing: NULL (an empty CSV cell or XML element) or only spaces."""
+    return f'("{column}" IS NULL OR trim("{column}") = \'\')'
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ YEAR_SQL = ("CASE WHEN regexp_full_match(RECID, '[0-9]{2}025') "
 
 def row_rules(year_override: int | None) -> list[Rule]:
     year_given = year_override is not None
-    soc2010_ok = "substr(ACTSOC, 1, 3) IN " + _in(sorted(codes.SOC2010_MINOR))
+    soc2010 = _in(sorted(codes.SOC2010_MINOR | set(codes.SOC2010_UNIT)))
+    soc2020 = _in(sorted(codes.SOC2020_MINOR | set(codes.SOC2020_UNIT)))
     rules = [
         Rule("person.ukprn.required", "person", "UKPRN", _required("UKPRN"),
              "the provider's UKPRN is missing", "give the 8-digit UKPRN of the provider"),
@@ -122,6 +127,9 @@ def row_rules(year_override: int | None) -> list[Rule]:
              "LEVELS IS NULL AND TERMS IN ('1', '2')",
              "LEVELS is missing on a non-atypical contract",
              "give the contract's UCEA/XpertHR level (A0 ... P0)"),
+        Rule("contract.confte.required", "contract", "CONFTE", _required("CONFTE"),
+             "CONFTE is missing: without it the contract is left out of every count",
+             "give the contract's FTE for the year as a percentage, nnn.n (100.0 = full time)"),
         Rule("contract.confte.number", "contract", "CONFTE", _number("CONFTE", 0, 100),
              "CONFTE is not a percentage between 0 and 100", "give CONFTE as nnn.n, 100.0 = full time"),
         Rule("contract.startcon.format", "contract", "STARTCON", _date("STARTCON"),
@@ -143,13 +151,17 @@ def row_rules(year_override: int | None) -> list[Rule]:
              "ACTSOC IS NULL AND ACTSOC2020 IS NULL", "the activity has no SOC code",
              "give ACTSOC (SOC2010, to 2022/23) or ACTSOC2020 (from 2023/24)"),
         Rule("activity.actsoc.code", "activity", "ACTSOC",
-             f"ACTSOC IS NOT NULL AND NOT (regexp_full_match(ACTSOC, '[0-9]{{3,4}}') AND {soc2010_ok})",
-             "ACTSOC is not a SOC2010 minor group (3 digits) or a unit group within one",
-             "code the activity to SOC2010, e.g. 311 or 3111"),
+             f"ACTSOC IS NOT NULL AND ACTSOC NOT IN {soc2010}",
+             "ACTSOC is not a SOC2010 unit group (4 digits) or minor group (3 digits) in the ONS "
+             "SOC2010 list",
+             "code the activity to a SOC2010 unit group from the ONS list, e.g. 3111 (laboratory "
+             "technicians)"),
         Rule("activity.actsoc2020.code", "activity", "ACTSOC2020",
-             "ACTSOC2020 IS NOT NULL AND NOT regexp_full_match(ACTSOC2020, '[1-9][0-9]{2,3}')",
-             "ACTSOC2020 is not a SOC2020 minor or unit group code",
-             "code the activity to SOC2020, e.g. 311 or 3111"),
+             f"ACTSOC2020 IS NOT NULL AND ACTSOC2020 NOT IN {soc2020}",
+             "ACTSOC2020 is not a SOC2020 unit group (4 digits) or minor group (3 digits) in the ONS "
+             "SOC2020 list",
+             "code the activity to a SOC2020 unit group from the ONS list, e.g. 3111 (laboratory "
+             "technicians) or 3120 (CAD, drawing and architectural technicians)"),
         Rule("activity.ccentre.required", "activity", "CCENTRE", _required("CCENTRE"),
              "CCENTRE is missing", "give the HESA cost centre (101-145, 201-206)"),
         Rule("activity.ccentre.code", "activity", "CCENTRE", _code("CCENTRE", codes.COST_CENTRES),
@@ -163,7 +175,7 @@ def row_rules(year_override: int | None) -> list[Rule]:
     if year_given:
         rules.append(Rule(
             "person.recid.year", "person", "RECID",
-            f"RECID IS NOT NULL AND {YEAR_SQL} IS NOT NULL AND {YEAR_SQL} <> {year_override}",
+            f"RECID IS NOT NULL AND {YEAR_SQL} IS NOT NULL AND {YEAR_SQL} <> {int(year_override or 0):d}",
             f"RECID is for another year than the {codes.year_label(year_override or 0)} "
             "given with --year", "drop --year, or ingest the file for its own year"))
     else:
@@ -171,12 +183,18 @@ def row_rules(year_override: int | None) -> list[Rule]:
             "person.recid.required", "person", "RECID", "RECID IS NULL",
             "the reporting year is unknown: RECID is missing",
             "add RECID (e.g. 22025 for 2022/23) or give --year"))
-    year = str(year_override) if year_given else YEAR_SQL
+    year = year_sql(year_override)
     rules.append(Rule(
         "person.birthdte.range", "person", "BIRTHDTE",
         f"BIRTHDTE IS NOT NULL AND {_age_expr(year)} NOT BETWEEN 14 AND 100",
         "age at 31 August is outside 14-100", "check the date of birth", "warning"))
     return rules
+
+
+def year_sql(year_override: int | None) -> str:
+    """The reporting year of a person row: the --year given (an integer, never text from a
+    file or form), else derived from RECID."""
+    return f"CAST({int(year_override):d} AS INTEGER)" if year_override is not None else YEAR_SQL
 
 
 def _age_expr(year: str) -> str:
@@ -205,36 +223,85 @@ class _Rows:
         return rows
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, year_override: int | None,
-               fetch: _Rows) -> list[Problem]:  # fmt: skip
-    problems: list[Problem] = []
+@dataclass
+class Validation:
+    """Problems found (the first MAX_ROWS_PER_RULE rows of each rule, then a summary row
+    per rule with more) and the true number of errors and warnings."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summaries: list[Problem] = field(default_factory=list)
+    counts: dict[str, tuple[Severity, int]] = field(default_factory=dict)
+
+    def add(
+        self, rule_id: str, severity: Severity, field_name: str, fix: str, rows: list[Problem], count: int
+    ) -> None:
+        listed = rows[:MAX_ROWS_PER_RULE]
+        self.problems += listed
+        count = max(count, len(listed))
+        self.counts[rule_id] = (severity, count)
+        if count > len(listed):
+            last = listed[-1]
+            self.summaries.append(
+                Problem(
+                    severity,
+                    rule_id,
+                    last.file,
+                    None,
+                    "",
+                    field_name,
+                    "",
+                    SUMMARY.format(more=count - len(listed), count=count, listed=len(listed)),
+                    fix,
+                )
+            )
+
+    def extend(self, problems: list[Problem]) -> None:
+        """Problems found outside the rules (file-level, reader warnings): each one counts."""
+        for problem in problems:
+            self.problems.append(problem)
+            _severity, count = self.counts.get(problem.rule, (problem.severity, 0))
+            self.counts[problem.rule] = (problem.severity, count + 1)
+
+    def count(self, severity: Severity) -> int:
+        return sum(n for s, n in self.counts.values() if s == severity)
+
+    def listed(self, severity: Severity) -> int:
+        return sum(1 for p in self.problems if p.severity == severity)
+
+    def ordered(self) -> list[Problem]:
+        """Errors first (by file and line, then each rule's summary row), then warnings."""
+        ordered = sorted(self.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
+        errors = [p for p in ordered if p.severity == "error"]
+        warnings = [p for p in ordered if p.severity != "error"]
+        summary = {s: [p for p in self.summaries if p.severity == s] for s in ("error", "warning")}
+        return errors + summary["error"] + warnings + summary["warning"]
+
+
+def check_rows(
+    con: duckdb.DuckDBPyConnection, year_override: int | None, fetch: _Rows, found: Validation
+) -> None:
     rules = row_rules(year_override)
     for table in ("person", "contract", "activity"):
         mine = [r for r in rules if r.table == table]
         counts = con.execute(
-            "SELECT " + ", ".join(f"count_if(coalesce({r.bad}, false))" for r in mine)
-            + f" FROM {table}_raw"
+            "SELECT " + ", ".join(f"count_if(coalesce({r.bad}, false))" for r in mine) + f" FROM {table}_raw"
         ).fetchone()
         assert counts is not None
         for rule, count in zip(mine, counts, strict=True):
             if count:
-                problems += _rows_of(fetch, table, rule, count)
-    return problems
+                found.add(rule.id, rule.severity, rule.field, rule.fix, _rows_of(fetch, table, rule), count)
 
 
-def _rows_of(fetch: _Rows, table: str, rule: Rule, count: int) -> list[Problem]:
+def _rows_of(fetch: _Rows, table: str, rule: Rule) -> list[Problem]:
     rows = fetch.fetch(
         f"SELECT _file, _line, coalesce(_path, ''), coalesce({_value_expr(rule)}, '') "
         f"FROM {table}_raw WHERE coalesce({rule.bad}, false) ORDER BY _file, _line "
         f"LIMIT {MAX_ROWS_PER_RULE}"
     )
-    found = [Problem(rule.severity, rule.id, f, line, path or "", rule.field, value or "",
-                     rule.message, rule.fix) for f, line, path, value in rows]  # fmt: skip
-    if count > len(rows):
-        last = found[-1]
-        found.append(Problem(rule.severity, rule.id, last.file, None, "", rule.field, "",
-                             f"... and {count - len(rows)} more rows break this rule", rule.fix))
-    return found
+    return [
+        Problem(rule.severity, rule.id, f, line, path or "", rule.field, value or "", rule.message, rule.fix)
+        for f, line, path, value in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -247,7 +314,7 @@ class CrossRule:
     severity: Severity = "error"
 
 
-def cross_rules(year_sql: str) -> list[CrossRule]:
+def cross_rules(year_expr: str) -> list[CrossRule]:
     return [
         CrossRule("person.personkey.duplicate", "PERSONKEY",
                   "SELECT _file, _line, _path, PERSONKEY FROM person_raw QUALIFY "
@@ -256,7 +323,7 @@ def cross_rules(year_sql: str) -> list[CrossRule]:
                   "give each person one row with a unique PERSONKEY"),
         CrossRule("person.staffid.duplicate", "STAFFID",
                   f"SELECT _file, _line, _path, STAFFID FROM person_raw QUALIFY count(*) OVER "
-                  f"(PARTITION BY UKPRN, {year_sql}, STAFFID) > 1 AND STAFFID IS NOT NULL",
+                  f"(PARTITION BY UKPRN, {year_expr}, STAFFID) > 1 AND STAFFID IS NOT NULL",
                   "the same STAFFID is returned more than once for this provider and year",
                   "return each person once, with all their contracts under that person"),
         CrossRule("contract.contractkey.duplicate", "CONTRACTKEY",
@@ -321,7 +388,41 @@ def cross_rules(year_sql: str) -> list[CrossRule]:
     ]  # fmt: skip
 
 
-def _screen_sql(year_sql: str) -> str:
+def return_rules() -> list[CrossRule]:
+    """Rules about a whole return (an XML file, or a folder of PERSON/CONTRACT/ACTIVITY
+    tables). CONFTE all at 1 or less looks like fractions for percentages (the first row is
+    named). A return is one provider's data for one year: rows keyed to another provider or
+    year are listed, against the value most of the return's rows hold."""
+    return [
+        CrossRule(
+            "contract.confte.fraction",
+            "CONFTE",
+            "SELECT _file, _line, _path, CONFTE FROM contract_raw JOIN (SELECT _set FROM "
+            "contract_raw GROUP BY _set HAVING max(TRY_CAST(CONFTE AS DOUBLE)) <= 1) "
+            "USING (_set) QUALIFY row_number() OVER (PARTITION BY _set ORDER BY _file, _line) = 1",
+            "every contract in this return has CONFTE 1 or less: CONFTE is a percentage "
+            "(100.0 = full time), and these look like fractions",
+            "give CONFTE as a percentage: 100.0 for full time all year, 50.0 for half time",
+            "warning",
+        ),
+    ] + [
+        CrossRule(
+            f"ingest.one_return.{name.lower()}",
+            name,
+            f"SELECT _file, _line, _path, {name} FROM person_raw JOIN (SELECT _set, mode({name}) "
+            f"AS main FROM person_raw GROUP BY _set HAVING min({name}) <> max({name})) USING (_set) "
+            f"WHERE {name} <> main",
+            f"this return holds rows for more than one {what}: one return is one provider's "
+            f"data for one year, and this row's {name} differs from that of most of the "
+            "return's rows",
+            f"correct the {name} of this row, or split the file into one return per provider "
+            "and year; if this is a multi-provider data supply, ingest it with --multi-provider",
+        )
+        for name, what in (("UKPRN", "provider (UKPRN)"), ("RECID", "year (RECID)"))
+    ]
+
+
+def _screen_sql(year_expr: str) -> str:
     """One pass that counts, for every cross rule, an upper bound of its rows: the keyed
     aggregates are built once and shared, and a rule's own (row-listing) query runs only
     when its count is not zero. A clean return pays for this query alone."""
@@ -352,40 +453,67 @@ def _screen_sql(year_sql: str) -> str:
     SELECT
       persons.dup,
       (SELECT count(*) FROM (SELECT 1 FROM person_raw WHERE STAFFID IS NOT NULL
-                             GROUP BY UKPRN, {year_sql}, STAFFID HAVING count(*) > 1)),
+                             GROUP BY UKPRN, {year_expr}, STAFFID HAVING count(*) > 1)),
       contracts.dup,
       (SELECT count(*) FROM (SELECT 1 FROM contract_raw WHERE CONTID IS NOT NULL
                              GROUP BY _set, PERSONKEY, CONTID HAVING count(*) > 1)),
       (SELECT count(*) FROM (SELECT 1 FROM activity_raw WHERE ACTIVITYKEY IS NOT NULL
                              GROUP BY _set, ACTIVITYKEY HAVING count(*) > 1)),
       coalesce(persons.orphans, 0), contracts.orphans, contracts.childless, contracts.too_many,
-      contracts.ccprop, contracts.acempfun, persons.childless
+      contracts.ccprop, contracts.acempfun, persons.childless,
+      (SELECT count(*) FROM (SELECT 1 FROM contract_raw GROUP BY _set
+                             HAVING max(TRY_CAST(CONFTE AS DOUBLE)) <= 1)),
+      (SELECT count(*) FROM person_raw JOIN (SELECT _set, mode(UKPRN) AS main FROM person_raw
+                                             GROUP BY _set HAVING min(UKPRN) <> max(UKPRN))
+                            USING (_set) WHERE UKPRN <> main),
+      (SELECT count(*) FROM person_raw JOIN (SELECT _set, mode(RECID) AS main FROM person_raw
+                                             GROUP BY _set HAVING min(RECID) <> max(RECID))
+                            USING (_set) WHERE RECID <> main)
     FROM persons, contracts
     """
 
 
-def check_cross(con: duckdb.DuckDBPyConnection, year_override: int | None,
-                fetch: _Rows) -> list[Problem]:  # fmt: skip
-    year_sql = str(year_override) if year_override is not None else YEAR_SQL
-    rules = cross_rules(year_sql)
-    counts = con.execute(_screen_sql(year_sql)).fetchone()
+def check_cross(
+    con: duckdb.DuckDBPyConnection,
+    year_override: int | None,
+    fetch: _Rows,
+    found: Validation,
+    *,
+    multi_provider: bool = False,
+) -> None:
+    sql = year_sql(year_override)
+    rules = cross_rules(sql) + return_rules()
+    counts = con.execute(_screen_sql(sql)).fetchone()
     assert counts is not None and len(counts) == len(rules)
-    problems: list[Problem] = []
     for rule, count in zip(rules, counts, strict=True):
-        if not count:
+        if not count or (multi_provider and rule.id.startswith("ingest.one_return.")):
             continue
-        rows = fetch.fetch(
-            f"SELECT * FROM ({rule.sql}) ORDER BY 1, 2 LIMIT {MAX_ROWS_PER_RULE + 1}")
-        problems += [Problem(rule.severity, rule.id, f, line, path or "", rule.field, value or "",
-                             rule.message, rule.fix) for f, line, path, value in rows]  # fmt: skip
-    return problems
+        rows = fetch.fetch(f"SELECT * FROM ({rule.sql}) ORDER BY 1, 2 LIMIT {MAX_ROWS_PER_RULE + 1}")
+        if len(rows) > MAX_ROWS_PER_RULE:  # the screen's count is an upper bound: count them all
+            total = con.execute(f"SELECT count(*) FROM ({rule.sql})").fetchone()
+            count = total[0] if total is not None else count
+        else:
+            count = len(rows)
+        problems = [
+            Problem(
+                rule.severity, rule.id, f, line, path or "", rule.field, value or "", rule.message, rule.fix
+            )
+            for f, line, path, value in rows
+        ]
+        if problems:
+            found.add(rule.id, rule.severity, rule.field, rule.fix, problems, count)
 
 
-def validate(con: duckdb.DuckDBPyConnection, year_override: int | None) -> list[Problem]:
-    """All problems of the loaded return, errors first."""
+def validate(
+    con: duckdb.DuckDBPyConnection, year_override: int | None, *, multi_provider: bool = False
+) -> Validation:
+    """All problems of the loaded return, and the true count of each rule's rows."""
     fetch = _Rows(con)
-    problems = check_rows(con, year_override, fetch)
-    if not any(p.rule.endswith(".required") and p.field in ("PERSONKEY", "CONTRACTKEY")
-               for p in problems):  # fmt: skip
-        problems += check_cross(con, year_override, fetch)
-    return sorted(problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
+    found = Validation()
+    check_rows(con, year_override, fetch, found)
+    if not any(
+        rule.endswith(".required") and rule.split(".")[1] in ("personkey", "contractkey")
+        for rule in found.counts
+    ):
+        check_cross(con, year_override, fetch, found, multi_provider=multi_provider)
+    return found
