@@ -15,8 +15,9 @@ their true values (the comparison is not vacuous). "Published" is what one provi
 explorer JSON shows (GET /api/workforce/explore, hesa-standard rules): Computation.results
 for that provider, which test_the_api_publishes_these_cells checks against the page data.
 
-Found on the way (see the xfail below): a provider's breakdown lists only the categories that
-hold someone, so ACRO's zero cells are told apart from small ones."""
+Found on the way and fixed: a provider's breakdown listed only the categories that held
+someone, so ACRO's zero cells could be told apart from small ones. Every category is now
+listed, and the breakdowns of a population below 22.5 are suppressed as a whole."""
 
 from __future__ import annotations
 
@@ -306,13 +307,6 @@ def test_no_published_percentage_rests_on_a_population_acro_flags(
         assert shown, f"{indicator}: every percentage suppressed, even over populations ACRO passes"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="disclosure bug, reported and not fixed here: a provider's breakdown lists only the "
-    "categories that hold someone, so an empty cell (absent) can be told from a small one "
-    "(shown as 0 or 5); ACRO's PresenceOfZeroCheck flags these cells",
-)
 @pytest.mark.parametrize("indicator", ["tech.by_age", "tech.disability_by_level"])
 def test_an_empty_cell_reads_like_a_small_one(sector: Sector, indicator: str) -> None:
     """With cell key perturbation zeros stay zero, so a true zero must be published like a

@@ -342,11 +342,31 @@ class Computation:
         cells: dict[tuple[int, str], list[Row]] = {}
         for row in self._rows(indicator, wanted):
             cells.setdefault((row.year, row.category), []).append(row)
+        small: set[int] = set()
+        if ind.breakdown and ind.unit != "level":
+            small = self._complete_breakdown(ind, cells, true_values)
         out = []
         for (year, category), rows in sorted(cells.items()):
             cell, raw = self._one(ind, rows, true_values)
+            if year in small:
+                cell = Cell(None, self.rules.marker, f"suppressed: a breakdown of a population below {self.rules.percent_min_population:g}")
             out.append(Result(ind.id, scope, year, _label(category), cell, raw))
         return out
+
+    def _complete_breakdown(self, ind: Indicator, cells: dict[tuple[int, str], list[Row]], true_values: bool) -> set[int]:
+        """Every category the indicator has anywhere that year, empty ones as 0, so that an
+        empty cell reads like a small one; returns the years whose population is too small
+        to break down (its true total below the percentage threshold), for published figures."""
+        years = {year for year, _ in cells}
+        for row in self._rows(ind.id, None):
+            if row.year in years:
+                cells.setdefault((row.year, row.category), [])
+        if true_values or not self.rules.rounding:
+            return set()
+        totals: dict[int, float] = dict.fromkeys(years, 0.0)
+        for (year, _), rows in cells.items():
+            totals[year] += sum(r.num for r in rows)
+        return {year for year, total in totals.items() if total < self.rules.percent_min_population}
 
     def _one(self, ind: Indicator, rows: list[Row], true_values: bool) -> tuple[Cell, float | None]:
         rules = TRUE_VALUES if true_values else self.rules
