@@ -38,8 +38,9 @@ def _number(column: str, low: float, high: float, *, low_open: bool = False) -> 
 
 
 def _required(column: str) -> str:
-    """Missing: NULL (an empty CSV cell or XML element) or only spaces."""
-    return f'("{column}" IS NULL OR trim("{column}") = \'\')'
+    """Missing: NULL (an empty CSV cell or XML element) or only spaces. (A blank value sorts
+    before '!', so DuckDB's column statistics skip the trim for a column with none.)"""
+    return f"(\"{column}\" IS NULL OR (\"{column}\" < '!' AND trim(\"{column}\") = ''))"
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,6 @@ YEAR_SQL = ("CASE WHEN regexp_full_match(RECID, '[0-9]{2}025') "
 
 def row_rules(year_override: int | None) -> list[Rule]:
     year_given = year_override is not None
-    soc2010 = _in(sorted(codes.SOC2010_MINOR | set(codes.SOC2010_UNIT)))
-    soc2020 = _in(sorted(codes.SOC2020_MINOR | set(codes.SOC2020_UNIT)))
     rules = [
         Rule("person.ukprn.required", "person", "UKPRN", _required("UKPRN"),
              "the provider's UKPRN is missing", "give the 8-digit UKPRN of the provider"),
@@ -151,13 +150,13 @@ def row_rules(year_override: int | None) -> list[Rule]:
              "ACTSOC IS NULL AND ACTSOC2020 IS NULL", "the activity has no SOC code",
              "give ACTSOC (SOC2010, to 2022/23) or ACTSOC2020 (from 2023/24)"),
         Rule("activity.actsoc.code", "activity", "ACTSOC",
-             f"ACTSOC IS NOT NULL AND ACTSOC NOT IN {soc2010}",
+             "ACTSOC IS NOT NULL AND ACTSOC NOT IN (SELECT code FROM _soc2010)",
              "ACTSOC is not a SOC2010 unit group (4 digits) or minor group (3 digits) in the ONS "
              "SOC2010 list",
              "code the activity to a SOC2010 unit group from the ONS list, e.g. 3111 (laboratory "
              "technicians)"),
         Rule("activity.actsoc2020.code", "activity", "ACTSOC2020",
-             f"ACTSOC2020 IS NOT NULL AND ACTSOC2020 NOT IN {soc2020}",
+             "ACTSOC2020 IS NOT NULL AND ACTSOC2020 NOT IN (SELECT code FROM _soc2020)",
              "ACTSOC2020 is not a SOC2020 unit group (4 digits) or minor group (3 digits) in the ONS "
              "SOC2020 list",
              "code the activity to a SOC2020 unit group from the ONS list, e.g. 3111 (laboratory "
@@ -277,10 +276,24 @@ class Validation:
         return errors + summary["error"] + warnings + summary["warning"]
 
 
+def _code_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The valid SOC codes (ONS unit groups and their minor groups) as tables: a hash join
+    is far faster than an IN list of some 500 literals. The codes are bound parameters."""
+    for name, units, minor in (
+        ("_soc2010", codes.SOC2010_UNIT, codes.SOC2010_MINOR),
+        ("_soc2020", codes.SOC2020_UNIT, codes.SOC2020_MINOR),
+    ):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT unnest(?::VARCHAR[]) AS code",
+            [sorted(set(units) | minor)],
+        )
+
+
 def check_rows(
     con: duckdb.DuckDBPyConnection, year_override: int | None, fetch: _Rows, found: Validation
 ) -> None:
     rules = row_rules(year_override)
+    _code_tables(con)
     for table in ("person", "contract", "activity"):
         mine = [r for r in rules if r.table == table]
         counts = con.execute(
@@ -463,12 +476,8 @@ def _screen_sql(year_expr: str) -> str:
       contracts.ccprop, contracts.acempfun, persons.childless,
       (SELECT count(*) FROM (SELECT 1 FROM contract_raw GROUP BY _set
                              HAVING max(TRY_CAST(CONFTE AS DOUBLE)) <= 1)),
-      (SELECT count(*) FROM person_raw JOIN (SELECT _set, mode(UKPRN) AS main FROM person_raw
-                                             GROUP BY _set HAVING min(UKPRN) <> max(UKPRN))
-                            USING (_set) WHERE UKPRN <> main),
-      (SELECT count(*) FROM person_raw JOIN (SELECT _set, mode(RECID) AS main FROM person_raw
-                                             GROUP BY _set HAVING min(RECID) <> max(RECID))
-                            USING (_set) WHERE RECID <> main)
+      (SELECT count(*) FROM (SELECT 1 FROM person_raw GROUP BY _set HAVING min(UKPRN) <> max(UKPRN))),
+      (SELECT count(*) FROM (SELECT 1 FROM person_raw GROUP BY _set HAVING min(RECID) <> max(RECID)))
     FROM persons, contracts
     """
 
