@@ -157,3 +157,21 @@ for args in (["--help"], ["workforce", "synth", data + "/OUT", "--providers", "1
     exits = [line.split()[2] for line in done.stdout.splitlines() if line.startswith("EXIT")]
     assert exits == ["0", "0", "0", "2"], done.stdout + done.stderr
     assert "pip install 'techforce[web]'" in done.stdout and "missing argon2" in done.stdout
+
+
+def test_disclosure_command_publishes_the_method(tmp_path: Path) -> None:
+    code, out = _run(tmp_path / "data", "workforce", "disclosure", "--format", "json")
+    assert code == 0, out
+    rows = {r["item"]: r["value"] for r in json.loads(out)["rows"]}
+    assert rows["stamp"] == "hesa-standard@v2+ckm-3" and rows["percent_min_population"] == 22.5
+    assert rows["true count 0 is published as"] == "0 (1.0)"
+
+
+def test_peer_group_names_print_as_text_not_markup(tmp_path: Path, small_files: Path) -> None:
+    data = tmp_path / "data"
+    assert _run(data, "workforce", "ingest", str(small_files / "2022" / "csv"))[0] == 0
+    members = sorted({p.name for p in (small_files / "2022" / "csv").iterdir()})[:5]
+    code, out = _run(data, "workforce", "peers", "add", "[red] [bold]g", *members)
+    assert code == 0, out
+    code, out = _run(data, "workforce", "peers", "list")
+    assert code == 0 and "[red] [bold]g" in out

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from techforce.reports.tables import to_csv
 
@@ -32,11 +33,12 @@ def emit(rows: list[dict[str, Any]], fmt: Format, *, title: str = "",
     if fmt is Format.csv:
         typer.echo(to_csv(rows) or "\n", nl=False)
         return
-    table = Table(title=title or None, show_lines=False)
+    # Cells, titles and notes may hold user data (names, values): Text, never Rich markup.
+    table = Table(title=Text(title) if title else None, show_lines=False)
     for column in list(rows[0]) if rows else ["(no rows)"]:
-        table.add_column(str(column), overflow="fold")
+        table.add_column(Text(str(column)), overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row.values()))
     console.print(table)
     for key, value in (meta or {}).items():
-        console.print(f"[dim]{key}: {value}[/dim]")
+        console.print(Text(f"{key}: {value}", style="dim"), highlight=False)

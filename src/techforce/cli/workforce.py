@@ -26,7 +26,8 @@ T = TypeVar("T")
 
 
 def _fail(ctx: typer.Context, message: str) -> NoReturn:
-    ctx.obj.console.print(f"[bold red]error:[/bold red] {message}")
+    """Exit 2 with the message, printed as plain text (it may hold user data)."""
+    ctx.obj.console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -46,19 +47,13 @@ def _plain(ctx: typer.Context, text: str, style: str = "") -> None:
     ctx.obj.console.print(Text(text, style=style), highlight=False, soft_wrap=True)
 
 
-def _refuse(ctx: typer.Context, message: str) -> NoReturn:
-    """Like _fail, for a message that may hold user data."""
-    ctx.obj.console.print(
-        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
-    )
-    raise typer.Exit(2)
 
 
 def _write_report(ctx: typer.Context, problems: list[Problem], report: Path) -> None:
     try:
         write_report(problems, report)
     except OSError as exc:
-        _refuse(ctx, f"could not write the report {report}: {exc.strerror or exc}")
+        _fail(ctx, f"could not write the report {report}: {exc.strerror or exc}")
 
 
 @app.command("ingest")
@@ -84,17 +79,17 @@ def ingest_command(
     Any error means nothing is written (not even the data folder or the pseudonym key)."""
     flags: dict[str, bool | None] = {"detect": None, "yes": True, "no": False}
     if non_academic not in flags:
-        _refuse(ctx, "--non-academic must be detect, yes or no")
+        _fail(ctx, "--non-academic must be detect, yes or no")
     if report is not None and (why := report_path_problem(report)) is not None:
-        _refuse(ctx, f"--report: {why}")
+        _fail(ctx, f"--report: {why}")
     try:
         reporting_year = codes.parse_year(year) if year is not None else None
     except ValueError as exc:
-        _refuse(ctx, f"--year: {exc}")
+        _fail(ctx, f"--year: {exc}")
     try:
         xml, csv = discover(paths)
     except InputError as exc:
-        _refuse(ctx, str(exc))
+        _fail(ctx, str(exc))
     total = sum(p.stat().st_size for p in xml + csv)
     columns = (TextColumn("[bold]Reading"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
     try:
@@ -121,10 +116,10 @@ def ingest_command(
             _write_report(ctx, exc.problems, report)
             _plain(ctx, f"all {len(exc.problems):,} listed problems written to {report}")
         if exc.error_count:
-            _refuse(ctx, f"{exc.summary()} found; nothing was written")
-        _refuse(ctx, f"{len(exc.problems):,} warning(s) refused with --strict; nothing was written")
+            _fail(ctx, f"{exc.summary()} found; nothing was written")
+        _fail(ctx, f"{len(exc.problems):,} warning(s) refused with --strict; nothing was written")
     except store.KeyFileError as exc:
-        _refuse(ctx, str(exc))
+        _fail(ctx, str(exc))
     if report:
         _write_report(ctx, result.warnings, report)
     for warning in result.warnings[:10]:
@@ -186,9 +181,9 @@ def synth_command(
     if shape not in ("csv", "xml", "both"):
         _fail(ctx, "--shape must be csv, xml or both")
     if providers < 1:
-        _refuse(ctx, f"--providers must be at least 1, not {providers}")
+        _fail(ctx, f"--providers must be at least 1, not {providers}")
     if scale <= 0:
-        _refuse(ctx, f"--scale must be above 0, not {scale}")
+        _fail(ctx, f"--scale must be above 0, not {scale}")
     cfg = synth.SynthConfig.for_providers(providers, seed=seed).scaled(scale)
     sector = synth.generate(cfg)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -226,6 +221,22 @@ def definitions_command(
         except definitions.DefinitionError as exc:
             _fail(ctx, str(exc))
     emit(rows, fmt, title="Definitions")
+
+
+@app.command("disclosure")
+def disclosure_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
+    """How published figures are protected: the rule set and its perturbation table."""
+    try:
+        rules = disclosure.rule_set(ctx.obj.settings.disclosure_rules, allow_unrounded=ctx.obj.settings.allow_unrounded)
+    except disclosure.DisclosureError as exc:
+        _fail(ctx, str(exc))
+    described = rules.describe()
+    ptable = described.pop("perturbation") or {}
+    rows = [{"item": k, "value": v} for k, v in described.items()]
+    for count, row in (ptable.get("published_value_by_count") or {}).items():
+        shown = ", ".join(f"{value} ({p})" for value, p in row)
+        rows.append({"item": f"true count {count} is published as", "value": shown})
+    emit(rows, fmt, title=f"Disclosure control {rules.stamp}")
 
 
 def _computation(ctx: typer.Context, years: list[int] | None, definition: str | None,
