@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from techforce.db import Database
 from techforce.settings import Settings
 from techforce.web.app import create_app
-from tests.web.conftest import sign_in
+from tests.web.conftest import WebEnv, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +57,11 @@ def test_no_server_errors(api_app: Any, credentials: list[dict[str, str]]) -> No
         no_server_error()
 
 
-def test_openapi_document_is_for_signed_in_users_only(api_app: Any, credentials: list[dict[str, str]]) -> None:
-    with TestClient(api_app) as client:
+def test_openapi_document_is_for_signed_in_users_only(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
         anonymous = client.get("/api/openapi.json")
         assert anonymous.status_code == 401 and anonymous.json() == {"detail": "sign in first"}
-        document = client.get("/api/openapi.json", headers=credentials[1])
+        sign_in(client, "technician")
+        document = client.get("/api/openapi.json")
         assert document.status_code == 200 and "/api/workforce/overview" in document.json()["paths"]
         assert "/api/openapi.json" not in document.json()["paths"]
