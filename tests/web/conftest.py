@@ -31,9 +31,10 @@ class WebEnv:
     own: str  # the provider lead's provider
     other: str  # a provider the lead does not lead
     sector_dir: Path
+    five: list[str]  # five providers with returns (own and other first): the smallest peer group
 
 
-def _seed(settings: Settings, db: Database, sector_dir: Path) -> tuple[str, str]:
+def _seed(settings: Settings, db: Database, sector_dir: Path) -> list[str]:
     ingest(settings, db, [sector_dir / "2022" / "csv"])
     with db.session() as session:
         peer_groups.import_providers(session, sector_dir / "providers.csv", actor="test")
@@ -46,29 +47,29 @@ def _seed(settings: Settings, db: Database, sector_dir: Path) -> tuple[str, str]
         for role in ("admin", "sector-analyst", "programme-manager", "researcher", "technician"):
             service.create_user(session, role, role, actor="test", password=PASSWORD)
         service.create_user(session, "provider-lead", "provider-lead", [own], actor="test", password=PASSWORD)
-    return own, other
+    return returners[:5]
 
 
 @pytest.fixture(scope="session")
-def web_template(small_files: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+def web_template(small_files: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """A seeded data folder, copied for each test that changes it."""
     root = tmp_path_factory.mktemp("web")
     settings = Settings(data_dir=root / "data", user="test")
     db = Database(settings)
     db.migrate()
-    own, other = _seed(settings, db, small_files)
+    five = _seed(settings, db, small_files)
     db.dispose()
-    return root / "data", own, other
+    return root / "data", five
 
 
 @pytest.fixture
-def web(web_template: tuple[Path, str, str], small_files: Path, tmp_path: Path) -> Iterator[WebEnv]:
-    template, own, other = web_template
+def web(web_template: tuple[Path, list[str]], small_files: Path, tmp_path: Path) -> Iterator[WebEnv]:
+    template, five = web_template
     shutil.copytree(template, tmp_path / "data")
     settings = Settings(data_dir=tmp_path / "data", user="test")
     db = Database(settings)
     app = create_app(settings, db)
-    yield WebEnv(settings, db, app, own, other, small_files)
+    yield WebEnv(settings, db, app, five[0], five[1], small_files, five)
     db.dispose()
 
 

@@ -20,8 +20,8 @@ from tests.web.conftest import WebEnv, sign_in
 
 
 @pytest.fixture(scope="module")
-def api_app(web_template: tuple[Path, str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    template, _own, _other = web_template
+def api_app(web_template: tuple[Path, list[str]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    template, _five = web_template
     data = tmp_path_factory.mktemp("api") / "data"
     shutil.copytree(template, data)
     app_settings = Settings(data_dir=data, user="test")

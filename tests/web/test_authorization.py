@@ -63,19 +63,19 @@ def test_every_route_is_in_the_matrix(web: WebEnv) -> None:
     assert not {k for k in MATRIX if k not in routes}, "matrix lists routes that do not exist"
 
 
-def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv) -> Any:
+def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv, role: str) -> Any:
     if method == "GET":
         return client.get(path, follow_redirects=False)
     headers = {"X-CSRF-Token": csrf}
-    if "{name}" in path:  # a group that exists for every role's turn
+    if "{name}" in path:  # a group of this user's own, for every role's turn (owners: tests/web/test_pages.py)
         with env.db.session() as session:
-            peer_groups.save(session, "doomed", [env.own], actor="test")
+            peer_groups.save(session, "doomed", env.five, actor="test", owner=role)
         path = path.replace("{name}", "doomed")
         return client.request(method, path, headers=headers, follow_redirects=False)
     if path == "/api/workforce/peer-groups":
-        return client.post(path, json={"name": "matrix", "ukprns": [env.own]}, headers=headers)
+        return client.post(path, json={"name": "matrix", "ukprns": env.five}, headers=headers)
     if path == "/workforce/peer-groups":
-        return client.post(path, data={"name": "matrix", "ukprns": [env.own]}, headers=headers, follow_redirects=False)
+        return client.post(path, data={"name": "matrix", "ukprns": env.five}, headers=headers, follow_redirects=False)
     if path.endswith("/upload"):
         return client.post(path, files=[("files", ("x.txt", b"not a return", "text/plain"))], headers=headers)
     if path == "/api/admin/users":
@@ -106,7 +106,7 @@ def test_matrix(web: WebEnv, role: str) -> None:
                 if "{ukprn}" not in template and whose == "other":
                     continue
                 path = template.replace("{ukprn}", ukprn)
-                response = _request(client, method, path, csrf, web)
+                response = _request(client, method, path, csrf, web, role)
                 allowed = _allowed(kind, role, whose if "{ukprn}" in template else "own")
                 if allowed:
                     assert response.status_code not in (401, 403), (role, method, path, response.text[:300])

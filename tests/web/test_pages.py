@@ -35,21 +35,23 @@ def test_overview_html_shows_its_json_twin_and_definitions_switch(web: WebEnv) -
 def test_peer_group_builder_then_profile_against_it(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         csrf = sign_in(client, "sector-analyst")
-        members = [web.own, web.other]
-        response = client.post("/workforce/peer-groups", data={"name": "Pair", "ukprns": members, "csrf_token": csrf},
+        pair = client.post("/workforce/peer-groups", data={"name": "Pair", "ukprns": [web.own, web.other],
+                                                           "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        assert pair.status_code == 400 and "at least 5 providers" in pair.text
+        response = client.post("/workforce/peer-groups", data={"name": "Five", "ukprns": web.five, "csrf_token": csrf},
                                follow_redirects=False)
         assert response.status_code == 303
-        assert "Pair" in client.get("/workforce/peer-groups").text
+        assert "Five" in client.get("/workforce/peer-groups").text
         bad = client.post("/api/workforce/peer-groups", json={"name": "Bad", "ukprns": ["12"]},
                           headers={"X-CSRF-Token": csrf})
         assert bad.status_code == 400 and "12" in bad.json()["detail"]
-        profile = client.get(f"/api/workforce/providers/{web.own}", params={"group": "Pair"}).json()
+        profile = client.get(f"/api/workforce/providers/{web.own}", params={"group": "Five"}).json()
         head = next(i for i in profile["indicators"] if i["indicator"] == "tech.headcount")
-        assert head["rank"] in ("1 of 2", "2 of 2") and head["quartile"].endswith("quartile")
-        page = client.get(f"/workforce/providers/{web.own}", params={"group": "Pair"}).text
+        assert head["rank"].endswith(" of 5") and head["quartile"].endswith("quartile")
+        page = client.get(f"/workforce/providers/{web.own}", params={"group": "Five"}).text
         assert "Group median" in page and head["group_median"] in page
-        removed = client.post("/workforce/peer-groups/Pair/remove", data={"csrf_token": csrf}, follow_redirects=False)
-        assert removed.status_code == 303 and "Pair" not in client.get("/api/workforce/peer-groups").text
+        removed = client.post("/workforce/peer-groups/Five/remove", data={"csrf_token": csrf}, follow_redirects=False)
+        assert removed.status_code == 303 and "Five" not in client.get("/api/workforce/peer-groups").text
         assert client.get(f"/api/workforce/providers/{web.own}", params={"group": "Pair"}).status_code == 404
         again = client.delete("/api/workforce/peer-groups/Pair", headers={"X-CSRF-Token": csrf})
         assert again.status_code == 400 and "no peer group" in again.json()["detail"]
@@ -148,3 +150,20 @@ def test_downloads_encode_their_file_names_and_neutralise_formulas(web: WebEnv) 
         assert "\r" not in disposition and "\n" not in disposition
     assert security.content_disposition('a/b\\c\r\nSet-Cookie: x="1".csv').count('"') == 2
     assert "\n" not in security.content_disposition("x\r\ny.csv")
+
+
+def test_a_peer_group_belongs_to_its_creator(web: WebEnv) -> None:
+    body = {"name": "Lead's own", "ukprns": web.five, "description": "mine"}
+    with TestClient(web.app) as lead, TestClient(web.app) as analyst, TestClient(web.app) as admin:
+        lead_csrf = sign_in(lead, "provider-lead")
+        assert lead.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": lead_csrf}).status_code == 201
+        analyst_csrf = sign_in(analyst, "sector-analyst")
+        replaced = analyst.post("/api/workforce/peer-groups", json={**body, "ukprns": web.five[1:] + [web.five[0]]},
+                                headers={"X-CSRF-Token": analyst_csrf})  # fmt: skip
+        assert replaced.status_code == 403 and "belongs to provider-lead" in replaced.json()["detail"]
+        deleted = analyst.delete("/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": analyst_csrf})
+        assert deleted.status_code == 403
+        assert lead.post("/api/workforce/peer-groups", json={**body, "description": "still mine"},
+                         headers={"X-CSRF-Token": lead_csrf}).status_code == 201  # fmt: skip
+        admin_csrf = sign_in(admin, "admin")
+        assert admin.delete("/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": admin_csrf}).status_code == 204
