@@ -1,8 +1,16 @@
-import pytest
-
 import random
 
-from techforce.disclosure import KEY_MODULUS, PTABLE, RULE_SETS, DisclosureError, protect, round_count, rule_set
+import pytest
+
+from techforce.disclosure import (
+    KEY_MODULUS,
+    PTABLE,
+    RULE_SETS,
+    DisclosureError,
+    protect,
+    round_count,
+    rule_set,
+)
 
 HESA = RULE_SETS["hesa-standard"]
 

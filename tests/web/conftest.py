@@ -43,7 +43,7 @@ def _seed(settings: Settings, db: Database, sector_dir: Path) -> list[str]:
 
         _files, returned = store.catalogue_inputs(session, settings)
         returners = sorted(u for (u, _y), r in returned.items() if r)
-        own, other = returners[0], returners[1]
+        own, _other = returners[0], returners[1]
         for role in ("admin", "sector-analyst", "programme-manager", "researcher", "technician"):
             service.create_user(session, role, role, actor="test", password=PASSWORD)
         service.create_user(session, "provider-lead", "provider-lead", [own], actor="test", password=PASSWORD)

@@ -158,7 +158,7 @@ def test_a_peer_group_belongs_to_its_creator(web: WebEnv) -> None:
         lead_csrf = sign_in(lead, "provider-lead")
         assert lead.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": lead_csrf}).status_code == 201
         analyst_csrf = sign_in(analyst, "sector-analyst")
-        replaced = analyst.post("/api/workforce/peer-groups", json={**body, "ukprns": web.five[1:] + [web.five[0]]},
+        replaced = analyst.post("/api/workforce/peer-groups", json={**body, "ukprns": [*web.five[1:], web.five[0]]},
                                 headers={"X-CSRF-Token": analyst_csrf})  # fmt: skip
         assert replaced.status_code == 403 and "belongs to provider-lead" in replaced.json()["detail"]
         deleted = analyst.delete("/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": analyst_csrf})
