@@ -61,8 +61,10 @@ def main(scale: float = 1.0, xml_providers: int = 40, repeat: int = 3) -> None:
 
     def baseline() -> None:
         for role in ("PERSON", "CONTRACT", "ACTIVITY"):
-            con.execute(f"COPY (SELECT * FROM read_csv('{csv_dir}/*/{role}.csv', filename=true)) "
-                        f"TO '{root}/base_{role}.parquet' (FORMAT parquet)")
+            con.execute(
+                f"COPY (SELECT * FROM read_csv('{csv_dir}/*/{role}.csv', filename=true)) "
+                f"TO '{root}/base_{role}.parquet' (FORMAT parquet)"
+            )
 
     raw, _ = _timed(baseline, repeat)
 
@@ -72,8 +74,10 @@ def main(scale: float = 1.0, xml_providers: int = 40, repeat: int = 3) -> None:
         return settings, db
 
     ours, (settings, db) = _timed(csv_ingest, repeat)
-    print(f"csv ingest: {contracts:,} contracts  techforce {ours:.2f}s  raw duckdb {raw:.2f}s  "
-          f"ratio {ours / raw:.2f}x (target <= 2x; best of {repeat})")
+    print(
+        f"csv ingest: {contracts:,} contracts  techforce {ours:.2f}s  raw duckdb {raw:.2f}s  "
+        f"ratio {ours / raw:.2f}x (target <= 2x; best of {repeat})"
+    )
 
     xml_files = sorted((root / "2022" / "xml").glob("*.xml"))
     size = sum(f.stat().st_size for f in xml_files) / 1e6
@@ -85,16 +89,27 @@ def main(scale: float = 1.0, xml_providers: int = 40, repeat: int = 3) -> None:
 
     raw_xml, _ = _timed(bare_lxml, repeat)
     ours_xml, _ = _timed(lambda: ingest(*_fresh(root, "xmldata"), xml_files), repeat)
-    print(f"xml ingest: {size:.0f} MB  techforce {size / ours_xml:.1f} MB/s  bare iterparse "
-          f"{size / raw_xml:.1f} MB/s  ratio {ours_xml / raw_xml:.2f}x the time")
+    print(
+        f"xml ingest: {size:.0f} MB  techforce {size / ours_xml:.1f} MB/s  bare iterparse "
+        f"{size / raw_xml:.1f} MB/s  ratio {ours_xml / raw_xml:.2f}x the time"
+    )
 
     with db.session() as session:
         files, returned = store.catalogue_inputs(session, settings)
-    scan, _ = _timed(lambda: con.execute(f"SELECT count(*), sum(fpe) FROM read_parquet({[str(f) for f in files]})").fetchall(), repeat)
-    full, _ = _timed(lambda: indicators.compute(files, returned, definitions.get(None), RULE_SETS["hesa-standard"]), repeat)
+    scan, _ = _timed(
+        lambda: con.execute(
+            f"SELECT count(*), sum(fpe) FROM read_parquet({[str(f) for f in files]})"
+        ).fetchall(),
+        repeat,
+    )
+    full, _ = _timed(
+        lambda: indicators.compute(files, returned, definitions.get(None), RULE_SETS["hesa-standard"]), repeat
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"indicators: {len(indicators.CATALOGUE)} indicators, whole sector  {full:.2f}s (target < 1s)  "
-          f"one raw scan {scan:.3f}s  ratio {full / scan:.1f}x  peak RSS {peak:.0f} MB")
+    print(
+        f"indicators: {len(indicators.CATALOGUE)} indicators, whole sector  {full:.2f}s (target < 1s)  "
+        f"one raw scan {scan:.3f}s  ratio {full / scan:.1f}x  peak RSS {peak:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -91,8 +91,9 @@ async def _signed_in(base: str) -> httpx.AsyncClient:
     page = await client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, "no login form"
-    response = await client.post("/login", data={"username": "bench", "password": PASSWORD,
-                                                 "csrf_token": token.group(1)})  # fmt: skip
+    response = await client.post(
+        "/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)}
+    )
     assert response.status_code in (200, 303), response.status_code
     return client
 
@@ -132,8 +133,10 @@ def _report(name: str, latencies: list[float], errors: int, seconds: float) -> t
         latencies = latencies * 2 or [float("nan")] * 2
     q = statistics.quantiles(latencies, n=100)
     p50, p95 = q[49] * 1000, q[94] * 1000
-    print(f"{name:<24} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {len(latencies) / seconds:7.1f} req/s  "
-          f"errors {errors}")  # fmt: skip
+    print(
+        f"{name:<24} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {len(latencies) / seconds:7.1f} req/s  "
+        f"errors {errors}"
+    )
     return p50, p95
 
 
@@ -216,8 +219,22 @@ def main(
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     env = {**os.environ, "TECHFORCE_DATA_DIR": str(settings.data_dir)}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "techforce.web.app:from_environment",
-                               "--port", str(port), "--workers", str(workers), "--log-level", "warning"], env=env)  # fmt: skip
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "techforce.web.app:from_environment",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -22,7 +22,9 @@ PASSWORD = "correct horse battery staple"
 
 def test_account_life_cycle(db: Database) -> None:
     with db.session() as session:
-        user, one_time = service.create_user(session, "Lead@Example.ac.uk", "provider-lead", ["10000001"], actor="admin")
+        user, one_time = service.create_user(
+            session, "Lead@Example.ac.uk", "provider-lead", ["10000001"], actor="admin"
+        )
         assert one_time and user.username == "lead@example.ac.uk" and user.must_change_password
         assert service.HASHER.verify(user.password_hash, one_time) and one_time not in user.password_hash
     with db.session() as session:
@@ -43,7 +45,9 @@ def test_account_life_cycle(db: Database) -> None:
     with db.session() as session:
         assert service.resolve_session(session, token) is None  # a role change ends sessions
         actions = [e.action for e in audit.recent(session)]
-    assert {"accounts.user.add", "accounts.signin", "accounts.signin.failed", "accounts.user.role"} <= set(actions)
+    assert {"accounts.user.add", "accounts.signin", "accounts.signin.failed", "accounts.user.role"} <= set(
+        actions
+    )
 
 
 def test_refused_account_changes_say_how_to_fix_them(db: Database) -> None:
@@ -58,7 +62,10 @@ def test_refused_account_changes_say_how_to_fix_them(db: Database) -> None:
         (lambda s: service.create_user(s, "someone", "wizard", actor="t"), "unknown role"),
         (lambda s: service.create_user(s, "lead", "provider-lead", actor="t"), "needs at least one provider"),
         (lambda s: service.create_user(s, "lead", "provider-lead", ["123"], actor="t"), "8 digits"),
-        (lambda s: service.create_user(s, "tech", "technician", ["10000001"], actor="t"), "only provider leads"),
+        (
+            lambda s: service.create_user(s, "tech", "technician", ["10000001"], actor="t"),
+            "only provider leads",
+        ),
         (lambda s: service.create_user(s, "short", "technician", actor="t", password="short"), "at least 12"),
         (lambda s: service.reset_password(s, "nobody", actor="t"), "no account"),
     ]
@@ -72,7 +79,9 @@ def test_refused_account_changes_say_how_to_fix_them(db: Database) -> None:
 def test_rate_limit_counts_failures_per_account(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "FIRST_WAIT", timedelta(minutes=1))  # no race with the clock
     with db.session() as session:
-        service.create_user(session, "analyst", "sector-analyst", actor="t", password="a long enough password")
+        service.create_user(
+            session, "analyst", "sector-analyst", actor="t", password="a long enough password"
+        )
     for _ in range(service.MAX_FAILURES_PER_USER):
         with db.session() as session:
             assert service.authenticate(session, "analyst", "wrong", "10.0.0.2") is None
@@ -108,7 +117,9 @@ def _try(db: Database, username: str, password: str, address: str = "10.0.0.9") 
 
 
 @pytest.mark.usefixtures("fast_hashing")
-def test_back_off_doubles_and_the_owner_gets_in_after_waiting(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_back_off_doubles_and_the_owner_gets_in_after_waiting(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No hard lock-out: after 5 failures the account waits 1 s, then 2 s, 4 s ... (at most 15
     minutes); the error says how long; the right password after the wait works."""
     clock = Clock()
@@ -141,7 +152,9 @@ def test_back_off_doubles_and_the_owner_gets_in_after_waiting(db: Database, monk
 
 
 @pytest.mark.usefixtures("fast_hashing")
-def test_failures_from_one_address_slow_every_account_from_it(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failures_from_one_address_slow_every_account_from_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = Clock()
     monkeypatch.setattr(service, "utcnow", clock)
     for i in range(service.MAX_FAILURES_PER_ADDRESS):
@@ -173,15 +186,18 @@ def test_parallel_wrong_passwords_are_counted_atomically(db: Database) -> None:
     assert len(failed) == len(checked)
 
 
-@pytest.mark.parametrize(("password", "message"), [
-    ("aaaaaaaaaaaa", "too easy to guess"),
-    ("password1234", "too easy to guess"),
-    ("qwertyuiop12", "too easy to guess"),
-    ("Password123!", "too easy to guess"),
-    ("my name is carol-smith", "must not contain the username"),
-    ("short", "at least 12"),
-    ("x" * 1025, "at most 1024"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("aaaaaaaaaaaa", "too easy to guess"),
+        ("password1234", "too easy to guess"),
+        ("qwertyuiop12", "too easy to guess"),
+        ("Password123!", "too easy to guess"),
+        ("my name is carol-smith", "must not contain the username"),
+        ("short", "at least 12"),
+        ("x" * 1025, "at most 1024"),
+    ],
+)
 def test_weak_passwords_are_refused(db: Database, password: str, message: str) -> None:
     with pytest.raises(service.AccountError, match=message), db.session() as session:
         service.create_user(session, "carol-smith", "researcher", actor="t", password=password)
@@ -192,7 +208,9 @@ def test_weak_passwords_are_refused(db: Database, password: str, message: str) -
             service.change_password(session, user, PASSWORD, password)
 
 
-def test_parallel_creation_of_one_account_gives_one_success(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+def test_parallel_creation_of_one_account_gives_one_success(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     """Both databases: one account, the other tries a clear AccountExists (never an
     IntegrityError); no password hash in any log line, error or audit payload."""
     caplog.set_level(logging.DEBUG)

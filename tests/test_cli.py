@@ -33,15 +33,24 @@ def test_ingest_indicators_compare_as_json(tmp_path: Path, small_files: Path) ->
     assert len(json.loads(out)["rows"]) == 24
     assert _run(data, "workforce", "peers", "import", str(small_files / "peer_groups.csv"))[0] == 0
     assert _run(data, "workforce", "providers", str(small_files / "providers.csv"))[0] == 0
-    code, out = _run(data, "workforce", "indicators", "-i", "tech.headcount", "-i", "leadership.share",
-                     "--format", "json")
+    code, out = _run(
+        data, "workforce", "indicators", "-i", "tech.headcount", "-i", "leadership.share", "--format", "json"
+    )
     assert code == 0, out
     body = json.loads(out)
     assert body["meta"]["definition"] == "core@v1" and body["meta"]["disclosure"] == "hesa-standard@v2+ckm-3"
     headcount = next(r for r in body["rows"] if r["indicator"] == "tech.headcount")
     assert headcount["value"] % 5 == 0 and "rounded" in headcount["disclosure"]
-    code, out = _run(data, "workforce", "compare", "10000001", "--peer-group", "Midlands Technical Consortium",
-                     "--format", "csv")
+    code, out = _run(
+        data,
+        "workforce",
+        "compare",
+        "10000001",
+        "--peer-group",
+        "Midlands Technical Consortium",
+        "--format",
+        "csv",
+    )
     assert code == 0, out
     assert out.splitlines()[0].startswith("indicator,year,provider,group,value,median")
     code, out = _run(data, "workforce", "indicators", "--list", "--format", "csv")
@@ -51,7 +60,9 @@ def test_ingest_indicators_compare_as_json(tmp_path: Path, small_files: Path) ->
 def test_broken_file_exit_code_report_and_nothing_written(tmp_path: Path, small_files: Path) -> None:
     data = tmp_path / "data"
     broken = tmp_path / "broken.xml"
-    broken.write_text((small_files / "2022" / "xml" / "10000001.xml").read_text().replace("<SEXID>2", "<SEXID>7", 1))
+    broken.write_text(
+        (small_files / "2022" / "xml" / "10000001.xml").read_text().replace("<SEXID>2", "<SEXID>7", 1)
+    )
     code, out = _run(data, "workforce", "ingest", str(broken), "--report", str(tmp_path / "r.csv"))
     assert code == 2
     assert "nothing was written" in out and "SEXID" in out
@@ -72,11 +83,14 @@ def test_unknown_definition_and_unrounded_refused(tmp_path: Path, small_files: P
 def test_user_definition_from_file(tmp_path: Path) -> None:
     data = tmp_path / "data"
     spec = tmp_path / "mine.json"
-    spec.write_text(json.dumps({"name": "labs", "title": "Lab technicians only", "soc2010": ["3111"],
-                                "soc2020": ["3111"]}))
+    spec.write_text(
+        json.dumps(
+            {"name": "labs", "title": "Lab technicians only", "soc2010": ["3111"], "soc2020": ["3111"]}
+        )
+    )
     code, out = _run(data, "workforce", "definitions", "--add", str(spec), "--format", "json")
     assert code == 0, out
-    assert any(r["definition"] == "labs@v1" for r in json.loads(out[out.index("{"):])["rows"])
+    assert any(r["definition"] == "labs@v1" for r in json.loads(out[out.index("{") :])["rows"])
     spec.write_text(json.dumps({"name": "labs", "title": "x", "soc2010": ["31a"], "soc2020": []}))
     code, out = _run(data, "workforce", "definitions", "--add", str(spec))
     assert code == 2 and "soc2010" in out
@@ -84,8 +98,24 @@ def test_user_definition_from_file(tmp_path: Path) -> None:
 
 def test_every_command_and_setting_is_documented() -> None:
     readme = Path(__file__).parents[1].joinpath("README.md").read_text()
-    commands = ["ingest", "snapshots", "gc", "synth", "definitions", "indicators", "compare", "peers",
-                "providers", "aggregates", "demo", "settings", "serve", "users", "set-role", "reset-password"]
+    commands = [
+        "ingest",
+        "snapshots",
+        "gc",
+        "synth",
+        "definitions",
+        "indicators",
+        "compare",
+        "peers",
+        "providers",
+        "aggregates",
+        "demo",
+        "settings",
+        "serve",
+        "users",
+        "set-role",
+        "reset-password",
+    ]
     missing = [c for c in commands if not re.search(rf"\b{c}\b", readme)]
     assert not missing, f"undocumented commands: {missing}"
     missing_settings = [n for n in Settings.model_fields if f"TECHFORCE_{n.upper()}" not in readme]
@@ -107,9 +137,17 @@ def test_users_commands(tmp_path: Path) -> None:
     code, out = _run(data, "users", "reset-password", "lead")
     assert code == 0 and "one-time password for lead" in out
     code, out = _run(data, "users", "list", "--format", "json")
-    rows = json.loads(out[out.index("{"):])["rows"]
-    assert rows == [{"username": "lead", "role": "researcher", "providers": "", "disabled": True,
-                     "must_change_password": True, "created": rows[0]["created"]}]
+    rows = json.loads(out[out.index("{") :])["rows"]
+    assert rows == [
+        {
+            "username": "lead",
+            "role": "researcher",
+            "providers": "",
+            "disabled": True,
+            "must_change_password": True,
+            "created": rows[0]["created"],
+        }
+    ]
 
 
 def test_csv_output_neutralises_formula_cells(capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,7 +162,7 @@ def test_csv_output_neutralises_formula_cells(capsys: pytest.CaptureFixture[str]
     emit(rows, Format.csv)
     parsed = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
     assert parsed[0] == ["name", "change", "note", "n"]
-    assert parsed[1] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "-5", "'-3 points", "1.5"]
+    assert parsed[1] == ['\'=HYPERLINK("http://evil.example","x")', "-5", "'-3 points", "1.5"]
     assert parsed[2] == ["'+cmd|' /C calc'!A0", "0", "'@SUM(A1)", "-0.25"]
     assert parsed[3] == ["'\tTAB", "", "'\rCR", "2"]
     assert parsed[4] == ["plain", "3", "a - b = c", "0"]
@@ -153,7 +191,9 @@ for args in (["--help"], ["workforce", "synth", data + "/OUT", "--providers", "1
     result = runner.invoke(app, ["--data-dir", data + "/d", *args])
     print("EXIT", args[0], result.exit_code, result.output[-300:].replace(chr(10), " "))
 """
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
     exits = [line.split()[2] for line in done.stdout.splitlines() if line.startswith("EXIT")]
     assert exits == ["0", "0", "0", "2"], done.stdout + done.stderr
     assert "pip install 'techforce[web]'" in done.stdout and "missing argon2" in done.stdout

@@ -15,8 +15,10 @@ from techforce.disclosure import (
 HESA = RULE_SETS["hesa-standard"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [(2, 0), (3, 5), (22, 20), (3286, 3285), (2.5, 5),
-                                                 (0, 0), (7.5, 10), (2.4999999999, 5), (12.49, 10)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(2, 0), (3, 5), (22, 20), (3286, 3285), (2.5, 5), (0, 0), (7.5, 10), (2.4999999999, 5), (12.49, 10)],
+)
 def test_hesa_rounding_examples(value: float, expected: int) -> None:
     assert round_count(value) == expected
 

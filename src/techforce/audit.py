@@ -33,8 +33,9 @@ def record(
     session.add(AuditEvent(actor=actor, action=action, target=target, payload=payload or {}))
 
 
-def recent(session: Session, *, limit: int = 50, action: str | None = None,
-           actor: str | None = None) -> list[AuditEvent]:  # fmt: skip
+def recent(
+    session: Session, *, limit: int = 50, action: str | None = None, actor: str | None = None
+) -> list[AuditEvent]:
     """The newest events, optionally only actions starting with ``action`` (for example
     ``accounts.`` or ``workforce.rows``) and only those by ``actor``."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)

@@ -234,7 +234,9 @@ def protect(
     if unit == "average":
         if people is None or people <= rules.average_max_suppressed_people:
             return Cell(
-                None, rules.marker, f"suppressed: based on {rules.average_max_suppressed_people} or fewer people"
+                None,
+                rules.marker,
+                f"suppressed: based on {rules.average_max_suppressed_people} or fewer people",
             )
         return Cell(round(float(value), 1), f"{float(value):.1f}", "average of enough people: shown")
     return Cell(round(float(value), 2), f"£{float(value):,.0f}", "money: not rounded")

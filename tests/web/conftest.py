@@ -93,8 +93,11 @@ def csrf_of(html: str) -> str:
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Sign in through the login form; returns the session's CSRF token."""
     page = client.get("/login")
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_of(page.text)}, follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text[:500]
     overview = client.get("/workforce/definitions")
     return csrf_of(overview.text)

@@ -47,12 +47,18 @@ def test_no_server_errors(api_app: Any, credentials: list[dict[str, str]]) -> No
     assert len(operations) >= 10
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def no_server_error(case: Any) -> None:
             for headers in credentials:
                 response = case.call(headers=headers)
-                assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:500])
+                assert response.status_code < 500, (
+                    case.method,
+                    case.path,
+                    response.status_code,
+                    response.text[:500],
+                )
 
         no_server_error()
 

@@ -56,8 +56,11 @@ class Sector:
         return response.json()
 
     def group(self, name: str, members: list[str]) -> int:
-        response = self.client.post("/api/workforce/peer-groups", headers={"X-CSRF-Token": self.csrf},
-                                    json={"name": name, "ukprns": members})  # fmt: skip
+        response = self.client.post(
+            "/api/workforce/peer-groups",
+            headers={"X-CSRF-Token": self.csrf},
+            json={"name": name, "ukprns": members},
+        )
         self.seen.append(response.text)
         return response.status_code
 
@@ -122,7 +125,9 @@ def _between(low: float, high: float) -> set[int]:
 
 
 def _true(s: Sector, indicator: str, ukprn: str, category: str = "all") -> float:
-    rows = [r for r in s.truth.rows[indicator] if r.ukprn == ukprn and r.year == s.year and r.category == category]
+    rows = [
+        r for r in s.truth.rows[indicator] if r.ukprn == ukprn and r.year == s.year and r.category == category
+    ]
     return rows[0].num if rows else 0.0
 
 
@@ -145,14 +150,20 @@ class Findings:
 
     def assert_safe(self) -> None:
         assert self.targets >= 20, f"the attack found only {self.targets} small cells to attack"
-        assert not self.recovered, f"{len(self.recovered)} of {self.targets} true counts recovered: {self.recovered[:5]}"
-        assert not self.inconsistent, f"published figures do not follow the published method: {self.inconsistent[:5]}"
+        assert not self.recovered, (
+            f"{len(self.recovered)} of {self.targets} true counts recovered: {self.recovered[:5]}"
+        )
+        assert not self.inconsistent, (
+            f"published figures do not follow the published method: {self.inconsistent[:5]}"
+        )
 
 
 def _targets(s: Sector) -> list[str]:
     """Returning providers with a strategic technical leader and few technicians: the cells
     the audit went after ("exactly one leader, and she is a woman")."""
-    small = [u for u in s.returners if _true(s, "leadership.leaders", u) > 0 and _true(s, "tech.headcount", u) < 60]
+    small = [
+        u for u in s.returners if _true(s, "leadership.leaders", u) > 0 and _true(s, "tech.headcount", u) < 60
+    ]
     return random.Random(5).sample(small, min(TARGETS, len(small)))
 
 
@@ -187,7 +198,10 @@ def test_group_versus_group_less_one_recovers_no_small_count(sector: Sector) -> 
                 for category in set(a) | set(b):
                     if ".." in (a.get(category), b.get(category)):  # a breakdown of a small population
                         continue
-                    (a_low, a_high), (b_low, b_high) = _interval(a.get(category, "0"), sector), _interval(b.get(category, "0"), sector)
+                    (a_low, a_high), (b_low, b_high) = (
+                        _interval(a.get(category, "0"), sector),
+                        _interval(b.get(category, "0"), sector),
+                    )
                     low, high = bounds.get(category, (float("-inf"), float("inf")))
                     bounds[category] = (max(low, a_low - b_high), min(high, a_high - b_low))
             for category, (low, high) in bounds.items():
@@ -210,10 +224,18 @@ def test_group_versus_group_less_one_recovers_no_small_count(sector: Sector) -> 
                 olds = d_old if olds is None else olds & d_old
                 heads = d_head if heads is None else heads & d_head
         if olds is not None and heads is not None:
-            findings.judge(f"{p} aged 55+ (differenced percentages)", _true_counts(olds, sector),
-                           _true(sector, "tech.aged_55_plus", p), below=float("inf"))
-            findings.judge(f"{p} headcount (differenced percentages)", _true_counts(heads, sector),
-                           _true(sector, "tech.headcount", p), below=float("inf"))
+            findings.judge(
+                f"{p} aged 55+ (differenced percentages)",
+                _true_counts(olds, sector),
+                _true(sector, "tech.aged_55_plus", p),
+                below=float("inf"),
+            )
+            findings.judge(
+                f"{p} headcount (differenced percentages)",
+                _true_counts(heads, sector),
+                _true(sector, "tech.headcount", p),
+                below=float("inf"),
+            )
     findings.assert_safe()
     # Averaging many overlapping groups gives the provider's perturbed value, not its true
     # one: a naive attacker who ignores the perturbation is right only by chance.
@@ -238,20 +260,33 @@ def _pinned_pairs(s: Sector, scope: str) -> set[tuple[int, int]] | None:
         return None
     percent = float(share.rstrip("%"))
     low, high = _interval(count, s)
-    return {(a, h) for h in range(max(1, int(low)), int(high) + 1) if low <= h < high
-            for a in range(0, h + 1) if round(100 * a / h, 1) == percent}  # fmt: skip
+    return {
+        (a, h)
+        for h in range(max(1, int(low)), int(high) + 1)
+        if low <= h < high
+        for a in range(0, h + 1)
+        if round(100 * a / h, 1) == percent
+    }
 
 
 def _difference(with_p: set[tuple[int, int]], without_p: set[tuple[int, int]]) -> tuple[set[int], set[int]]:
-    return ({a1 - a2 for a1, _ in with_p for a2, _ in without_p},
-            {h1 - h2 for _, h1 in with_p for _, h2 in without_p})  # fmt: skip
+    return (
+        {a1 - a2 for a1, _ in with_p for a2, _ in without_p},
+        {h1 - h2 for _, h1 in with_p for _, h2 in without_p},
+    )
 
 
 def test_repeating_a_query_gives_the_same_answer(sector: Sector) -> None:
     p = sector.returners[0]
-    first = sector.client.get("/api/workforce/explore", params={"indicator": "tech.by_age", "scope": f"provider:{p}"})
-    again = [sector.client.get("/api/workforce/explore", params={"indicator": "tech.by_age",
-                                                                 "scope": f"provider:{p}"}).json() for _ in range(5)]  # fmt: skip
+    first = sector.client.get(
+        "/api/workforce/explore", params={"indicator": "tech.by_age", "scope": f"provider:{p}"}
+    )
+    again = [
+        sector.client.get(
+            "/api/workforce/explore", params={"indicator": "tech.by_age", "scope": f"provider:{p}"}
+        ).json()
+        for _ in range(5)
+    ]
     assert all(a == first.json() for a in again)
 
 
@@ -263,10 +298,18 @@ def test_rounded_count_and_percentages_recover_no_small_count(sector: Sector) ->
     for p in sector.returners:
         pairs = _pinned_pairs(sector, f"provider:{p}")
         if pairs:  # the audit pinned headcounts this way too: judge every count, however large
-            findings.judge(f"{p} aged 55+", _true_counts({a for a, _h in pairs}, sector),
-                           _true(sector, "tech.aged_55_plus", p), below=float("inf"))
-            findings.judge(f"{p} technical headcount", _true_counts({h for _a, h in pairs}, sector),
-                           _true(sector, "tech.headcount", p), below=float("inf"))
+            findings.judge(
+                f"{p} aged 55+",
+                _true_counts({a for a, _h in pairs}, sector),
+                _true(sector, "tech.aged_55_plus", p),
+                below=float("inf"),
+            )
+            findings.judge(
+                f"{p} technical headcount",
+                _true_counts({h for _a, h in pairs}, sector),
+                _true(sector, "tech.headcount", p),
+                below=float("inf"),
+            )
     assert findings.targets >= 20, findings.targets
     assert not findings.recovered, findings.recovered[:5]
     assert not findings.inconsistent, findings.inconsistent[:5]
@@ -275,7 +318,10 @@ def test_rounded_count_and_percentages_recover_no_small_count(sector: Sector) ->
 def test_ranks_teach_nothing_beyond_the_published_values(sector: Sector) -> None:
     """Rank probing: a provider's rank in a group follows from the published figures of the
     group's members (ties share a rank), so ranking reveals no unrounded value."""
-    published = {row["ukprn"]: row["Technical staff (headcount)"] for row in sector.get("/api/workforce/overview")["providers"]}
+    published = {
+        row["ukprn"]: row["Technical staff (headcount)"]
+        for row in sector.get("/api/workforce/overview")["providers"]
+    }
     members = random.Random(3).sample(sector.returners, 12)
     assert sector.group("rank probe", members) == 201
     for p in members[:6]:

@@ -17,7 +17,9 @@ ROLES = ["admin", "sector-analyst", "provider-lead", "programme-manager", "resea
 EVERYONE = set(ROLES)
 # who may: per route kind; "own" = only the lead of the provider in the URL
 KINDS: dict[str, set[str] | str] = {
-    "view": EVERYONE, "signed_in": EVERYONE, "own": "own",
+    "view": EVERYONE,
+    "signed_in": EVERYONE,
+    "own": "own",
     "upload": {"admin", "sector-analyst", "provider-lead"},
     "groups": {"admin", "sector-analyst", "provider-lead"},
     "admin": {"admin"},
@@ -28,21 +30,32 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/account/password"): "signed_in",
     ("POST", "/account/password"): "signed_in",
     ("POST", "/logout"): "signed_in",
-    ("GET", "/api/workforce/overview"): "view", ("GET", "/workforce/overview"): "view",
-    ("GET", "/api/workforce/providers/{ukprn}"): "view", ("GET", "/workforce/providers/{ukprn}"): "view",
+    ("GET", "/api/workforce/overview"): "view",
+    ("GET", "/workforce/overview"): "view",
+    ("GET", "/api/workforce/providers/{ukprn}"): "view",
+    ("GET", "/workforce/providers/{ukprn}"): "view",
     ("GET", "/workforce/providers/{ukprn}/rows.csv"): "own",
-    ("GET", "/api/workforce/explore"): "view", ("GET", "/workforce/explore"): "view",
+    ("GET", "/api/workforce/explore"): "view",
+    ("GET", "/workforce/explore"): "view",
     ("GET", "/workforce/explore.csv"): "view",
-    ("GET", "/api/workforce/definitions"): "view", ("GET", "/workforce/definitions"): "view",
-    ("GET", "/api/workforce/peer-groups"): "view", ("GET", "/workforce/peer-groups"): "view",
-    ("POST", "/api/workforce/peer-groups"): "groups", ("POST", "/workforce/peer-groups"): "groups",
+    ("GET", "/api/workforce/definitions"): "view",
+    ("GET", "/workforce/definitions"): "view",
+    ("GET", "/api/workforce/peer-groups"): "view",
+    ("GET", "/workforce/peer-groups"): "view",
+    ("POST", "/api/workforce/peer-groups"): "groups",
+    ("POST", "/workforce/peer-groups"): "groups",
     ("DELETE", "/api/workforce/peer-groups/{name}"): "groups",
     ("POST", "/workforce/peer-groups/{name}/remove"): "groups",
-    ("GET", "/workforce/upload"): "upload", ("POST", "/workforce/upload"): "upload",
-    ("GET", "/api/workforce/upload"): "upload", ("POST", "/api/admin/users"): "admin",
+    ("GET", "/workforce/upload"): "upload",
+    ("POST", "/workforce/upload"): "upload",
+    ("GET", "/api/workforce/upload"): "upload",
+    ("POST", "/api/admin/users"): "admin",
     ("POST", "/api/workforce/upload"): "upload",
-    ("GET", "/api/admin/users"): "admin", ("GET", "/admin/users"): "admin", ("POST", "/admin/users"): "admin",
-    ("GET", "/api/admin/audit"): "admin", ("GET", "/admin/audit"): "admin",
+    ("GET", "/api/admin/users"): "admin",
+    ("GET", "/admin/users"): "admin",
+    ("POST", "/admin/users"): "admin",
+    ("GET", "/api/admin/audit"): "admin",
+    ("GET", "/admin/audit"): "admin",
 }
 
 
@@ -67,7 +80,9 @@ def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv,
     if method == "GET":
         return client.get(path, follow_redirects=False)
     headers = {"X-CSRF-Token": csrf}
-    if "{name}" in path:  # a group of this user's own, for every role's turn (owners: tests/web/test_pages.py)
+    if (
+        "{name}" in path
+    ):  # a group of this user's own, for every role's turn (owners: tests/web/test_pages.py)
         with env.db.session() as session:
             peer_groups.save(session, "doomed", env.five, actor="test", owner=role)
         path = path.replace("{name}", "doomed")
@@ -75,15 +90,23 @@ def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv,
     if path == "/api/workforce/peer-groups":
         return client.post(path, json={"name": "matrix", "ukprns": env.five}, headers=headers)
     if path == "/workforce/peer-groups":
-        return client.post(path, data={"name": "matrix", "ukprns": env.five}, headers=headers, follow_redirects=False)
+        return client.post(
+            path, data={"name": "matrix", "ukprns": env.five}, headers=headers, follow_redirects=False
+        )
     if path.endswith("/upload"):
         return client.post(path, files=[("files", ("x.txt", b"not a return", "text/plain"))], headers=headers)
     if path == "/api/admin/users":
-        return client.post(path, json={"action": "add", "username": "api-person", "role": "technician"}, headers=headers)
+        return client.post(
+            path, json={"action": "add", "username": "api-person", "role": "technician"}, headers=headers
+        )
     if path == "/admin/users":
-        return client.post(path, data={"action": "add", "username": "new-person", "role": "technician"}, headers=headers)
+        return client.post(
+            path, data={"action": "add", "username": "new-person", "role": "technician"}, headers=headers
+        )
     if path == "/account/password":
-        return client.post(path, data={"current": "wrong password!", "new": "another long password"}, headers=headers)
+        return client.post(
+            path, data={"current": "wrong password!", "new": "another long password"}, headers=headers
+        )
     return client.post(path, headers=headers, follow_redirects=False)
 
 
@@ -136,7 +159,9 @@ def test_lead_sees_own_provider_in_full_and_others_rounded(web: WebEnv) -> None:
         other_head = next(i for i in other["indicators"] if i["indicator"] == "tech.headcount")["provider"]
         assert "unrounded" in own_head["disclosure"]
         assert "rounded to nearest 5" in other_head["disclosure"] and other_head["value"] % 5 == 0
-        explored = client.get("/api/workforce/explore", params={"indicator": "tech.by_age", "scope": f"provider:{web.other}"}).json()
+        explored = client.get(
+            "/api/workforce/explore", params={"indicator": "tech.by_age", "scope": f"provider:{web.other}"}
+        ).json()
         assert all("unrounded" not in r["disclosure"] for r in explored["rows"])
         rows = client.get(f"/workforce/providers/{web.own}/rows.csv")
         assert rows.status_code == 200 and rows.text.startswith("ukprn,year,person_id")

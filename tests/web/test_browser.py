@@ -20,7 +20,9 @@ import uvicorn
 from tests.web.conftest import PASSWORD, WebEnv, unknown_level
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
 ARTIFACTS = Path(os.environ.get("TECHFORCE_ARTIFACTS", "test-artifacts"))
 
 
@@ -60,8 +62,10 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
     good = web.sector_dir / "2023" / "csv" / web.own
     broken = _broken_copy(good, tmp_path / "broken")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                     "--disable-background-networking"])  # fmt: skip
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
@@ -78,12 +82,16 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
         charts = page.locator(".chart")
         assert charts.count() >= 2 and page.locator(".chart svg").count() == charts.count()
         assert "Chart unavailable" not in page.locator("main").inner_text()
-        assert page.evaluate("() => htmx.config.allowEval === false && htmx.config.selfRequestsOnly === true"
-                             " && htmx.config.allowScriptTags === false")  # fmt: skip
+        assert page.evaluate(
+            "() => htmx.config.allowEval === false && htmx.config.selfRequestsOnly === true"
+            " && htmx.config.allowScriptTags === false"
+        )
         page.screenshot(path=str(ARTIFACTS / "1-overview.png"), full_page=True)
 
         page.get_by_role("link", name="Upload").click()
-        page.get_by_label("Files (.xml or .csv)").set_input_files(sorted(str(f) for f in broken.glob("*.csv")))
+        page.get_by_label("Files (.xml or .csv)").set_input_files(
+            sorted(str(f) for f in broken.glob("*.csv"))
+        )
         page.get_by_role("button", name="Upload and validate").click()
         expect(page.locator("#problems")).to_contain_text("nothing ingested")
         expect(page.locator("#problem-table")).to_contain_text("contract.levels.code")
@@ -107,7 +115,9 @@ def test_browser_journey(web: WebEnv, server: str, tmp_path: Path) -> None:
         expect(page.locator("#indicators")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "5-profile-phone.png"), full_page=True)
         browser.close()
-    assert not [e for e in errors if "Content Security Policy" in e or "unsafe-eval" in e or "Refused to" in e], errors
+    assert not [
+        e for e in errors if "Content Security Policy" in e or "unsafe-eval" in e or "Refused to" in e
+    ], errors
     assert not [e for e in errors if "EvalError" in e or "Chart unavailable" in e], errors
 
 
@@ -125,18 +135,26 @@ def test_hostile_data_is_inert_in_a_browser(web: WebEnv, server: str) -> None:
 
     def add_admin(name: str) -> str:
         values = '{"action":"add","username":"' + name + '","role":"admin"}'
-        return f"<div hx-post=\"/admin/users\" hx-vals='{values}' hx-trigger=\"load\"></div>"
+        return f'<div hx-post="/admin/users" hx-vals=\'{values}\' hx-trigger="load"></div>'
 
-    promote = ("<div hx-post=\"/admin/users\" hx-vals='{\"action\":\"role\",\"username\":\"provider-lead\","
-               "\"role\":\"admin\"}' hx-trigger=\"load\"></div>")  # fmt: skip
+    promote = (
+        '<div hx-post="/admin/users" hx-vals=\'{"action":"role","username":"provider-lead",'
+        '"role":"admin"}\' hx-trigger="load"></div>'
+    )
     with TestClient(web.app) as client:
         page = client.get("/login")
-        client.post("/login", data={"username": add_admin("mallory"), "password": "x", "csrf_token": csrf_of(page.text)})
+        client.post(
+            "/login",
+            data={"username": add_admin("mallory"), "password": "x", "csrf_token": csrf_of(page.text)},
+        )
         csrf = sign_in(client, "provider-lead")
         with web.db.session() as session:
             members = sorted(session.scalars(select(Provider.ukprn)))[:6]
-        saved = client.post("/api/workforce/peer-groups", headers={"X-CSRF-Token": csrf},
-                            json={"name": "Lead's group", "ukprns": members, "description": promote})  # fmt: skip
+        saved = client.post(
+            "/api/workforce/peer-groups",
+            headers={"X-CSRF-Token": csrf},
+            json={"name": "Lead's group", "ukprns": members, "description": promote},
+        )
         assert saved.status_code == 201, saved.text
     crafted = '"><div hx-get="/admin/users" hx-trigger="load" hx-target="body"></div>' + add_admin("mallory2")
     posts: list[str] = []
@@ -167,8 +185,17 @@ def test_pages_pass_axe_accessibility_checks(web: WebEnv, server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     axe = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-    pages = ["/login", "/workforce/overview", f"/workforce/providers/{web.own}", "/workforce/explore",
-             "/workforce/peer-groups", "/workforce/definitions", "/workforce/upload", "/admin/users", "/admin/audit"]
+    pages = [
+        "/login",
+        "/workforce/overview",
+        f"/workforce/providers/{web.own}",
+        "/workforce/explore",
+        "/workforce/peer-groups",
+        "/workforce/definitions",
+        "/workforce/upload",
+        "/admin/users",
+        "/admin/audit",
+    ]
     found: dict[str, list[str]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -192,7 +219,9 @@ def test_pages_pass_axe_accessibility_checks(web: WebEnv, server: str) -> None:
 
 
 def _violations(page: object) -> list[str]:
-    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"  # type: ignore[attr-defined]
-                           ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-                           ".map(v => v.id + ': ' + v.nodes.length + ' x ' + v.nodes[0].target.join(' '))")
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"  # type: ignore[attr-defined]
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.length + ' x ' + v.nodes[0].target.join(' '))"
+    )
     return list(result)

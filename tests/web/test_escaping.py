@@ -56,8 +56,11 @@ def _plant(web: WebEnv, client: TestClient, tmp_path: Path) -> None:
     csrf = sign_in(client, "provider-lead")
     members = sorted({web.own, web.other, *providers[:6]})
     for name in GROUP_NAMES:
-        created = client.post("/api/workforce/peer-groups", headers={"X-CSRF-Token": csrf},
-                              json={"name": name, "ukprns": members, "description": " ".join(HOSTILE)})  # fmt: skip
+        created = client.post(
+            "/api/workforce/peer-groups",
+            headers={"X-CSRF-Token": csrf},
+            json={"name": name, "ukprns": members, "description": " ".join(HOSTILE)},
+        )
         assert created.status_code == 201, created.text
     folder = tmp_path / "hostile-return"
     shutil.copytree(web.sector_dir / "2023" / "csv" / web.own, folder)
@@ -72,14 +75,29 @@ def _plant(web: WebEnv, client: TestClient, tmp_path: Path) -> None:
 
 
 def _pages(web: WebEnv) -> list[str]:
-    pages = ["/workforce/overview", f"/workforce/providers/{web.own}", f"/workforce/providers/{web.other}",
-             "/workforce/explore", "/workforce/peer-groups", "/workforce/definitions", "/workforce/upload",
-             "/account/password", "/admin/users", "/admin/audit"]  # fmt: skip
+    pages = [
+        "/workforce/overview",
+        f"/workforce/providers/{web.own}",
+        f"/workforce/providers/{web.other}",
+        "/workforce/explore",
+        "/workforce/peer-groups",
+        "/workforce/definitions",
+        "/workforce/upload",
+        "/account/password",
+        "/admin/users",
+        "/admin/audit",
+    ]
     for name in HOSTILE + GROUP_NAMES:  # errors that echo what was asked for, and filters that echo it
-        pages += [f"/workforce/providers/{name}", f"/workforce/explore?indicator={name}",
-                  f"/workforce/explore?scope=group:{name}", f"/workforce/providers/{web.own}?group={name}",
-                  f"/workforce/overview?definition={name}", f"/admin/audit?action={name}&actor={name}",
-                  f"/workforce/explore?scope=provider:{name}", f"/nowhere/{name}"]  # fmt: skip
+        pages += [
+            f"/workforce/providers/{name}",
+            f"/workforce/explore?indicator={name}",
+            f"/workforce/explore?scope=group:{name}",
+            f"/workforce/providers/{web.own}?group={name}",
+            f"/workforce/overview?definition={name}",
+            f"/admin/audit?action={name}&actor={name}",
+            f"/workforce/explore?scope=provider:{name}",
+            f"/nowhere/{name}",
+        ]
     return pages
 
 
@@ -138,8 +156,14 @@ def _twins(web: WebEnv, client: TestClient) -> dict[str, list[dict[str, Any]]]:
         found.setdefault("peer_groups.html.j2", []).append(get("/api/workforce/peer-groups"))
         found.setdefault("upload.html.j2", []).append(upload_form)
         if role == "admin":
-            found["users.html.j2"] = [{**get("/api/admin/users"), "message": "m", "error": "e",
-                                       "one_time": {"username": "u", "password": "p"}}]  # fmt: skip
+            found["users.html.j2"] = [
+                {
+                    **get("/api/admin/users"),
+                    "message": "m",
+                    "error": "e",
+                    "one_time": {"username": "u", "password": "p"},
+                }
+            ]
             found["audit.html.j2"] = [get("/api/admin/audit")]
         client.cookies.clear()
     refused = {
@@ -159,10 +183,16 @@ def _twins(web: WebEnv, client: TestClient) -> dict[str, list[dict[str, Any]]]:
             }
         ],
     }
-    accepted = {"title": "t", "accepted": True, "scope": None, "snapshots": [
-        {"ukprn": "u", "year": 2023, "persons": 1, "contracts": 1, "replaced": True}],
-        "indicators": [{"ukprn": "u", "year": 2023, "indicators": [{"title": "t", "provider": {"display": "d"}}]}],
-        "warnings": [{"message": "m", "file": "f"}]}  # fmt: skip
+    accepted = {
+        "title": "t",
+        "accepted": True,
+        "scope": None,
+        "snapshots": [{"ukprn": "u", "year": 2023, "persons": 1, "contracts": 1, "replaced": True}],
+        "indicators": [
+            {"ukprn": "u", "year": 2023, "indicators": [{"title": "t", "provider": {"display": "d"}}]}
+        ],
+        "warnings": [{"message": "m", "file": "f"}],
+    }
     found["upload.html.j2"] += [refused, accepted]
     found["login.html.j2"] = [{"title": "t", "error": "e", "next": "n", "login_csrf": "c"}]
     found["password.html.j2"] = [{"title": "t", "error": "e"}]
@@ -192,8 +222,13 @@ def test_every_template_escapes_every_field(web: WebEnv) -> None:
     for name, datasets in twins.items():
         for data in datasets:
             hostile = _hostile_copy(copy.deepcopy(data), names)
-            context = {"data": hostile, "user": None, "csrf": next(names), "path": "/",
-                       "nav": [{"label": next(names), "href": next(names)}]}  # fmt: skip
+            context = {
+                "data": hostile,
+                "user": None,
+                "csrf": next(names),
+                "path": "/",
+                "nav": [{"label": next(names), "href": next(names)}],
+            }
             html = templates.env.get_template(name).render(request=request, **context)
             _assert_escaped(name, html)
             assert "&lt;" in html, f"{name}: no hostile string was rendered at all"
@@ -216,11 +251,20 @@ def test_every_template_is_autoescaped() -> None:
 def test_report_template_escapes_names_and_its_svg_is_inert() -> None:
     rows = [{"provider": name, "share %": 10.0 + i} for i, name in enumerate(HOSTILE)]
     spec = charts.bar(rows, x="provider", y="share %", title=HOSTILE[0], horizontal=True)
-    section = {"title": HOSTILE[1], "svg": charts.to_svg(spec), "alt": HOSTILE[2], "caption": HOSTILE[0],
-               "columns": list(rows[0]), "rows": rows}  # fmt: skip
-    context = {"title": HOSTILE[0], "headline": [{"display": HOSTILE[1], "label": HOSTILE[2]}],
-               "sections": [section], "meta": {"definition": HOSTILE[0], "disclosure": HOSTILE[1],
-                                               "population": HOSTILE[2]}}  # fmt: skip
+    section = {
+        "title": HOSTILE[1],
+        "svg": charts.to_svg(spec),
+        "alt": HOSTILE[2],
+        "caption": HOSTILE[0],
+        "columns": list(rows[0]),
+        "rows": rows,
+    }
+    context = {
+        "title": HOSTILE[0],
+        "headline": [{"display": HOSTILE[1], "label": HOSTILE[2]}],
+        "sections": [section],
+        "meta": {"definition": HOSTILE[0], "disclosure": HOSTILE[1], "population": HOSTILE[2]},
+    }
     html = render_html(context)
     _assert_escaped("summary.html.j2", html)
     svg = section["svg"]
@@ -253,38 +297,62 @@ def test_peer_group_description_is_text_for_the_admin(web: WebEnv) -> None:
         csrf = sign_in(lead, "provider-lead")
         with web.db.session() as session:
             members = sorted(session.scalars(select(Provider.ukprn)))[:6]
-        saved = lead.post("/api/workforce/peer-groups", headers={"X-CSRF-Token": csrf},
-                          json={"name": "Mine", "ukprns": members, "description": PROMOTE})  # fmt: skip
+        saved = lead.post(
+            "/api/workforce/peer-groups",
+            headers={"X-CSRF-Token": csrf},
+            json={"name": "Mine", "ukprns": members, "description": PROMOTE},
+        )
         assert saved.status_code == 201, saved.text
         sign_in(admin, "admin")
         page = admin.get("/workforce/peer-groups").text
     assert "<div hx-post" not in page and "&lt;div hx-post" in page
 
 
-@pytest.mark.parametrize("next_path", [
-    '"><script src="/api/account"></script>',
-    '"><div hx-get="/admin/users" hx-trigger="load" hx-target="body"></div>',
-    "javascript:alert(document.body.dataset.csrf)",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        '"><script src="/api/account"></script>',
+        '"><div hx-get="/admin/users" hx-trigger="load" hx-target="body"></div>',
+        "javascript:alert(document.body.dataset.csrf)",
+    ],
+)
 def test_crafted_login_next_link_is_not_markup(web: WebEnv, next_path: str) -> None:
     with TestClient(web.app) as client:
         page = client.get("/login", params={"next": next_path}).text
         assert next_path not in page and 'name="next" value="/workforce/overview"' in page
-        response = client.post("/login", data={"username": "admin", "password": PASSWORD, "next": next_path,
-                                                "csrf_token": csrf_of(page)}, follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORD, "next": next_path, "csrf_token": csrf_of(page)},
+            follow_redirects=False,
+        )
         assert response.status_code == 303 and response.headers["location"] == "/workforce/overview"
 
 
-@pytest.mark.parametrize("next_path", [
-    "//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", "%2F%2Fevil.example", "/%5Cevil.example",
-    "/%252F%252Fevil.example", "javascript:alert(1)", "https://evil.example/", "/ok\r\nSet-Cookie: x=1",
-    "/ok%0d%0aSet-Cookie:%20x=1", "\\\\evil.example", "/\tevil",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "//evil.example/x",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/%252F%252Fevil.example",
+        "javascript:alert(1)",
+        "https://evil.example/",
+        "/ok\r\nSet-Cookie: x=1",
+        "/ok%0d%0aSet-Cookie:%20x=1",
+        "\\\\evil.example",
+        "/\tevil",
+    ],
+)
 def test_login_next_accepts_only_local_paths(web: WebEnv, next_path: str) -> None:
     with TestClient(web.app) as client:
         page = client.get("/login").text
-        response = client.post("/login", data={"username": "admin", "password": PASSWORD, "next": next_path,
-                                               "csrf_token": csrf_of(page)}, follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORD, "next": next_path, "csrf_token": csrf_of(page)},
+            follow_redirects=False,
+        )
         assert response.status_code == 303 and response.headers["location"] == "/workforce/overview"
         assert "x=1" not in response.headers.get("set-cookie", "")
 
@@ -295,6 +363,14 @@ def test_login_next_keeps_a_local_path(web: WebEnv) -> None:
         assert redirect.headers["location"] == "/login?next=/workforce/definitions"
         page = client.get(redirect.headers["location"]).text
         assert 'name="next" value="/workforce/definitions"' in page
-        response = client.post("/login", data={"username": "admin", "password": PASSWORD, "next": "/admin/audit?limit=5",
-                                               "csrf_token": csrf_of(page)}, follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/login",
+            data={
+                "username": "admin",
+                "password": PASSWORD,
+                "next": "/admin/audit?limit=5",
+                "csrf_token": csrf_of(page),
+            },
+            follow_redirects=False,
+        )
         assert response.headers["location"] == "/admin/audit?limit=5"

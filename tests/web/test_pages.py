@@ -35,22 +35,33 @@ def test_overview_html_shows_its_json_twin_and_definitions_switch(web: WebEnv) -
 def test_peer_group_builder_then_profile_against_it(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         csrf = sign_in(client, "sector-analyst")
-        pair = client.post("/workforce/peer-groups", data={"name": "Pair", "ukprns": [web.own, web.other],
-                                                           "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        pair = client.post(
+            "/workforce/peer-groups",
+            data={"name": "Pair", "ukprns": [web.own, web.other], "csrf_token": csrf},
+            follow_redirects=False,
+        )
         assert pair.status_code == 400 and "at least 5 providers" in pair.text
-        response = client.post("/workforce/peer-groups", data={"name": "Five", "ukprns": web.five, "csrf_token": csrf},
-                               follow_redirects=False)
+        response = client.post(
+            "/workforce/peer-groups",
+            data={"name": "Five", "ukprns": web.five, "csrf_token": csrf},
+            follow_redirects=False,
+        )
         assert response.status_code == 303
         assert "Five" in client.get("/workforce/peer-groups").text
-        bad = client.post("/api/workforce/peer-groups", json={"name": "Bad", "ukprns": ["12"]},
-                          headers={"X-CSRF-Token": csrf})
+        bad = client.post(
+            "/api/workforce/peer-groups",
+            json={"name": "Bad", "ukprns": ["12"]},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert bad.status_code == 400 and "12" in bad.json()["detail"]
         profile = client.get(f"/api/workforce/providers/{web.own}", params={"group": "Five"}).json()
         head = next(i for i in profile["indicators"] if i["indicator"] == "tech.headcount")
         assert head["rank"].endswith(" of 5") and head["quartile"].endswith("quartile")
         page = client.get(f"/workforce/providers/{web.own}", params={"group": "Five"}).text
         assert "Group median" in page and head["group_median"] in page
-        removed = client.post("/workforce/peer-groups/Five/remove", data={"csrf_token": csrf}, follow_redirects=False)
+        removed = client.post(
+            "/workforce/peer-groups/Five/remove", data={"csrf_token": csrf}, follow_redirects=False
+        )
         assert removed.status_code == 303 and "Five" not in client.get("/api/workforce/peer-groups").text
         assert client.get(f"/api/workforce/providers/{web.own}", params={"group": "Pair"}).status_code == 404
         again = client.delete("/api/workforce/peer-groups/Pair", headers={"X-CSRF-Token": csrf})
@@ -76,27 +87,41 @@ def test_admin_resets_a_password_and_reads_the_audit_log(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         sign_in(client, "admin")
         page = client.get("/admin/users")
-        reset = client.post("/admin/users", data={"action": "reset", "username": "technician",
-                                                  "csrf_token": csrf_of(page.text)})  # fmt: skip
+        reset = client.post(
+            "/admin/users",
+            data={"action": "reset", "username": "technician", "csrf_token": csrf_of(page.text)},
+        )
         assert reset.status_code == 200 and 'id="one-time"' in reset.text
-        mine = client.post("/admin/users", data={"action": "disable", "username": "admin",
-                                                 "csrf_token": csrf_of(page.text)})  # fmt: skip
+        mine = client.post(
+            "/admin/users", data={"action": "disable", "username": "admin", "csrf_token": csrf_of(page.text)}
+        )
         assert mine.status_code == 400 and "your own account" in mine.text
         events = client.get("/api/admin/audit").json()["events"]
         assert {"accounts.signin", "accounts.password.reset"} <= {e["action"] for e in events}
-        resets = client.get("/api/admin/audit", params={"action": "accounts.password", "actor": "admin"}).json()
+        resets = client.get(
+            "/api/admin/audit", params={"action": "accounts.password", "actor": "admin"}
+        ).json()
         assert [e["action"] for e in resets["events"]] == ["accounts.password.reset"]
-        assert 'value="accounts.password"' in client.get("/admin/audit", params={"action": "accounts.password"}).text
+        assert (
+            'value="accounts.password"'
+            in client.get("/admin/audit", params={"action": "accounts.password"}).text
+        )
 
 
 def test_accounts_through_the_json_api(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         csrf = sign_in(client, "admin")
-        added = client.post("/api/admin/users", json={"action": "add", "username": "lead2", "role": "provider-lead",
-                                                      "providers": [web.other]}, headers={"X-CSRF-Token": csrf})
+        added = client.post(
+            "/api/admin/users",
+            json={"action": "add", "username": "lead2", "role": "provider-lead", "providers": [web.other]},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert added.status_code == 200 and added.json()["one_time"]["password"]
-        refused = client.post("/api/admin/users", json={"action": "add", "username": "lead3", "role": "provider-lead"},
-                              headers={"X-CSRF-Token": csrf})
+        refused = client.post(
+            "/api/admin/users",
+            json={"action": "add", "username": "lead3", "role": "provider-lead"},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert refused.status_code == 400 and "at least one provider" in refused.json()["detail"]
         users = {u["username"]: u for u in client.get("/api/admin/users").json()["users"]}
         assert users["lead2"]["providers"] == web.other and users["lead2"]["must_change_password"]
@@ -106,9 +131,16 @@ def test_sign_in_never_redirects_off_site(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         for target in ("//evil.example/", "/\\\\evil.example/", "https://evil.example/"):
             page = client.get("/login")
-            response = client.post("/login", data={"username": "technician", "password": "correct horse battery staple",
-                                                   "csrf_token": csrf_of(page.text), "next": target},
-                                   follow_redirects=False)  # fmt: skip
+            response = client.post(
+                "/login",
+                data={
+                    "username": "technician",
+                    "password": "correct horse battery staple",
+                    "csrf_token": csrf_of(page.text),
+                    "next": target,
+                },
+                follow_redirects=False,
+            )
             assert response.headers["location"] == "/workforce/overview"
 
 
@@ -126,7 +158,11 @@ def test_a_new_deployment_says_what_to_do(tmp_path: Path) -> None:
     with TestClient(app) as client:
         sign_in(client, "first")
         page = client.get("/workforce/overview")
-        assert page.status_code == 200 and "No staff returns yet" in page.text and "/workforce/upload" in page.text
+        assert (
+            page.status_code == 200
+            and "No staff returns yet" in page.text
+            and "/workforce/upload" in page.text
+        )
         assert client.get("/api/workforce/overview").status_code == 404
     db.dispose()
 
@@ -138,15 +174,22 @@ def test_downloads_encode_their_file_names_and_neutralise_formulas(web: WebEnv) 
     with TestClient(web.app) as client:
         csrf = sign_in(client, "admin")
         members = sorted(p["ukprn"] for p in client.get("/api/workforce/peer-groups").json()["providers"])[:6]
-        saved = client.post("/api/workforce/peer-groups", json={"name": name, "ukprns": members},
-                            headers={"X-CSRF-Token": csrf})  # fmt: skip
+        saved = client.post(
+            "/api/workforce/peer-groups",
+            json={"name": name, "ukprns": members},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert saved.status_code == 201, saved.text
-        response = client.get("/workforce/explore.csv", params={"scope": f"group:{name}", "indicator": "tech.by_age"})
+        response = client.get(
+            "/workforce/explore.csv", params={"scope": f"group:{name}", "indicator": "tech.by_age"}
+        )
         assert response.status_code == 200, response.text[:300]
         disposition = response.headers["content-disposition"]
         fallback = disposition.split('filename="')[1].split('"')[0]
         assert disposition.startswith("attachment; ") and re.fullmatch(r"[A-Za-z0-9._-]+", fallback)
-        assert "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x.csv" in disposition
+        assert (
+            "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x.csv" in disposition
+        )
         assert "\r" not in disposition and "\n" not in disposition
     assert security.content_disposition('a/b\\c\r\nSet-Cookie: x="1".csv').count('"') == 2
     assert "\n" not in security.content_disposition("x\r\ny.csv")
@@ -156,14 +199,35 @@ def test_a_peer_group_belongs_to_its_creator(web: WebEnv) -> None:
     body = {"name": "Lead's own", "ukprns": web.five, "description": "mine"}
     with TestClient(web.app) as lead, TestClient(web.app) as analyst, TestClient(web.app) as admin:
         lead_csrf = sign_in(lead, "provider-lead")
-        assert lead.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": lead_csrf}).status_code == 201
+        assert (
+            lead.post(
+                "/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": lead_csrf}
+            ).status_code
+            == 201
+        )
         analyst_csrf = sign_in(analyst, "sector-analyst")
-        replaced = analyst.post("/api/workforce/peer-groups", json={**body, "ukprns": [*web.five[1:], web.five[0]]},
-                                headers={"X-CSRF-Token": analyst_csrf})  # fmt: skip
+        replaced = analyst.post(
+            "/api/workforce/peer-groups",
+            json={**body, "ukprns": [*web.five[1:], web.five[0]]},
+            headers={"X-CSRF-Token": analyst_csrf},
+        )
         assert replaced.status_code == 403 and "belongs to provider-lead" in replaced.json()["detail"]
-        deleted = analyst.delete("/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": analyst_csrf})
+        deleted = analyst.delete(
+            "/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": analyst_csrf}
+        )
         assert deleted.status_code == 403
-        assert lead.post("/api/workforce/peer-groups", json={**body, "description": "still mine"},
-                         headers={"X-CSRF-Token": lead_csrf}).status_code == 201  # fmt: skip
+        assert (
+            lead.post(
+                "/api/workforce/peer-groups",
+                json={**body, "description": "still mine"},
+                headers={"X-CSRF-Token": lead_csrf},
+            ).status_code
+            == 201
+        )
         admin_csrf = sign_in(admin, "admin")
-        assert admin.delete("/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": admin_csrf}).status_code == 204
+        assert (
+            admin.delete(
+                "/api/workforce/peer-groups/Lead's own", headers={"X-CSRF-Token": admin_csrf}
+            ).status_code
+            == 204
+        )

@@ -27,11 +27,19 @@ def test_state_changes_without_or_with_a_wrong_csrf_token_are_refused(web: WebEn
         csrf = sign_in(client, "admin")
         body = {"name": "g", "ukprns": web.five}
         assert client.post("/api/workforce/peer-groups", json=body).status_code == 403
-        assert client.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+        assert (
+            client.post(
+                "/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": "forged"}
+            ).status_code
+            == 403
+        )
         form = {"action": "add", "username": "someone", "role": "technician"}
         assert client.post("/admin/users", data=form).status_code == 403
         assert client.post("/admin/users", data={**form, "csrf_token": "forged"}).status_code == 403
-        assert client.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+        assert (
+            client.post("/api/workforce/peer-groups", json=body, headers={"X-CSRF-Token": csrf}).status_code
+            == 201
+        )
         with web.db.session() as session:
             assert "someone" not in {u.username for u in service.list_users(session)}
 
@@ -39,8 +47,11 @@ def test_state_changes_without_or_with_a_wrong_csrf_token_are_refused(web: WebEn
 def test_login_form_needs_its_csrf_token(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         client.get("/login")
-        response = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": "x"},
-                               follow_redirects=False)
+        response = client.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORD, "csrf_token": "x"},
+            follow_redirects=False,
+        )
         assert response.status_code == 403 and "tf_session" not in response.cookies
 
 
@@ -48,8 +59,11 @@ def test_session_fixation_is_prevented(web: WebEnv) -> None:
     with TestClient(web.app) as client:
         client.cookies.set("tf_session", "planted-by-an-attacker")
         page = client.get("/login")
-        response = client.post("/login", data={"username": "technician", "password": PASSWORD,
-                                               "csrf_token": csrf_of(page.text)}, follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/login",
+            data={"username": "technician", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
         issued = response.cookies.get("tf_session")
         assert issued and issued != "planted-by-an-attacker"
         cookie = response.headers["set-cookie"]
@@ -75,11 +89,21 @@ def test_repeated_failed_sign_ins_are_rate_limited(web: WebEnv, monkeypatch: pyt
         codes = []
         for _ in range(service.MAX_FAILURES_PER_USER + 1):
             page = client.get("/login")
-            codes.append(client.post("/login", data={"username": "admin", "password": "wrong password",
-                                                     "csrf_token": csrf_of(page.text)}).status_code)  # fmt: skip
+            codes.append(
+                client.post(
+                    "/login",
+                    data={
+                        "username": "admin",
+                        "password": "wrong password",
+                        "csrf_token": csrf_of(page.text),
+                    },
+                ).status_code
+            )
         assert codes[:-1] == [401] * service.MAX_FAILURES_PER_USER and codes[-1] == 429
         page = client.get("/login")  # even the right password waits now
-        right = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
+        right = client.post(
+            "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+        )
         assert right.status_code == 429 and "too many failed sign-ins; try again in 30 seconds" in right.text
     with web.db.session() as session:
         events = [e.action for e in audit.recent(session, limit=20)]
@@ -92,16 +116,24 @@ def test_one_time_password_must_be_changed_first(web: WebEnv) -> None:
     assert one_time
     with TestClient(web.app) as client:
         page = client.get("/login")
-        client.post("/login", data={"username": "newcomer", "password": one_time, "csrf_token": csrf_of(page.text)},
-                    follow_redirects=False)
+        client.post(
+            "/login",
+            data={"username": "newcomer", "password": one_time, "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
         redirected = client.get("/workforce/overview", follow_redirects=False)
         assert redirected.status_code == 303 and redirected.headers["location"] == "/account/password"
         form = client.get("/account/password")
         csrf = csrf_of(form.text)
-        short = client.post("/account/password", data={"current": one_time, "new": "short", "csrf_token": csrf})
+        short = client.post(
+            "/account/password", data={"current": one_time, "new": "short", "csrf_token": csrf}
+        )
         assert short.status_code == 400 and "at least 12" in short.text
-        done = client.post("/account/password", data={"current": one_time, "new": "a much longer secret",
-                                                      "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        done = client.post(
+            "/account/password",
+            data={"current": one_time, "new": "a much longer secret", "csrf_token": csrf},
+            follow_redirects=False,
+        )
         assert done.status_code == 303
         assert client.get("/workforce/overview").status_code == 200
 
@@ -110,8 +142,11 @@ def test_changing_the_password_ends_other_sessions(web: WebEnv) -> None:
     with TestClient(web.app) as elsewhere, TestClient(web.app) as here:
         sign_in(elsewhere, "researcher")
         csrf = sign_in(here, "researcher")
-        changed = here.post("/account/password", data={"current": PASSWORD, "new": "a brand new passphrase",
-                                                       "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        changed = here.post(
+            "/account/password",
+            data={"current": PASSWORD, "new": "a brand new passphrase", "csrf_token": csrf},
+            follow_redirects=False,
+        )
         assert changed.status_code == 303
         assert here.get("/api/account").status_code == 200
         assert elsewhere.get("/api/account").status_code == 401
@@ -130,7 +165,10 @@ def test_security_headers(web: WebEnv) -> None:
         for path in ("/login", "/static/app.css"):
             headers = client.get(path).headers
             csp = headers["content-security-policy"]
-            assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+            assert (
+                "frame-ancestors 'none'" in csp
+                and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+            )
             assert headers["x-content-type-options"] == "nosniff"
             assert headers["x-frame-options"] == "DENY"
         page = client.get("/login").text
@@ -141,8 +179,11 @@ def test_cookies_are_secure_behind_https(web: WebEnv) -> None:
     with TestClient(web.app, base_url="https://techforce.example") as client:
         page = client.get("/login")
         assert "Secure" in page.headers["set-cookie"]
-        response = client.post("/login", data={"username": "admin", "password": PASSWORD,
-                                               "csrf_token": csrf_of(page.text)}, follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
         assert "Secure" in response.headers["set-cookie"] and "HttpOnly" in response.headers["set-cookie"]
         assert response.headers["strict-transport-security"].startswith("max-age=")
 
@@ -182,8 +223,11 @@ def test_data_files_are_owner_only(tmp_path: Path) -> None:
 
 def _failed_sign_in_address(client: TestClient, headers: dict[str, str], web: WebEnv) -> str:
     page = client.get("/login")
-    client.post("/login", data={"username": "nobody", "password": "x", "csrf_token": csrf_of(page.text)},
-                headers=headers)  # fmt: skip
+    client.post(
+        "/login",
+        data={"username": "nobody", "password": "x", "csrf_token": csrf_of(page.text)},
+        headers=headers,
+    )
     with web.db.session() as session:
         event = next(e for e in audit.recent(session, limit=5) if e.action == "accounts.signin.failed")
     return str(event.payload["address"])
@@ -216,7 +260,9 @@ def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPat
     assert seen["proxy_headers"] is False
 
 
-def test_parallel_account_creation_gives_one_201_and_409s(web: WebEnv, caplog: pytest.LogCaptureFixture) -> None:
+def test_parallel_account_creation_gives_one_201_and_409s(
+    web: WebEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     clients = [TestClient(web.app) for _ in range(6)]
     tokens = [sign_in(c, "admin") for c in clients]
@@ -224,8 +270,11 @@ def test_parallel_account_creation_gives_one_201_and_409s(web: WebEnv, caplog: p
 
     def create(i: int) -> tuple[int, str]:
         start.wait()
-        response = clients[i].post("/api/admin/users", json={"action": "add", "username": "dup", "role": "researcher"},
-                                   headers={"X-CSRF-Token": tokens[i]})  # fmt: skip
+        response = clients[i].post(
+            "/api/admin/users",
+            json={"action": "add", "username": "dup", "role": "researcher"},
+            headers={"X-CSRF-Token": tokens[i]},
+        )
         return response.status_code, response.text
 
     with ThreadPoolExecutor(max_workers=len(clients)) as pool:
@@ -237,7 +286,9 @@ def test_parallel_account_creation_gives_one_201_and_409s(web: WebEnv, caplog: p
     assert all("exists already" in text for code, text in results if code == 409)
     page = TestClient(web.app)
     page.cookies.set("tf_session", clients[0].cookies.get("tf_session") or "")
-    form = page.post("/admin/users", data={"action": "add", "username": "dup", "role": "researcher",
-                                           "csrf_token": tokens[0]})  # fmt: skip
+    form = page.post(
+        "/admin/users",
+        data={"action": "add", "username": "dup", "role": "researcher", "csrf_token": tokens[0]},
+    )
     assert form.status_code == 409 and "exists already" in form.text
     assert "$argon2" not in caplog.text and all("$argon2" not in text for _, text in results)

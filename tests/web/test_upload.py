@@ -38,7 +38,11 @@ def test_broken_upload_shows_its_errors_and_ingests_nothing(web: WebEnv, tmp_pat
         before = client.get("/api/workforce/overview").json()["years"]
         page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
         assert page.status_code == 422
-        assert 'id="problem-table"' in page.text and "contract.levels.code" in page.text and "CONTRACT.csv" in page.text
+        assert (
+            'id="problem-table"' in page.text
+            and "contract.levels.code" in page.text
+            and "CONTRACT.csv" in page.text
+        )
         api = client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
         assert api.status_code == 422 and api.json()["accepted"] is False
         problem = next(p for p in api.json()["problems"] if p["rule"] == "contract.levels.code")
@@ -61,8 +65,10 @@ def test_good_upload_is_ingested_and_indicators_change(web: WebEnv, tmp_path: Pa
         with web.db.session() as session:
             from techforce import audit
 
-            assert any(e.action == "workforce.snapshot.add" and e.actor == "provider-lead"
-                       for e in audit.recent(session, limit=50))  # fmt: skip
+            assert any(
+                e.action == "workforce.snapshot.add" and e.actor == "provider-lead"
+                for e in audit.recent(session, limit=50)
+            )
 
 
 def test_lead_cannot_upload_another_providers_return(web: WebEnv, tmp_path: Path) -> None:
@@ -79,12 +85,18 @@ def test_xml_upload_is_ingested_too(web: WebEnv) -> None:
     xml = web.sector_dir / "2023" / "xml" / f"{web.own}.xml"
     with TestClient(web.app) as client:
         csrf = sign_in(client, "sector-analyst")
-        response = client.post("/api/workforce/upload", files=[("files", (xml.name, xml.read_bytes(), "application/xml"))],
-                               headers={"X-CSRF-Token": csrf})
+        response = client.post(
+            "/api/workforce/upload",
+            files=[("files", (xml.name, xml.read_bytes(), "application/xml"))],
+            headers={"X-CSRF-Token": csrf},
+        )
         assert response.status_code == 201, response.text[:500]
         assert [(s["ukprn"], s["year"]) for s in response.json()["snapshots"]] == [(web.own, 2023)]
-        refused = client.post("/api/workforce/upload", files=[("files", ("notes.txt", b"hello", "text/plain"))],
-                              headers={"X-CSRF-Token": csrf})
+        refused = client.post(
+            "/api/workforce/upload",
+            files=[("files", ("notes.txt", b"hello", "text/plain"))],
+            headers={"X-CSRF-Token": csrf},
+        )
         assert refused.status_code == 422 and refused.json()["problems"][0]["rule"] == "file.type"
 
 
@@ -120,12 +132,15 @@ def test_far_too_large_upload_is_refused_before_it_is_read(web: WebEnv) -> None:
         assert declared.status_code == 413 and "larger than" in declared.json()["detail"]
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it arrives
-            yield b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"PERSON.csv\"\r\n\r\n"
+            yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="PERSON.csv"\r\n\r\n'
             for _ in range(100):
                 yield b"x" * 10_000
 
-        streamed = client.post("/api/workforce/upload", content=chunks(),
-                               headers={"X-CSRF-Token": csrf, "content-type": "multipart/form-data; boundary=b"})  # fmt: skip
+        streamed = client.post(
+            "/api/workforce/upload",
+            content=chunks(),
+            headers={"X-CSRF-Token": csrf, "content-type": "multipart/form-data; boundary=b"},
+        )
         assert streamed.status_code == 413, streamed.text
 
 
@@ -150,7 +165,9 @@ def test_save_stops_reading_at_the_limit(tmp_path: Path) -> None:
     assert source.read_bytes <= 5 * workforce.UPLOAD_CHUNK
 
 
-def test_upload_folder_and_files_are_owner_only(web: WebEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_folder_and_files_are_owner_only(
+    web: WebEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, int] = {}
 
     def fake_ingest(_settings: object, _db: object, folders: list[Path], **_kw: object) -> None:
@@ -165,8 +182,13 @@ def test_upload_folder_and_files_are_owner_only(web: WebEnv, tmp_path: Path, mon
     with TestClient(web.app) as client:
         csrf = sign_in(client, "provider-lead")
         client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
-    assert seen == {"uploads": 0o700, "folder": 0o700, "ACTIVITY.csv": 0o600, "CONTRACT.csv": 0o600,
-                    "PERSON.csv": 0o600}  # fmt: skip
+    assert seen == {
+        "uploads": 0o700,
+        "folder": 0o700,
+        "ACTIVITY.csv": 0o600,
+        "CONTRACT.csv": 0o600,
+        "PERSON.csv": 0o600,
+    }
     assert list((web.settings.data_dir / "uploads").iterdir()) == []
 
 

@@ -59,31 +59,66 @@ def _row(path: Path, n: int) -> str:
 
 
 CSV_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
-    "unknown TERMS code": (lambda d: _set_cell(d / "CONTRACT.csv", "TERMS", "7"), "contract.terms.code", "TERMS"),
-    "duplicate PERSONKEY": (lambda d: (d / "PERSON.csv").write_text(
-        (d / "PERSON.csv").read_text() + _row(d / "PERSON.csv", 1).replace('"1', '"9', 1) + "\n"),
-        "person.personkey.duplicate", "PERSONKEY"),
-    "orphan contract": (lambda d: (d / "CONTRACT.csv").write_text(
-        (d / "CONTRACT.csv").read_text() + '"CX1","P999999","KX1",1,1,4,K0,100.0,2010-01-01,,30000\n'),
-        "contract.orphan", "PERSONKEY"),
-    "CCPROP not summing to 100": (lambda d: _set_cell(d / "ACTIVITY.csv", "CCPROP", "90.0"),
-                                  "contract.ccprop.sum", "CCPROP"),
-    "missing column": (lambda d: (d / "CONTRACT.csv").write_text(
-        "\n".join(",".join(line.split(",")[:4] + line.split(",")[5:]) for line in
-                  (d / "CONTRACT.csv").read_text().splitlines()) + "\n"), "csv.missing_column", "MOEMP"),
-    "bad date": (lambda d: _edit(d / "PERSON.csv", _row(d / "PERSON.csv", 1).split(",")[5],
-                                 '"1984-02-31"'), "person.birthdte.format", "BIRTHDTE"),
-    "orphan activity": (lambda d: (d / "ACTIVITY.csv").write_text(
-        (d / "ACTIVITY.csv").read_text() + '"AX","C-none","3111","112",100.0\n'), "activity.orphan", "CONTRACTKEY"),
+    "unknown TERMS code": (
+        lambda d: _set_cell(d / "CONTRACT.csv", "TERMS", "7"),
+        "contract.terms.code",
+        "TERMS",
+    ),
+    "duplicate PERSONKEY": (
+        lambda d: (d / "PERSON.csv").write_text(
+            (d / "PERSON.csv").read_text() + _row(d / "PERSON.csv", 1).replace('"1', '"9', 1) + "\n"
+        ),
+        "person.personkey.duplicate",
+        "PERSONKEY",
+    ),
+    "orphan contract": (
+        lambda d: (d / "CONTRACT.csv").write_text(
+            (d / "CONTRACT.csv").read_text() + '"CX1","P999999","KX1",1,1,4,K0,100.0,2010-01-01,,30000\n'
+        ),
+        "contract.orphan",
+        "PERSONKEY",
+    ),
+    "CCPROP not summing to 100": (
+        lambda d: _set_cell(d / "ACTIVITY.csv", "CCPROP", "90.0"),
+        "contract.ccprop.sum",
+        "CCPROP",
+    ),
+    "missing column": (
+        lambda d: (d / "CONTRACT.csv").write_text(
+            "\n".join(
+                ",".join(line.split(",")[:4] + line.split(",")[5:])
+                for line in (d / "CONTRACT.csv").read_text().splitlines()
+            )
+            + "\n"
+        ),
+        "csv.missing_column",
+        "MOEMP",
+    ),
+    "bad date": (
+        lambda d: _edit(d / "PERSON.csv", _row(d / "PERSON.csv", 1).split(",")[5], '"1984-02-31"'),
+        "person.birthdte.format",
+        "BIRTHDTE",
+    ),
+    "orphan activity": (
+        lambda d: (d / "ACTIVITY.csv").write_text(
+            (d / "ACTIVITY.csv").read_text() + '"AX","C-none","3111","112",100.0\n'
+        ),
+        "activity.orphan",
+        "CONTRACTKEY",
+    ),
     "empty file": (lambda d: (d / "PERSON.csv").write_text(""), "file.empty", ""),
-    "wrong encoding": (lambda d: (d / "PERSON.csv").write_bytes(
-        (d / "PERSON.csv").read_bytes().replace(b'"E', b'"\xe9', 1)), "file.encoding", ""),
+    "wrong encoding": (
+        lambda d: (d / "PERSON.csv").write_bytes((d / "PERSON.csv").read_bytes().replace(b'"E', b'"\xe9', 1)),
+        "file.encoding",
+        "",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(CSV_CASES))
-def test_broken_csv_is_refused_and_nothing_written(case: str, sqlite_settings: Settings, sqlite_db: Database,
-                                                   small_files: Path, tmp_path: Path) -> None:
+def test_broken_csv_is_refused_and_nothing_written(
+    case: str, sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     folder = _one_csv_return(small_files, tmp_path)
     breaker, rule, field = CSV_CASES[case]
     breaker(folder)
@@ -99,8 +134,9 @@ def test_broken_csv_is_refused_and_nothing_written(case: str, sqlite_settings: S
     _nothing_written(sqlite_settings, sqlite_db)
 
 
-def test_excel_csv_with_bom_and_crlf_is_accepted(sqlite_settings: Settings, sqlite_db: Database,
-                                                 small_files: Path, tmp_path: Path) -> None:
+def test_excel_csv_with_bom_and_crlf_is_accepted(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     folder = _one_csv_return(small_files, tmp_path)
     for f in folder.iterdir():
         f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes().replace(b"\n", b"\r\n"))
@@ -108,11 +144,14 @@ def test_excel_csv_with_bom_and_crlf_is_accepted(sqlite_settings: Settings, sqli
     assert len(result.snapshots) == 1 and result.snapshots[0].persons > 0
 
 
-def test_extra_column_is_a_warning(sqlite_settings: Settings, sqlite_db: Database, small_files: Path,
-                                   tmp_path: Path) -> None:
+def test_extra_column_is_a_warning(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     folder = _one_csv_return(small_files, tmp_path)
     lines = (folder / "PERSON.csv").read_text().splitlines()
-    (folder / "PERSON.csv").write_text("\n".join([lines[0] + ",NICKNAME"] + [ln + ",x" for ln in lines[1:]]) + "\n")
+    (folder / "PERSON.csv").write_text(
+        "\n".join([lines[0] + ",NICKNAME"] + [ln + ",x" for ln in lines[1:]]) + "\n"
+    )
     result = ingest(sqlite_settings, sqlite_db, [folder])
     assert any(w.rule == "csv.extra_column" and w.field == "NICKNAME" for w in result.warnings)
     with pytest.raises(InputError):
@@ -121,23 +160,48 @@ def test_extra_column_is_a_warning(sqlite_settings: Settings, sqlite_db: Databas
 
 XML_CASES = {
     "truncated": (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "xml.truncated"),
-    "XXE": (lambda p: p.write_text(p.read_text().replace(
-        "<StaffRecord>", '<!DOCTYPE StaffRecord [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<StaffRecord>', 1)),
-        "xml.doctype"),
-    "billion laughs": (lambda p: p.write_text(p.read_text().replace(
-        "<StaffRecord>", '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n'
-        "<StaffRecord>", 1).replace("<OWNSTAFFID>", "<OWNSTAFFID>&lol2;", 1)), "xml.doctype"),
-    "wrong encoding": (lambda p: p.write_bytes(p.read_bytes().replace(b"<OWNSTAFFID>E", b"<OWNSTAFFID>\xe9", 1)),
-                       "file.encoding"),
-    "wrong root": (lambda p: p.write_text(p.read_text().replace("StaffRecord>", "StudentRecord>")), "xml.root"),
-    "unknown LEVELS": (lambda p: _edit(p, "<LEVELS>K0</LEVELS>", "<LEVELS>Z9</LEVELS>"), "contract.levels.code"),
+    "XXE": (
+        lambda p: p.write_text(
+            p.read_text().replace(
+                "<StaffRecord>",
+                '<!DOCTYPE StaffRecord [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<StaffRecord>',
+                1,
+            )
+        ),
+        "xml.doctype",
+    ),
+    "billion laughs": (
+        lambda p: p.write_text(
+            p.read_text()
+            .replace(
+                "<StaffRecord>",
+                '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n<StaffRecord>',
+                1,
+            )
+            .replace("<OWNSTAFFID>", "<OWNSTAFFID>&lol2;", 1)
+        ),
+        "xml.doctype",
+    ),
+    "wrong encoding": (
+        lambda p: p.write_bytes(p.read_bytes().replace(b"<OWNSTAFFID>E", b"<OWNSTAFFID>\xe9", 1)),
+        "file.encoding",
+    ),
+    "wrong root": (
+        lambda p: p.write_text(p.read_text().replace("StaffRecord>", "StudentRecord>")),
+        "xml.root",
+    ),
+    "unknown LEVELS": (
+        lambda p: _edit(p, "<LEVELS>K0</LEVELS>", "<LEVELS>Z9</LEVELS>"),
+        "contract.levels.code",
+    ),
     "empty": (lambda p: p.write_text(""), "file.empty"),
 }
 
 
 @pytest.mark.parametrize("case", list(XML_CASES))
-def test_broken_xml_is_refused_and_nothing_written(case: str, sqlite_settings: Settings, sqlite_db: Database,
-                                                   small_files: Path, tmp_path: Path) -> None:
+def test_broken_xml_is_refused_and_nothing_written(
+    case: str, sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     path = _one_xml(small_files, tmp_path)
     breaker, rule = XML_CASES[case]
     breaker(path)
@@ -152,8 +216,9 @@ def test_broken_xml_is_refused_and_nothing_written(case: str, sqlite_settings: S
     _nothing_written(sqlite_settings, sqlite_db)
 
 
-def test_report_lists_every_problem(sqlite_settings: Settings, sqlite_db: Database, small_files: Path,
-                                   tmp_path: Path) -> None:
+def test_report_lists_every_problem(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     import json
 
     from techforce.workforce.problems import write_report
@@ -168,8 +233,9 @@ def test_report_lists_every_problem(sqlite_settings: Settings, sqlite_db: Databa
     assert {"file", "line", "path", "field", "value", "rule", "fix"} <= set(rows[0])
 
 
-def test_csv_problem_names_the_exact_line_among_many_files(sqlite_settings: Settings, sqlite_db: Database,
-                                                           small_files: Path, tmp_path: Path) -> None:
+def test_csv_problem_names_the_exact_line_among_many_files(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     """Clean CSV loads skip line numbering; on the error path every line must still be exact."""
     csv_root = tmp_path / "csv"
     shutil.copytree(small_files / "2022" / "csv", csv_root)
@@ -201,26 +267,44 @@ def _append(path: Path, rows: list[dict[str, str]]) -> None:
             writer.writerow({**existing[int(row["_base"])], **changes})
 
 
-def test_every_cross_table_rule_fires(sqlite_settings: Settings, sqlite_db: Database, small_files: Path,
-                                      tmp_path: Path) -> None:
+def test_every_cross_table_rule_fires(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path, tmp_path: Path
+) -> None:
     """Each key, orphan, sum and dependency rule is found in one return (the one-pass screen
     that decides which rules to list must never miss one)."""
     from techforce.workforce.validate import YEAR_SQL, cross_rules
 
     d = _one_csv_return(small_files, tmp_path)
-    _append(d / "PERSON.csv", [
-        {"_base": "0", "STAFFID": "9999999999991"},  # PERSONKEY twice
-        {"_base": "1", "PERSONKEY": "PX2"},  # STAFFID twice; PX2 has no contract
-    ])
-    _append(d / "CONTRACT.csv", [
-        {"_base": "0", "CONTID": "KX1"},  # CONTRACTKEY twice
-        {"_base": "1", "CONTRACTKEY": "CX3"},  # STAFFID + CONTID twice; no activity
-        {"_base": "2", "CONTRACTKEY": "CX4", "PERSONKEY": "P-none", "CONTID": "KX4"},  # orphan
-        {"_base": "2", "CONTRACTKEY": "CX5", "CONTID": "KX5", "ACEMPFUN": ""},
-    ])
-    _append(d / "ACTIVITY.csv", [{"_base": "0", "CONTRACTKEY": "C-none"}]  # key twice, orphan
-            + [{"_base": "1", "ACTIVITYKEY": f"AX5-{i}", "CONTRACTKEY": "CX5", "ACTSOC": "2111",
-                "CCPROP": "10.0"} for i in range(7)])  # 7 activities summing to 70, SOC 2 w/o ACEMPFUN
+    _append(
+        d / "PERSON.csv",
+        [
+            {"_base": "0", "STAFFID": "9999999999991"},  # PERSONKEY twice
+            {"_base": "1", "PERSONKEY": "PX2"},  # STAFFID twice; PX2 has no contract
+        ],
+    )
+    _append(
+        d / "CONTRACT.csv",
+        [
+            {"_base": "0", "CONTID": "KX1"},  # CONTRACTKEY twice
+            {"_base": "1", "CONTRACTKEY": "CX3"},  # STAFFID + CONTID twice; no activity
+            {"_base": "2", "CONTRACTKEY": "CX4", "PERSONKEY": "P-none", "CONTID": "KX4"},  # orphan
+            {"_base": "2", "CONTRACTKEY": "CX5", "CONTID": "KX5", "ACEMPFUN": ""},
+        ],
+    )
+    _append(
+        d / "ACTIVITY.csv",
+        [{"_base": "0", "CONTRACTKEY": "C-none"}]  # key twice, orphan
+        + [
+            {
+                "_base": "1",
+                "ACTIVITYKEY": f"AX5-{i}",
+                "CONTRACTKEY": "CX5",
+                "ACTSOC": "2111",
+                "CCPROP": "10.0",
+            }
+            for i in range(7)
+        ],
+    )  # 7 activities summing to 70, SOC 2 w/o ACEMPFUN
     with pytest.raises(InputError) as info:
         ingest(sqlite_settings, sqlite_db, [d])
     found = {p.rule for p in info.value.problems}

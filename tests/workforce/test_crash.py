@@ -20,7 +20,9 @@ from techforce.workforce.ingest import ingest
 def _state(settings: Settings) -> list[tuple[str, int, str, str]]:
     db = Database(settings)
     with db.session() as session:
-        state = [(s.ukprn, s.year, s.id, store.sha256_file(p)) for s, p in store.snapshot_files(session, settings)]
+        state = [
+            (s.ukprn, s.year, s.id, store.sha256_file(p)) for s, p in store.snapshot_files(session, settings)
+        ]
     db.dispose()
     return state
 
@@ -35,7 +37,14 @@ def test_sigkill_during_reingest_leaves_store_as_before(tmp_path: Path, small_fi
     assert len(before) == 24
     rng = random.Random(20221201)
     env = {**os.environ, "TECHFORCE_DATA_DIR": str(settings.data_dir)}
-    command = [sys.executable, "-m", "techforce.cli", "workforce", "ingest", str(small_files / "2022" / "xml")]
+    command = [
+        sys.executable,
+        "-m",
+        "techforce.cli",
+        "workforce",
+        "ingest",
+        str(small_files / "2022" / "xml"),
+    ]
     outcomes = []
     for _ in range(12):
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -58,4 +67,5 @@ def test_sigkill_during_reingest_leaves_store_as_before(tmp_path: Path, small_fi
     db.dispose()
     assert _state(settings) == before
     assert sorted(settings.snapshot_dir.rglob("*.parquet")) == sorted(
-        settings.data_dir / f"snapshots/{y}/{u}/{i}.parquet" for u, y, i, _ in before)
+        settings.data_dir / f"snapshots/{y}/{u}/{i}.parquet" for u, y, i, _ in before
+    )

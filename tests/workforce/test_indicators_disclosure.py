@@ -61,20 +61,31 @@ def test_grade_ceiling_keeps_academics_of_providers_that_opted_out() -> None:
     """Only non-academic indicators leave out providers that did not return non-academic
     staff; the ceiling for academic staff counts every provider."""
     rank = codes.LEVEL_RANK
-    rows = [Row(PROVIDERS[0], 2022, "Academic", float(rank["F1"])), Row(PROVIDERS[0], 2022, "Technical", float(rank["I0"])),
-            Row(PROVIDERS[1], 2022, "Academic", float(rank["A0"]))]  # fmt: skip
+    rows = [
+        Row(PROVIDERS[0], 2022, "Academic", float(rank["F1"])),
+        Row(PROVIDERS[0], 2022, "Technical", float(rank["I0"])),
+        Row(PROVIDERS[1], 2022, "Academic", float(rank["A0"])),
+    ]
     returned = {(PROVIDERS[0], 2022): True, (PROVIDERS[1], 2022): False}
-    ceiling = {r.category: r.cell.display for r in _comp({"grade.ceiling": rows}, returned).results("grade.ceiling", "sector", None)}
+    ceiling = {
+        r.category: r.cell.display
+        for r in _comp({"grade.ceiling": rows}, returned).results("grade.ceiling", "sector", None)
+    }
     assert ceiling == {"Academic": "A0", "Technical": "I0"}
 
 
 def test_breakdowns_list_every_category_and_hide_small_populations() -> None:
-    big = [Row(PROVIDERS[0], 2022, "1 Under 25", 30.0, key=11), Row(PROVIDERS[0], 2022, "2 25-34", 12.0, key=12)]
+    big = [
+        Row(PROVIDERS[0], 2022, "1 Under 25", 30.0, key=11),
+        Row(PROVIDERS[0], 2022, "2 25-34", 12.0, key=12),
+    ]
     tiny = [Row(PROVIDERS[1], 2022, "2 25-34", 2.0, key=13)]
     comp = _comp({"tech.by_age": big + tiny})
     shown = {r.category: r.cell.display for r in comp.results("tech.by_age", "p", [PROVIDERS[1]])}
     assert shown == {"Under 25": "..", "25-34": ".."}  # 2 people: no breakdown at all
     large = {r.category: r.cell for r in comp.results("tech.by_age", "p", [PROVIDERS[0]])}
     assert set(large) == {"Under 25", "25-34"} and all(c.value is not None for c in large.values())
-    own = {r.category: r.cell.display for r in comp.results("tech.by_age", "p", [PROVIDERS[1]], true_values=True)}
+    own = {
+        r.category: r.cell.display for r in comp.results("tech.by_age", "p", [PROVIDERS[1]], true_values=True)
+    }
     assert own == {"Under 25": "0", "25-34": "2"}  # the provider's own lead sees the truth, empty cells as 0

@@ -23,16 +23,22 @@ def _parquet(settings: Settings, db: Database) -> list[Path]:
         return [p for _, p in store.snapshot_files(session, settings)]
 
 
-def test_csv_and_xml_ingest_give_identical_snapshots(settings: Settings, db: Database, small_files: Path) -> None:
+def test_csv_and_xml_ingest_give_identical_snapshots(
+    settings: Settings, db: Database, small_files: Path
+) -> None:
     csv_result = ingest(settings, db, [small_files / "2022" / "csv"])
     assert len(csv_result.snapshots) == 24
     con = duckdb.connect()
-    csv_rows = con.execute(f"SELECT * EXCLUDE (contract_id) FROM read_parquet({[str(p) for p in _parquet(settings, db)]}) "
-                           "ORDER BY ALL").fetchall()
+    csv_rows = con.execute(
+        f"SELECT * EXCLUDE (contract_id) FROM read_parquet({[str(p) for p in _parquet(settings, db)]}) "
+        "ORDER BY ALL"
+    ).fetchall()
     xml_result = ingest(settings, db, [small_files / "2022" / "xml"])
     assert all(s.replaced for s in xml_result.snapshots)
-    xml_rows = con.execute(f"SELECT * EXCLUDE (contract_id) FROM read_parquet({[str(p) for p in _parquet(settings, db)]}) "
-                           "ORDER BY ALL").fetchall()
+    xml_rows = con.execute(
+        f"SELECT * EXCLUDE (contract_id) FROM read_parquet({[str(p) for p in _parquet(settings, db)]}) "
+        "ORDER BY ALL"
+    ).fetchall()
     assert csv_rows == xml_rows
     with db.session() as session:
         snapshots = list(session.scalars(select(Snapshot)))
@@ -43,7 +49,9 @@ def test_csv_and_xml_ingest_give_identical_snapshots(settings: Settings, db: Dat
     assert actions.count("workforce.snapshot.replace") == 24
 
 
-def test_snapshots_hold_no_staff_ids_or_birth_dates(settings: Settings, db: Database, small_files: Path) -> None:
+def test_snapshots_hold_no_staff_ids_or_birth_dates(
+    settings: Settings, db: Database, small_files: Path
+) -> None:
     ingest(settings, db, [small_files / "2022" / "csv"])
     con = duckdb.connect()
     files = [str(p) for p in _parquet(settings, db)]
@@ -58,19 +66,25 @@ def test_snapshots_hold_no_staff_ids_or_birth_dates(settings: Settings, db: Data
     assert stat.S_IMODE(settings.key_file.stat().st_mode) == 0o600
 
 
-def test_key_readable_by_others_is_refused(sqlite_settings: Settings, sqlite_db: Database, small_files: Path) -> None:
+def test_key_readable_by_others_is_refused(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path
+) -> None:
     store.load_or_create_key(sqlite_settings.key_file)
     sqlite_settings.key_file.chmod(0o644)
     with pytest.raises(store.KeyFileError, match="chmod 600"):
         ingest(sqlite_settings, sqlite_db, [small_files / "2022" / "csv"])
 
 
-def test_two_years_and_age_at_31_august(sqlite_settings: Settings, sqlite_db: Database, small_files: Path) -> None:
+def test_two_years_and_age_at_31_august(
+    sqlite_settings: Settings, sqlite_db: Database, small_files: Path
+) -> None:
     result = ingest(sqlite_settings, sqlite_db, [small_files / "2022" / "csv", small_files / "2023" / "xml"])
     assert {s.year for s in result.snapshots} == {2022, 2023}
     con = duckdb.connect()
     files = [str(p) for p in _parquet(sqlite_settings, sqlite_db)]
-    schemes = dict(con.execute(f"SELECT year, any_value(soc_scheme) FROM read_parquet({files}) GROUP BY 1").fetchall())
+    schemes = dict(
+        con.execute(f"SELECT year, any_value(soc_scheme) FROM read_parquet({files}) GROUP BY 1").fetchall()
+    )
     assert schemes == {2022: "SOC2010", 2023: "SOC2020"}
     # The same people, a year older, link across years through their pseudonym.
     linked = con.execute(f"""SELECT count(*) FROM (SELECT DISTINCT person_id, age FROM read_parquet({files}) WHERE year = 2022) a

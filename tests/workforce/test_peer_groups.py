@@ -18,10 +18,13 @@ def _comp(rules: str = "hesa-standard") -> Computation:
     # tech.aged_55_plus: (numerator, denominator) people per provider
     shares = {"A": (30, 100), "B": (20, 100), "C": (10, 50), "D": (5, 10), "E": (40, 200)}
     rows = {
-        "tech.aged_55_plus": [Row(u, 2022, "all", num, den, None, 7 * i, 11 * i) for i, (u, (num, den)) in
-                              enumerate(shares.items())],
-        "tech.headcount": [Row(u, 2022, "all", den, None, den, 13 * i) for i, (u, (_n, den)) in
-                           enumerate(shares.items())],
+        "tech.aged_55_plus": [
+            Row(u, 2022, "all", num, den, None, 7 * i, 11 * i)
+            for i, (u, (num, den)) in enumerate(shares.items())
+        ],
+        "tech.headcount": [
+            Row(u, 2022, "all", den, None, den, 13 * i) for i, (u, (_n, den)) in enumerate(shares.items())
+        ],
         "tech.by_age": [],
     }
     returned = {(u, 2022): True for u in shares}
@@ -42,7 +45,9 @@ def test_rank_median_and_quartile_come_from_published_values() -> None:
 
 def test_equal_published_values_share_a_rank() -> None:
     rows = {"tech.headcount": [Row(u, 2022, "all", 100.0, None, 100.0, 0) for u in GROUP]}
-    comp = Computation(definitions.get(None), RULE_SETS["hesa-standard"], rows, {(u, 2022): True for u in GROUP})
+    comp = Computation(
+        definitions.get(None), RULE_SETS["hesa-standard"], rows, {(u, 2022): True for u in GROUP}
+    )
     assert {position(comp, "tech.headcount", 2022, u, "g", GROUP).rank for u in GROUP} == {1}
 
 

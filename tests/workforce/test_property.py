@@ -37,8 +37,10 @@ def _check(tmp: Path, seed: int, shape: str, definition_name: str) -> None:
         assert returned[(ukprn, year)] == expected["returned_non_academic"]
         if not expected["returned_non_academic"]:
             continue
-        got = {ind: comp.provider_values(ind, year).get(ukprn, 0.0)
-               for ind in ("tech.headcount", "tech.fpe", "tech.fte", "leadership.has_leader")}
+        got = {
+            ind: comp.provider_values(ind, year).get(ukprn, 0.0)
+            for ind in ("tech.headcount", "tech.fpe", "tech.fte", "leadership.has_leader")
+        }
         assert got["tech.headcount"] == expected["tech_headcount"], ukprn
         assert got["tech.fpe"] == pytest.approx(expected["tech_fpe"], abs=1e-6), ukprn
         assert got["tech.fte"] == pytest.approx(expected["tech_fte"], abs=1e-6), ukprn
@@ -49,10 +51,14 @@ def _check(tmp: Path, seed: int, shape: str, definition_name: str) -> None:
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), shape=st.sampled_from(["csv", "xml"]),
-       definition_name=st.sampled_from(["core", "broad"]))
-def test_indicators_equal_generator_truth(tmp_path_factory: pytest.TempPathFactory, seed: int, shape: str,
-                                          definition_name: str) -> None:
+@given(
+    seed=st.integers(0, 10_000),
+    shape=st.sampled_from(["csv", "xml"]),
+    definition_name=st.sampled_from(["core", "broad"]),
+)
+def test_indicators_equal_generator_truth(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, shape: str, definition_name: str
+) -> None:
     _check(tmp_path_factory.mktemp("prop"), seed, shape, definition_name)
 
 
@@ -73,6 +79,8 @@ def test_default_sector_reproduces_45_percent_of_120(tmp_path: Path) -> None:
     assert providers.cell.display == "54"
     assert share.cell.display == "45.0% of 120 providers"
     assert returning.cell.display == "120"
-    managers = indicators.compute(files, returned, definitions.get("core-managers"), RULE_SETS["hesa-standard"])
+    managers = indicators.compute(
+        files, returned, definitions.get("core-managers"), RULE_SETS["hesa-standard"]
+    )
     assert managers.results("leadership.has_leader", "sector", None)[0].cell.value > 54
     db.dispose()

@@ -22,7 +22,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     providers: Mapped[list[UserProvider]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="UserProvider.ukprn")
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserProvider.ukprn"
+    )
 
 
 class UserProvider(Base):

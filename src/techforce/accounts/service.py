@@ -45,8 +45,10 @@ class RateLimited(AccountError):
 
     def __init__(self, wait: timedelta) -> None:
         self.wait = wait
-        super().__init__(f"too many failed sign-ins; try again in {_duration(wait)} "
-                         "(or ask an administrator to reset the password)")  # fmt: skip
+        super().__init__(
+            f"too many failed sign-ins; try again in {_duration(wait)} "
+            "(or ask an administrator to reset the password)"
+        )
 
 
 class AccountExists(AccountError):
@@ -77,8 +79,10 @@ def check_password(password: str, username: str = "") -> None:
     result = zxcvbn(password[:100], user_inputs=[name, "techforce"] if name else ["techforce"])
     if result["score"] < MIN_STRENGTH:
         why = str(result["feedback"].get("warning") or "it is easy to guess").rstrip(".")
-        raise AccountError(f"the password is too easy to guess ({why[:1].lower() + why[1:]}); "
-                           "use a passphrase of four or more unrelated words")  # fmt: skip
+        raise AccountError(
+            f"the password is too easy to guess ({why[:1].lower() + why[1:]}); "
+            "use a passphrase of four or more unrelated words"
+        )
 
 
 def one_time_password() -> str:
@@ -111,14 +115,22 @@ def get(session: Session, username: str) -> User:
     return user
 
 
-def create_user(session: Session, username: str, role: str, providers: Iterable[str] = (), *,
-                actor: str, password: str | None = None) -> tuple[User, str | None]:  # fmt: skip
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    providers: Iterable[str] = (),
+    *,
+    actor: str,
+    password: str | None = None,
+) -> tuple[User, str | None]:
     """Add an account. Without ``password`` a one-time password is generated and returned;
     the user must change it at first sign-in."""
     name = username.strip().lower()
     if not USERNAME.fullmatch(name):
-        raise AccountError("a username is 2-100 characters: letters, digits and . _ @ - (no spaces, "
-                           "slashes or line breaks)")  # fmt: skip
+        raise AccountError(
+            "a username is 2-100 characters: letters, digits and . _ @ - (no spaces, slashes or line breaks)"
+        )
     exists = f"the account {name!r} exists already; choose another name"
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise AccountExists(exists)
@@ -129,23 +141,37 @@ def create_user(session: Session, username: str, role: str, providers: Iterable[
         password = generated = one_time_password()
     else:
         check_password(password, name)
-    user = User(username=name, password_hash=HASHER.hash(password), role=chosen_role.value,
-                must_change_password=generated is not None,
-                providers=[UserProvider(ukprn=u) for u in ukprns])  # fmt: skip
+    user = User(
+        username=name,
+        password_hash=HASHER.hash(password),
+        role=chosen_role.value,
+        must_change_password=generated is not None,
+        providers=[UserProvider(ukprn=u) for u in ukprns],
+    )
     session.add(user)
     try:
         session.flush()
     except IntegrityError:  # created by a parallel request since the check above
         # "from None": the database error carries the row (with the hash); it is never shown or logged
         raise AccountExists(exists) from None
-    audit.record(session, actor=actor, action="accounts.user.add", target=name,
-                 payload={"role": chosen_role.value, "providers": ukprns})  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="accounts.user.add",
+        target=name,
+        payload={"role": chosen_role.value, "providers": ukprns},
+    )
     return user, generated
 
 
 def principal(user: User) -> Principal:
-    return Principal(user.id, user.username, Role(user.role),
-                     frozenset(p.ukprn for p in user.providers), user.must_change_password)  # fmt: skip
+    return Principal(
+        user.id,
+        user.username,
+        Role(user.role),
+        frozenset(p.ukprn for p in user.providers),
+        user.must_change_password,
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -162,8 +188,13 @@ def _throttles(session: Session, keys: list[str]) -> list[SigninThrottle]:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for key in keys:  # sorted: two attempts lock their rows in the same order (no deadlock)
         session.execute(insert(SigninThrottle).values(key=key, failures=0).on_conflict_do_nothing())
-    rows = session.scalars(select(SigninThrottle).where(SigninThrottle.key.in_(keys))
-                           .order_by(SigninThrottle.key).with_for_update().execution_options(populate_existing=True))  # fmt: skip
+    rows = session.scalars(
+        select(SigninThrottle)
+        .where(SigninThrottle.key.in_(keys))
+        .order_by(SigninThrottle.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return list(rows)
 
 
@@ -211,8 +242,13 @@ def authenticate(session: Session, username: str, password: str, address: str) -
         for row in rows:
             _failed(row, now)
         shown = _printable(name) or "-"
-        audit.record(session, actor=shown, action="accounts.signin.failed", target=shown,
-                     payload={"address": _printable(address)})  # fmt: skip
+        audit.record(
+            session,
+            actor=shown,
+            action="accounts.signin.failed",
+            target=shown,
+            payload={"address": _printable(address)},
+        )
         return None
     for row in rows:
         if row.key.startswith("user:"):
@@ -231,8 +267,14 @@ def start_session(session: Session, user: User) -> tuple[str, str]:
     """A new session (always a fresh token: no fixation). Returns (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))  # tidy expired ones
-    session.add(WebSession(token_hash=_token_hash(token), user_id=user.id, csrf_token=csrf,
-                           expires_at=utcnow() + timedelta(hours=SESSION_HOURS)))  # fmt: skip
+    session.add(
+        WebSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
+        )
+    )
     return token, csrf
 
 
@@ -240,10 +282,18 @@ def resolve_session(session: Session, token: str) -> tuple[Principal, str] | Non
     """The principal and CSRF token of a live session, or None. Runs on every request, so
     it reads columns (no ORM objects) in one query, plus one for a provider lead's providers."""
     found = session.execute(
-        select(WebSession.csrf_token, WebSession.expires_at, User.id, User.username, User.role,
-               User.disabled, User.must_change_password)
-        .join(User, User.id == WebSession.user_id).where(WebSession.token_hash == _token_hash(token))
-    ).first()  # fmt: skip
+        select(
+            WebSession.csrf_token,
+            WebSession.expires_at,
+            User.id,
+            User.username,
+            User.role,
+            User.disabled,
+            User.must_change_password,
+        )
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_hash == _token_hash(token))
+    ).first()
     if found is None:
         return None
     csrf, expires, user_id, username, role, disabled, must_change = found
@@ -254,7 +304,9 @@ def resolve_session(session: Session, token: str) -> tuple[Principal, str] | Non
         return None
     providers: frozenset[str] = frozenset()
     if role == Role.PROVIDER_LEAD.value:
-        providers = frozenset(session.scalars(select(UserProvider.ukprn).where(UserProvider.user_id == user_id)))
+        providers = frozenset(
+            session.scalars(select(UserProvider.ukprn).where(UserProvider.user_id == user_id))
+        )
     return Principal(user_id, username, Role(role), providers, must_change), csrf
 
 
@@ -266,7 +318,9 @@ def _end_all(session: Session, user: User) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
-def change_password(session: Session, user: User, current: str, new: str, *, keep_token: str | None = None) -> None:
+def change_password(
+    session: Session, user: User, current: str, new: str, *, keep_token: str | None = None
+) -> None:
     """Change a password; every other session of the user ends (``keep_token`` is the
     session making the change)."""
     try:
@@ -296,16 +350,22 @@ def reset_password(session: Session, username: str, *, actor: str) -> str:
     return password
 
 
-def set_role(session: Session, username: str, role: str, providers: Iterable[str] = (), *,
-             actor: str) -> User:  # fmt: skip
+def set_role(
+    session: Session, username: str, role: str, providers: Iterable[str] = (), *, actor: str
+) -> User:
     user = get(session, username)
     chosen = _role(role)
     ukprns = _providers(chosen, providers)
     user.role = chosen.value
     user.providers = [UserProvider(ukprn=u) for u in ukprns]
     _end_all(session, user)
-    audit.record(session, actor=actor, action="accounts.user.role", target=user.username,
-                 payload={"role": chosen.value, "providers": ukprns})  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="accounts.user.role",
+        target=user.username,
+        payload={"role": chosen.value, "providers": ukprns},
+    )
     return user
 
 
@@ -314,8 +374,12 @@ def set_disabled(session: Session, username: str, disabled: bool, *, actor: str)
     user.disabled = disabled
     if disabled:
         _end_all(session, user)
-    audit.record(session, actor=actor, action="accounts.user.disable" if disabled else "accounts.user.enable",
-                 target=user.username)  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="accounts.user.disable" if disabled else "accounts.user.enable",
+        target=user.username,
+    )
     return user
 
 
@@ -324,8 +388,11 @@ def list_users(session: Session) -> list[User]:
 
 
 def as_row(user: User) -> dict[str, object]:
-    return {"username": user.username, "role": user.role,
-            "providers": " ".join(p.ukprn for p in user.providers),
-            "disabled": user.disabled, "must_change_password": user.must_change_password,
-            "created": user.created_at.isoformat(timespec="seconds")}  # fmt: skip
-
+    return {
+        "username": user.username,
+        "role": user.role,
+        "providers": " ".join(p.ukprn for p in user.providers),
+        "disabled": user.disabled,
+        "must_change_password": user.must_change_password,
+        "created": user.created_at.isoformat(timespec="seconds"),
+    }

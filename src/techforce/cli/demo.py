@@ -20,11 +20,15 @@ from techforce.workforce.ingest import ingest
 from techforce.workforce.models import Provider
 
 
-def demo(ctx: typer.Context,
-         out: Path = typer.Option(Path(".techforce-demo"), help="Folder for the demo sector and data."),
-         scale: float = typer.Option(1.0, help="Staff numbers relative to the real sector (1.0 = ~500k contracts)."),
-         serve: bool = typer.Option(True, help="Then create an admin account and serve the web app."),
-         port: int = typer.Option(8000, help="Port for the web app.")) -> None:  # fmt: skip
+def demo(
+    ctx: typer.Context,
+    out: Path = typer.Option(Path(".techforce-demo"), help="Folder for the demo sector and data."),
+    scale: float = typer.Option(
+        1.0, help="Staff numbers relative to the real sector (1.0 = ~500k contracts)."
+    ),
+    serve: bool = typer.Option(True, help="Then create an admin account and serve the web app."),
+    port: int = typer.Option(8000, help="Port for the web app."),
+) -> None:
     """Generate the synthetic sector, ingest it, print the headline, write an HTML summary,
     then create an admin account with a one-time password and serve the web app."""
     console = ctx.obj.console
@@ -42,8 +46,14 @@ def demo(ctx: typer.Context,
     db = ctx.obj.db
     paths = [sector_dir / str(y) / "csv" for y in sector.years]
     total = sum(f.stat().st_size for p in paths for f in p.rglob("*.csv"))
-    with Progress(TextColumn("[bold]Ingesting"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:  # fmt: skip
+    with Progress(
+        TextColumn("[bold]Ingesting"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("ingest", total=total)
         for path in paths:
             ingest(settings, db, [path], on_progress=lambda n: progress.advance(task, n))
@@ -59,23 +69,45 @@ def demo(ctx: typer.Context,
     comp = indicators.compute(files, returned, definitions.get(None), rules)
     provider = members[0]
     headline_year = min(sector.years)
-    context = summary.build(comp, year=headline_year, provider=provider, provider_name=names[provider],
-                            group=sector.consortium, group_members=members, names=names)  # fmt: skip
-    emit([{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]], Format.table,
-         title=f"Sector headline {codes.year_label(headline_year)}", meta=context["meta"])  # fmt: skip
+    context = summary.build(
+        comp,
+        year=headline_year,
+        provider=provider,
+        provider_name=names[provider],
+        group=sector.consortium,
+        group_members=members,
+        names=names,
+    )
+    emit(
+        [{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]],
+        Format.table,
+        title=f"Sector headline {codes.year_label(headline_year)}",
+        meta=context["meta"],
+    )
     keep = ("indicator", "value", "median", "lower_quartile", "upper_quartile", "rank", "of", "quartile")
-    emit([{k: row[k] for k in keep} for row in context["sections"][3]["rows"]], Format.table,
-         title=f"{names[provider]} against {sector.consortium}")
+    emit(
+        [{k: row[k] for k in keep} for row in context["sections"][3]["rows"]],
+        Format.table,
+        title=f"{names[provider]} against {sector.consortium}",
+    )
     html = summary.write_html(context, out / "summary.html")
-    (out / "summary.json").write_text(json.dumps(context | {"sections": [
-        {k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]}, indent=2, default=str))  # fmt: skip
+    (out / "summary.json").write_text(
+        json.dumps(
+            context | {"sections": [{k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]},
+            indent=2,
+            default=str,
+        )
+    )
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
         from techforce.accounts import service  # the web extra: only when serving
 
         with db.session() as session:
             exists = any(u.username == "admin" for u in service.list_users(session))
-            password = (service.reset_password(session, "admin", actor=settings.user) if exists else
-                        service.create_user(session, "admin", "admin", actor=settings.user)[1])  # fmt: skip
+            password = (
+                service.reset_password(session, "admin", actor=settings.user)
+                if exists
+                else service.create_user(session, "admin", "admin", actor=settings.user)[1]
+            )
         typer.echo(f"Sign in at http://127.0.0.1:{port}/ as admin with one-time password: {password}")
         run_server(settings, db, "127.0.0.1", port)

@@ -12,8 +12,11 @@ from techforce.cli.output import Format, FormatOption, emit
 from techforce.db import Database
 from techforce.settings import Settings
 
-app = typer.Typer(help="techforce: know, develop and evidence the technical workforce.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+app = typer.Typer(
+    help="techforce: know, develop and evidence the technical workforce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 
 @dataclass
@@ -33,9 +36,13 @@ class Context:
 
 
 @app.callback()
-def main(ctx: typer.Context,
-         data_dir: Path | None = typer.Option(None, help="Data folder (default .techforce or TECHFORCE_DATA_DIR)."),
-         user: str | None = typer.Option(None, help="Name recorded in the audit log.")) -> None:  # fmt: skip
+def main(
+    ctx: typer.Context,
+    data_dir: Path | None = typer.Option(
+        None, help="Data folder (default .techforce or TECHFORCE_DATA_DIR)."
+    ),
+    user: str | None = typer.Option(None, help="Name recorded in the audit log."),
+) -> None:
     overrides: dict[str, object] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
@@ -48,8 +55,14 @@ def main(ctx: typer.Context,
 def show_settings(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     """List every setting with its current value and help text."""
     settings: Settings = ctx.obj.settings
-    rows = [{"setting": f"TECHFORCE_{name.upper()}", "value": str(getattr(settings, name)),
-             "help": info.description or ""} for name, info in Settings.model_fields.items()]  # fmt: skip
+    rows = [
+        {
+            "setting": f"TECHFORCE_{name.upper()}",
+            "value": str(getattr(settings, name)),
+            "help": info.description or "",
+        }
+        for name, info in Settings.model_fields.items()
+    ]
     emit(rows, fmt, title="Settings")
 
 

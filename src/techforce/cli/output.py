@@ -23,8 +23,14 @@ class Format(str, Enum):
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
 
 
-def emit(rows: list[dict[str, Any]], fmt: Format, *, title: str = "",
-         meta: dict[str, Any] | None = None, console: Console | None = None) -> None:  # fmt: skip
+def emit(
+    rows: list[dict[str, Any]],
+    fmt: Format,
+    *,
+    title: str = "",
+    meta: dict[str, Any] | None = None,
+    console: Console | None = None,
+) -> None:
     """Print rows; ``meta`` (definition, rule set, population notes) goes with every format."""
     console = console or Console()
     if fmt is Format.json:

@@ -12,13 +12,17 @@ from techforce.cli.output import Format, FormatOption, emit
 from techforce.db import Database
 from techforce.settings import Settings
 
-users = typer.Typer(help="Accounts of the web app: add, list, disable, set-role, reset-password.",
-                    no_args_is_help=True)  # fmt: skip
+users = typer.Typer(
+    help="Accounts of the web app: add, list, disable, set-role, reset-password.", no_args_is_help=True
+)
 
 
-def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-          port: int = typer.Option(8000, help="Port to listen on."),
-          workers: int = typer.Option(1, help="Worker processes.")) -> None:  # fmt: skip
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
     """Start the web app (uvicorn) and print its URL."""
     run_server(ctx.obj.settings, ctx.obj.db, host, port, workers)
 
@@ -62,12 +66,19 @@ def _run(ctx: typer.Context, action):  # type: ignore[no-untyped-def]
 
 
 @users.command("add")
-def add(ctx: typer.Context, username: str,
-        role: str = typer.Option(..., help="admin, sector-analyst, provider-lead, programme-manager, researcher or technician."),
-        provider: list[str] = typer.Option([], help="UKPRN a provider lead leads (repeat for several).")) -> None:  # fmt: skip
+def add(
+    ctx: typer.Context,
+    username: str,
+    role: str = typer.Option(
+        ..., help="admin, sector-analyst, provider-lead, programme-manager, researcher or technician."
+    ),
+    provider: list[str] = typer.Option([], help="UKPRN a provider lead leads (repeat for several)."),
+) -> None:
     """Add an account; prints a one-time password to change at first sign-in."""
     service = _accounts()
-    _user, password = _run(ctx, lambda s: service.create_user(s, username, role, provider, actor=ctx.obj.settings.user))
+    _user, password = _run(
+        ctx, lambda s: service.create_user(s, username, role, provider, actor=ctx.obj.settings.user)
+    )
     typer.echo(f"account {username.lower()} added; one-time password: {password}")
 
 
@@ -80,8 +91,11 @@ def list_(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 
 
 @users.command("disable")
-def disable(ctx: typer.Context, username: str,
-            enable: bool = typer.Option(False, "--enable", help="Enable the account again instead.")) -> None:  # fmt: skip
+def disable(
+    ctx: typer.Context,
+    username: str,
+    enable: bool = typer.Option(False, "--enable", help="Enable the account again instead."),
+) -> None:
     """Disable an account (its sessions end at once), or enable it with --enable."""
     service = _accounts()
     _run(ctx, lambda s: service.set_disabled(s, username, not enable, actor=ctx.obj.settings.user))
@@ -89,8 +103,12 @@ def disable(ctx: typer.Context, username: str,
 
 
 @users.command("set-role")
-def set_role(ctx: typer.Context, username: str, role: str = typer.Option(..., help="The new role."),
-             provider: list[str] = typer.Option([], help="UKPRN for a provider lead (repeatable).")) -> None:  # fmt: skip
+def set_role(
+    ctx: typer.Context,
+    username: str,
+    role: str = typer.Option(..., help="The new role."),
+    provider: list[str] = typer.Option([], help="UKPRN for a provider lead (repeatable)."),
+) -> None:
     """Change an account's role (and providers); its sessions end."""
     service = _accounts()
     _run(ctx, lambda s: service.set_role(s, username, role, provider, actor=ctx.obj.settings.user))

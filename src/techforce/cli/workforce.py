@@ -18,8 +18,9 @@ from techforce.workforce import synth_output as output
 from techforce.workforce.ingest import discover, ingest
 from techforce.workforce.problems import InputError, Problem, report_path_problem, write_report
 
-app = typer.Typer(help="Know the workforce: HESA Staff returns, indicators and benchmarks.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Know the workforce: HESA Staff returns, indicators and benchmarks.", no_args_is_help=True
+)
 
 
 T = TypeVar("T")
@@ -27,7 +28,9 @@ T = TypeVar("T")
 
 def _fail(ctx: typer.Context, message: str) -> NoReturn:
     """Exit 2 with the message, printed as plain text (it may hold user data)."""
-    ctx.obj.console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
+    ctx.obj.console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
     raise typer.Exit(2)
 
 
@@ -45,8 +48,6 @@ def _plain(ctx: typer.Context, text: str, style: str = "") -> None:
     """Print text that may hold user data (file names, values, column names) as plain text:
     never parsed as Rich markup, never highlighted, never wrapped inside a file name."""
     ctx.obj.console.print(Text(text, style=style), highlight=False, soft_wrap=True)
-
-
 
 
 def _write_report(ctx: typer.Context, problems: list[Problem], report: Path) -> None:
@@ -148,11 +149,20 @@ def ingest_command(
 def snapshots_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     """List the catalogue: one snapshot per provider and year, with hashes and who ingested it."""
     with ctx.obj.db.session() as session:
-        rows = [{"ukprn": s.ukprn, "year": codes.year_label(s.year), "persons": s.persons,
-                 "contracts": s.contracts, "non_academic": s.returned_non_academic,
-                 "basis": s.non_academic_basis, "sha256": s.parquet_sha256[:12],
-                 "by": s.ingested_by, "at": s.ingested_at.isoformat(timespec="seconds")}
-                for s, _ in store.snapshot_files(session, ctx.obj.settings)]  # fmt: skip
+        rows = [
+            {
+                "ukprn": s.ukprn,
+                "year": codes.year_label(s.year),
+                "persons": s.persons,
+                "contracts": s.contracts,
+                "non_academic": s.returned_non_academic,
+                "basis": s.non_academic_basis,
+                "sha256": s.parquet_sha256[:12],
+                "by": s.ingested_by,
+                "at": s.ingested_at.isoformat(timespec="seconds"),
+            }
+            for s, _ in store.snapshot_files(session, ctx.obj.settings)
+        ]
     emit(rows, fmt, title="Snapshots")
 
 
@@ -176,7 +186,7 @@ def synth_command(
     shape: str = typer.Option("both", "--shape", help="csv, xml or both."),
     scale: float = typer.Option(1.0, help="Multiply staff numbers (0.05 for a quick small sector)."),
     providers: int = typer.Option(223, help="Number of providers."),
-) -> None:  # fmt: skip
+) -> None:
     """Write a realistic synthetic sector: both file shapes, two years, metadata and truth."""
     if shape not in ("csv", "xml", "both"):
         _fail(ctx, "--shape must be csv, xml or both")
@@ -186,8 +196,13 @@ def synth_command(
         _fail(ctx, f"--scale must be above 0, not {scale}")
     cfg = synth.SynthConfig.for_providers(providers, seed=seed).scaled(scale)
     sector = synth.generate(cfg)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=ctx.obj.console, transient=True) as progress:  # fmt: skip
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=ctx.obj.console,
+        transient=True,
+    ) as progress:
         for year in sector.years:
             for kind, writer in (("csv", output.write_csv), ("xml", output.write_xml)):
                 if shape in (kind, "both"):
@@ -205,7 +220,7 @@ def definitions_command(
     show: str | None = typer.Option(None, help="Show one definition in full."),
     add: Path | None = typer.Option(None, help="Add your own definition from a JSON file."),
     fmt: Format = FormatOption,
-) -> None:  # fmt: skip
+) -> None:
     """List the definitions of "technical" and "strategic technical leader"."""
     with ctx.obj.db.session() as session:
         try:
@@ -216,8 +231,15 @@ def definitions_command(
                 d = definitions.get(show, session)
                 emit([{"field": k, "value": v} for k, v in d.model_dump().items()], fmt, title=d.stamp)
                 return
-            rows = [{"definition": d.stamp, "title": d.title, "builtin": d.builtin,
-                     "default": d.name == definitions.DEFAULT} for d in definitions.all_definitions(session)]  # fmt: skip
+            rows = [
+                {
+                    "definition": d.stamp,
+                    "title": d.title,
+                    "builtin": d.builtin,
+                    "default": d.name == definitions.DEFAULT,
+                }
+                for d in definitions.all_definitions(session)
+            ]
         except definitions.DefinitionError as exc:
             _fail(ctx, str(exc))
     emit(rows, fmt, title="Definitions")
@@ -227,7 +249,9 @@ def definitions_command(
 def disclosure_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     """How published figures are protected: the rule set and its perturbation table."""
     try:
-        rules = disclosure.rule_set(ctx.obj.settings.disclosure_rules, allow_unrounded=ctx.obj.settings.allow_unrounded)
+        rules = disclosure.rule_set(
+            ctx.obj.settings.disclosure_rules, allow_unrounded=ctx.obj.settings.allow_unrounded
+        )
     except disclosure.DisclosureError as exc:
         _fail(ctx, str(exc))
     described = rules.describe()
@@ -239,12 +263,18 @@ def disclosure_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     emit(rows, fmt, title=f"Disclosure control {rules.stamp}")
 
 
-def _computation(ctx: typer.Context, years: list[int] | None, definition: str | None,
-                 unrounded: bool, wanted: list[str] | None) -> indicators.Computation:  # fmt: skip
+def _computation(
+    ctx: typer.Context,
+    years: list[int] | None,
+    definition: str | None,
+    unrounded: bool,
+    wanted: list[str] | None,
+) -> indicators.Computation:
     settings = ctx.obj.settings
     try:
-        rules = disclosure.rule_set("unrounded" if unrounded else settings.disclosure_rules,
-                                    allow_unrounded=settings.allow_unrounded)  # fmt: skip
+        rules = disclosure.rule_set(
+            "unrounded" if unrounded else settings.disclosure_rules, allow_unrounded=settings.allow_unrounded
+        )
     except disclosure.DisclosureError as exc:
         _fail(ctx, str(exc))
     with ctx.obj.db.session() as session:
@@ -264,9 +294,12 @@ def _computation(ctx: typer.Context, years: list[int] | None, definition: str | 
 
 def _meta(comp: indicators.Computation) -> dict[str, object]:
     returning = sum(comp.returned.values())
-    return {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp,
-            "population": f"non-academic indicators use only the {returning} provider-year(s) that "
-                          "returned non-academic staff"}  # fmt: skip
+    return {
+        "definition": comp.definition.stamp,
+        "disclosure": comp.rules.stamp,
+        "population": f"non-academic indicators use only the {returning} provider-year(s) that "
+        "returned non-academic staff",
+    }
 
 
 @app.command("indicators")
@@ -280,12 +313,24 @@ def indicators_command(
     definition: str | None = typer.Option(None, help="Definition name (see `definitions`)."),
     unrounded: bool = typer.Option(False, help="Unrounded figures (only if settings grant it)."),
     fmt: Format = FormatOption,
-) -> None:  # fmt: skip
+) -> None:
     """Compute indicators for the sector, a provider or a peer group, one year or a trend."""
     if list_:
-        emit([{"id": i.id, "title": i.title, "unit": i.unit, "breakdown": i.breakdown or "",
-               "population": i.population, "definition": i.definition} for i in indicators.CATALOGUE],
-             fmt, title="Indicators")  # fmt: skip
+        emit(
+            [
+                {
+                    "id": i.id,
+                    "title": i.title,
+                    "unit": i.unit,
+                    "breakdown": i.breakdown or "",
+                    "population": i.population,
+                    "definition": i.definition,
+                }
+                for i in indicators.CATALOGUE
+            ],
+            fmt,
+            title="Indicators",
+        )
         return
     years = [y for y in (_year(ctx, t) for t in year) if y is not None]
     with ctx.obj.db.session() as session:
@@ -313,9 +358,11 @@ def compare_command(
     year: str | None = typer.Option(None, help="Reporting year; default latest."),
     definition: str | None = typer.Option(None, help="Definition name."),
     fmt: Format = FormatOption,
-) -> None:  # fmt: skip
+) -> None:
     """A provider against a peer group: value, median, quartiles, rank."""
-    wanted = indicator or [i.id for i in indicators.CATALOGUE if not i.breakdown and i.unit in ("people", "percent")]
+    wanted = indicator or [
+        i.id for i in indicators.CATALOGUE if not i.breakdown and i.unit in ("people", "percent")
+    ]
     with ctx.obj.db.session() as session:
         try:
             members = peer_groups.members(session, group)
@@ -324,7 +371,10 @@ def compare_command(
         chosen_year = _year(ctx, year) or store.latest_year(session)
     comp = _computation(ctx, [chosen_year] if chosen_year else None, definition, False, wanted)
     try:
-        rows = [peer_groups.position(comp, i, chosen_year or 0, provider, group, members).as_dict() for i in wanted]
+        rows = [
+            peer_groups.position(comp, i, chosen_year or 0, provider, group, members).as_dict()
+            for i in wanted
+        ]
     except peer_groups.PeerGroupError as exc:
         _fail(ctx, str(exc))
     emit(rows, fmt, title=f"{provider} against {group}", meta=_meta(comp))
@@ -338,18 +388,28 @@ app.add_typer(peers, name="peers")
 def peers_list(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     """List peer groups and their members."""
     with ctx.obj.db.session() as session:
-        rows = [{"group": g.name, "members": len(g.members), "ukprns": " ".join(m.ukprn for m in g.members)}
-                for g in peer_groups.all_groups(session)]  # fmt: skip
+        rows = [
+            {"group": g.name, "members": len(g.members), "ukprns": " ".join(m.ukprn for m in g.members)}
+            for g in peer_groups.all_groups(session)
+        ]
     emit(rows, fmt, title="Peer groups")
 
 
 @peers.command("add")
-def peers_add(ctx: typer.Context, name: str, ukprns: list[str],
-              description: str = typer.Option("", help="What the group is.")) -> None:  # fmt: skip
+def peers_add(
+    ctx: typer.Context,
+    name: str,
+    ukprns: list[str],
+    description: str = typer.Option("", help="What the group is."),
+) -> None:
     """Create or replace a peer group with these UKPRNs."""
     least = ctx.obj.settings.min_peer_group_size
-    _in_session(ctx, lambda s: peer_groups.save(s, name, ukprns, description=description,
-                                                actor=ctx.obj.settings.user, min_members=least))  # fmt: skip
+    _in_session(
+        ctx,
+        lambda s: peer_groups.save(
+            s, name, ukprns, description=description, actor=ctx.obj.settings.user, min_members=least
+        ),
+    )
     ctx.obj.console.print(f"peer group {name!r} saved with {len(set(ukprns))} member(s)")
 
 
@@ -373,12 +433,16 @@ def peers_remove(ctx: typer.Context, name: str) -> None:
 def peers_import(ctx: typer.Context, path: Path) -> None:
     """Import peer groups from a CSV with columns group, UKPRN."""
     least = ctx.obj.settings.min_peer_group_size
-    counts = _in_session(ctx, lambda s: peer_groups.import_csv(s, path, actor=ctx.obj.settings.user, min_members=least))
+    counts = _in_session(
+        ctx, lambda s: peer_groups.import_csv(s, path, actor=ctx.obj.settings.user, min_members=least)
+    )
     ctx.obj.console.print(f"imported {len(counts)} peer group(s)")
 
 
 @app.command("providers")
-def providers_import(ctx: typer.Context, path: Path = typer.Argument(..., help="CSV: UKPRN, HE provider, ...")) -> None:
+def providers_import(
+    ctx: typer.Context, path: Path = typer.Argument(..., help="CSV: UKPRN, HE provider, ...")
+) -> None:
     """Import provider names, nations and regions."""
     count = _in_session(ctx, lambda s: peer_groups.import_providers(s, path, actor=ctx.obj.settings.user))
     ctx.obj.console.print(f"imported {count} provider(s)")
@@ -389,8 +453,11 @@ app.add_typer(agg, name="aggregates")
 
 
 @agg.command("load")
-def aggregates_load(ctx: typer.Context, path: Path,
-                    name: str | None = typer.Option(None, help="Name to store it under (default: file name).")) -> None:  # fmt: skip
+def aggregates_load(
+    ctx: typer.Context,
+    path: Path,
+    name: str | None = typer.Option(None, help="Name to store it under (default: file name)."),
+) -> None:
     """Load a HESA open-data table (metadata lines, BOM and roll-up rows handled)."""
     try:
         with ctx.obj.db.session() as session:
@@ -407,7 +474,7 @@ def aggregates_show(
     where: list[str] = typer.Option([], help='Filter "Column=Value"; repeat for several.'),
     provider: str | None = typer.Option(None, help="Only this UKPRN."),
     fmt: Format = FormatOption,
-) -> None:  # fmt: skip
+) -> None:
     """Per-provider totals of a loaded table (roll-up rows never double counted)."""
     filters = dict(w.split("=", 1) for w in where if "=" in w)
     try:
@@ -417,4 +484,9 @@ def aggregates_show(
         _fail(ctx, str(exc.args[0]))
     if provider:
         rows = [r for r in rows if r["ukprn"] == provider]
-    emit(rows, fmt, title=f"{name}: {filters or 'all'}", meta={"note": "published figures, already rounded by HESA"})
+    emit(
+        rows,
+        fmt,
+        title=f"{name}: {filters or 'all'}",
+        meta={"note": "published figures, already rounded by HESA"},
+    )

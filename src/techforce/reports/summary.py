@@ -13,8 +13,14 @@ from techforce.workforce import codes
 from techforce.workforce.indicators import Computation
 from techforce.workforce.peer_groups import position
 
-HEADLINE = ("tech.headcount", "tech.fpe", "providers.returned_non_academic", "leadership.share",
-            "tech.women_in_leadership", "tech.aged_55_plus")  # fmt: skip
+HEADLINE = (
+    "tech.headcount",
+    "tech.fpe",
+    "providers.returned_non_academic",
+    "leadership.share",
+    "tech.women_in_leadership",
+    "tech.aged_55_plus",
+)
 
 
 def _one(comp: Computation, indicator: str, year: int, members: list[str] | None = None) -> Any:
@@ -24,44 +30,114 @@ def _one(comp: Computation, indicator: str, year: int, members: list[str] | None
     return None
 
 
-def build(comp: Computation, *, year: int, provider: str, provider_name: str, group: str,
-          group_members: list[str], names: dict[str, str]) -> dict[str, Any]:  # fmt: skip
+def build(
+    comp: Computation,
+    *,
+    year: int,
+    provider: str,
+    provider_name: str,
+    group: str,
+    group_members: list[str],
+    names: dict[str, str],
+) -> dict[str, Any]:
     """Everything the page shows, as plain data (published values only)."""
     headline = []
     for ind in HEADLINE:
         r = _one(comp, ind, year)
         if r is not None:
-            headline.append({"indicator": ind, "label": _label(ind), "display": r.cell.display,
-                             "disclosure": r.cell.reason})  # fmt: skip
+            headline.append(
+                {
+                    "indicator": ind,
+                    "label": _label(ind),
+                    "display": r.cell.display,
+                    "disclosure": r.cell.reason,
+                }
+            )
     sections = []
     ages = [r for r in comp.results("tech.by_age", "sector", None) if r.year == year]
     age_rows = [{"age band": r.category, "FPE": r.cell.value, "shown": r.cell.display} for r in ages]
-    sections.append(_section("Technical staff by age band (sector)", age_rows, x="age band", y="FPE",
-                             caption="FPE, 1 December population, rounded to the nearest 5."))
+    sections.append(
+        _section(
+            "Technical staff by age band (sector)",
+            age_rows,
+            x="age band",
+            y="FPE",
+            caption="FPE, 1 December population, rounded to the nearest 5.",
+        )
+    )
     sex = [r for r in comp.results("tech.sex_by_level", "sector", None) if r.year == year]
-    sex_rows = [{"level": r.category.split(" / ")[0], "sex": r.category.split(" / ")[1],
-                 "FPE": r.cell.value, "shown": r.cell.display} for r in sex]  # fmt: skip
-    sections.append(_section("Technical staff by level and sex (sector)", sex_rows, x="level", y="FPE",
-                             color="sex", caption="FPE by level group and sex."))
-    trend = [{"year": codes.year_label(r.year), "headcount": r.cell.value, "shown": r.cell.display}
-             for r in comp.results("tech.headcount", "sector", None)]  # fmt: skip
-    sections.append(_section("Technical headcount over time (sector)", trend, x="year", y="headcount",
-                             caption="Headcount of technical staff, 1 December population."))
-    compare = [position(comp, ind, year, provider, group, group_members).as_dict()
-               for ind in ("tech.headcount", "tech.fpe", "tech.share_non_academic", "tech.aged_55_plus")]
-    sections.append({"title": f"{provider_name} against {group}", "svg": "", "alt": "",
-                     "caption": "Peer statistics are computed from the published (protected) figures.",
-                     "columns": list(compare[0]), "rows": compare})  # fmt: skip
+    sex_rows = [
+        {
+            "level": r.category.split(" / ")[0],
+            "sex": r.category.split(" / ")[1],
+            "FPE": r.cell.value,
+            "shown": r.cell.display,
+        }
+        for r in sex
+    ]
+    sections.append(
+        _section(
+            "Technical staff by level and sex (sector)",
+            sex_rows,
+            x="level",
+            y="FPE",
+            color="sex",
+            caption="FPE by level group and sex.",
+        )
+    )
+    trend = [
+        {"year": codes.year_label(r.year), "headcount": r.cell.value, "shown": r.cell.display}
+        for r in comp.results("tech.headcount", "sector", None)
+    ]
+    sections.append(
+        _section(
+            "Technical headcount over time (sector)",
+            trend,
+            x="year",
+            y="headcount",
+            caption="Headcount of technical staff, 1 December population.",
+        )
+    )
+    compare = [
+        position(comp, ind, year, provider, group, group_members).as_dict()
+        for ind in ("tech.headcount", "tech.fpe", "tech.share_non_academic", "tech.aged_55_plus")
+    ]
+    sections.append(
+        {
+            "title": f"{provider_name} against {group}",
+            "svg": "",
+            "alt": "",
+            "caption": "Peer statistics are computed from the published (protected) figures.",
+            "columns": list(compare[0]),
+            "rows": compare,
+        }
+    )
     cells = comp.provider_cells("tech.share_non_academic", year)
-    peers = [{"provider": names.get(u, u), "share %": c.value, "shown": c.display}
-             for u, c in sorted(cells.items()) if u in group_members]  # fmt: skip
-    sections.append(_section(f"Technical share of non-academic staff across {group}", peers,
-                             x="provider", y="share %", horizontal=True,
-                             caption="Percent of non-academic FPE, from perturbed counts; `..` where the population is below 22.5."))
-    return {"title": f"Technical workforce summary {codes.year_label(year)}", "headline": headline,
-            "sections": sections, "meta": {"definition": comp.definition.stamp,
-                                           "disclosure": comp.rules.stamp,
-                                           "population": _population(comp, year)}}  # fmt: skip
+    peers = [
+        {"provider": names.get(u, u), "share %": c.value, "shown": c.display}
+        for u, c in sorted(cells.items())
+        if u in group_members
+    ]
+    sections.append(
+        _section(
+            f"Technical share of non-academic staff across {group}",
+            peers,
+            x="provider",
+            y="share %",
+            horizontal=True,
+            caption="Percent of non-academic FPE, from perturbed counts; `..` where the population is below 22.5.",
+        )
+    )
+    return {
+        "title": f"Technical workforce summary {codes.year_label(year)}",
+        "headline": headline,
+        "sections": sections,
+        "meta": {
+            "definition": comp.definition.stamp,
+            "disclosure": comp.rules.stamp,
+            "population": _population(comp, year),
+        },
+    }
 
 
 def _population(comp: Computation, year: int) -> str:
@@ -76,14 +152,37 @@ def _label(indicator: str) -> str:
     return BY_ID[indicator].title
 
 
-def _section(title: str, rows: list[dict[str, Any]], *, x: str, y: str, caption: str,
-             color: str | None = None, horizontal: bool = False) -> dict[str, Any]:  # fmt: skip
+def _section(
+    title: str,
+    rows: list[dict[str, Any]],
+    *,
+    x: str,
+    y: str,
+    caption: str,
+    color: str | None = None,
+    horizontal: bool = False,
+) -> dict[str, Any]:
     plotted = [r for r in rows if r.get(y) is not None]
-    spec = charts.bar(plotted, x=x, y=y, title=title, color=color, horizontal=horizontal,
-                      sort=[str(r[x]) for r in rows] if not horizontal else None)  # fmt: skip
-    alt = f"Bar chart of {y} by {x}" + (f" and {color}" if color else "") + "; the table below has the figures."
-    return {"title": title, "svg": charts.to_svg(spec), "alt": alt, "caption": caption,
-            "columns": list(rows[0]) if rows else [], "rows": rows}  # fmt: skip
+    spec = charts.bar(
+        plotted,
+        x=x,
+        y=y,
+        title=title,
+        color=color,
+        horizontal=horizontal,
+        sort=[str(r[x]) for r in rows] if not horizontal else None,
+    )
+    alt = (
+        f"Bar chart of {y} by {x}" + (f" and {color}" if color else "") + "; the table below has the figures."
+    )
+    return {
+        "title": title,
+        "svg": charts.to_svg(spec),
+        "alt": alt,
+        "caption": caption,
+        "columns": list(rows[0]) if rows else [],
+        "rows": rows,
+    }
 
 
 def render_html(context: dict[str, Any]) -> str:

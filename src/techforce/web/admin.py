@@ -17,11 +17,19 @@ from techforce.web.deps import Admin, Auditor, Ctx
 router = APIRouter()
 
 
-def _users(ctx: Ctx, message: str = "", error: str = "", one_time: dict[str, str] | None = None) -> dict[str, Any]:
+def _users(
+    ctx: Ctx, message: str = "", error: str = "", one_time: dict[str, str] | None = None
+) -> dict[str, Any]:
     with ctx.db.session() as session:
         users = [service.as_row(u) for u in service.list_users(session)]
-    return {"title": "Users", "users": users, "roles": [r.value for r in Role], "message": message,
-            "error": error, "one_time": one_time}  # fmt: skip
+    return {
+        "title": "Users",
+        "users": users,
+        "roles": [r.value for r in Role],
+        "message": message,
+        "error": error,
+        "one_time": one_time,
+    }
 
 
 @router.get("/api/admin/users", tags=["admin"])
@@ -47,11 +55,15 @@ def _act(ctx: Ctx, change: UserAction) -> dict[str, str] | None:
     actor = ctx.principal.username
     with ctx.db.session() as session:
         if change.action == "add":
-            _user, password = service.create_user(session, change.username, change.role, change.providers, actor=actor)
+            _user, password = service.create_user(
+                session, change.username, change.role, change.providers, actor=actor
+            )
             return {"username": change.username.lower(), "password": password or ""}
         if change.action == "reset":
-            return {"username": change.username,
-                    "password": service.reset_password(session, change.username, actor=actor)}  # fmt: skip
+            return {
+                "username": change.username,
+                "password": service.reset_password(session, change.username, actor=actor),
+            }
         if change.action in ("disable", "enable"):
             if change.username == actor:
                 raise service.AccountError("you cannot disable your own account")
@@ -78,18 +90,27 @@ def user_action_json(ctx: Admin, change: UserAction) -> Response:
 
 
 @router.post("/admin/users", include_in_schema=False)
-def user_action(request: Request, ctx: Admin, action: Annotated[str, Form()], username: Annotated[str, Form()],
-                role: Annotated[str, Form()] = "", providers: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+def user_action(
+    request: Request,
+    ctx: Admin,
+    action: Annotated[str, Form()],
+    username: Annotated[str, Form()],
+    role: Annotated[str, Form()] = "",
+    providers: Annotated[str, Form()] = "",
+) -> Response:
     """The same actions from the page's forms (one form per action)."""
     try:
-        change = UserAction(action=action, username=username, role=role,
-                            providers=providers.replace(",", " ").split())  # fmt: skip
+        change = UserAction(
+            action=action, username=username, role=role, providers=providers.replace(",", " ").split()
+        )
         one_time = _act(ctx, change)
     except (service.AccountError, ValidationError) as exc:
         message = str(exc) if isinstance(exc, service.AccountError) else f"unknown action {action!r}"
         status = _status(exc) if isinstance(exc, service.AccountError) else 400
         return render(request, "users.html.j2", _users(ctx, error=message), ctx, status_code=status)
-    return render(request, "users.html.j2", _users(ctx, message=f"{action}: {username} done", one_time=one_time), ctx)
+    return render(
+        request, "users.html.j2", _users(ctx, message=f"{action}: {username} done", one_time=one_time), ctx
+    )
 
 
 @router.get("/api/admin/audit", tags=["admin"])
@@ -97,12 +118,28 @@ def audit_json(ctx: Auditor, limit: int = 200, action: str = "", actor: str = ""
     """The newest audit events (sign-ins, uploads, changes, row-level downloads), optionally
     only actions starting with ``action`` and only those by ``actor``."""
     with ctx.db.session() as session:
-        found = audit.recent(session, limit=max(1, min(limit, 5000)), action=action or None, actor=actor or None)
-        events = [{"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
-                   "target": e.target, "details": e.payload} for e in found]  # fmt: skip
-    return {"title": "Audit log", "events": events, "filter": {"action": action, "actor": actor, "limit": limit}}
+        found = audit.recent(
+            session, limit=max(1, min(limit, 5000)), action=action or None, actor=actor or None
+        )
+        events = [
+            {
+                "at": e.at.isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "details": e.payload,
+            }
+            for e in found
+        ]
+    return {
+        "title": "Audit log",
+        "events": events,
+        "filter": {"action": action, "actor": actor, "limit": limit},
+    }
 
 
 @router.get("/admin/audit", include_in_schema=False)
-def audit_page(request: Request, ctx: Auditor, limit: int = 200, action: str = "", actor: str = "") -> Response:
+def audit_page(
+    request: Request, ctx: Auditor, limit: int = 200, action: str = "", actor: str = ""
+) -> Response:
     return render(request, "audit.html.j2", audit_json(ctx, limit, action, actor), ctx)

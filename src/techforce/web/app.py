@@ -34,29 +34,41 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def render(request: Request, template: str, data: dict[str, Any], ctx: deps.Ctx | None = None,
-           status_code: int = 200) -> HTMLResponse:  # fmt: skip
+def render(
+    request: Request, template: str, data: dict[str, Any], ctx: deps.Ctx | None = None, status_code: int = 200
+) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
-    context = {"data": data, "user": ctx.principal if ctx else None, "csrf": ctx.csrf if ctx else "",
-               "nav": deps.nav(ctx) if ctx else [], "path": request.url.path}  # fmt: skip
+    context = {
+        "data": data,
+        "user": ctx.principal if ctx else None,
+        "csrf": ctx.csrf if ctx else "",
+        "nav": deps.nav(ctx) if ctx else [],
+        "path": request.url.path,
+    }
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def _error(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
-    return render(request, "error.html.j2", {"title": f"Error {status}", "message": message},
-                  status_code=status)  # fmt: skip
+    return render(
+        request, "error.html.j2", {"title": f"Error {status}", "message": message}, status_code=status
+    )
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """The app for one deployment; ``db`` may be shared with the caller (tests, demo)."""
     database = db or Database(settings)
     database.migrate()
-    app = FastAPI(title="techforce", version="0.1.0", openapi_url=None,
-                  docs_url=None, redoc_url=None,
-                  description="The technical workforce of universities and research institutes: "
-                              "disclosure-controlled indicators, peer groups and uploads.")  # fmt: skip
+    app = FastAPI(
+        title="techforce",
+        version="0.1.0",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        description="The technical workforce of universities and research institutes: "
+        "disclosure-controlled indicators, peer groups and uploads.",
+    )
     app.state.settings = settings
     app.state.db = database
     app.state.workforce = Workforce(settings, database)
@@ -114,9 +126,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
                 import vl_convert
 
                 app.state.vega = vl_convert.javascript_bundle(
-                    "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;")
-        return Response(app.state.vega, media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
+                    "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
+                )
+        return Response(
+            app.state.vega, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(_ctx: SignedIn) -> dict[str, Any]:
@@ -145,8 +159,11 @@ def _body_limit(settings: Settings, path: str) -> int:
 def templates() -> Jinja2Templates:
     """The page templates, every one autoescaped: Starlette's default escapes only .html,
     .htm and .xml, and ours are .html.j2. No template marks data as safe."""
-    env = Environment(loader=FileSystemLoader(str(resources.files("techforce.web") / "templates")),
-                      autoescape=True, auto_reload=False)  # fmt: skip
+    env = Environment(
+        loader=FileSystemLoader(str(resources.files("techforce.web") / "templates")),
+        autoescape=True,
+        auto_reload=False,
+    )
     return Jinja2Templates(env=env)
 
 
@@ -167,8 +184,13 @@ def _auth_routes(app: FastAPI) -> None:
         return _login_page(request, security.local_path(next), "")
 
     @app.post("/login", include_in_schema=False)
-    def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-              csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/workforce/overview") -> Response:  # fmt: skip
+    def login(
+        request: Request,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        csrf_token: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/workforce/overview",
+    ) -> Response:
         target = security.local_path(next)  # no open redirect, nothing hostile echoed
         pre = request.cookies.get(security.PRE_COOKIE, "")
         try:
@@ -189,8 +211,9 @@ def _auth_routes(app: FastAPI) -> None:
         if old:  # a session that existed before sign-in is ended, never reused
             with app.state.db.session() as session:
                 service.end_session(session, old)
-        security.set_cookie(request, response, security.SESSION_COOKIE, token,
-                            max_age=service.SESSION_HOURS * 3600)  # fmt: skip
+        security.set_cookie(
+            request, response, security.SESSION_COOKIE, token, max_age=service.SESSION_HOURS * 3600
+        )
         response.delete_cookie(security.PRE_COOKIE, path="/")
         return response
 
@@ -208,30 +231,45 @@ def _auth_routes(app: FastAPI) -> None:
         return render(request, "password.html.j2", {"title": "Change your password", "error": ""}, ctx)
 
     @app.post("/account/password", include_in_schema=False)
-    def change_password(request: Request, ctx: SignedIn, current: Annotated[str, Form()],
-                        new: Annotated[str, Form()]) -> Response:  # fmt: skip
+    def change_password(
+        request: Request, ctx: SignedIn, current: Annotated[str, Form()], new: Annotated[str, Form()]
+    ) -> Response:
         try:
             with ctx.db.session() as session:
                 user = service.get(session, ctx.principal.username)
-                service.change_password(session, user, current, new,
-                                        keep_token=request.cookies.get(security.SESSION_COOKIE))
+                service.change_password(
+                    session, user, current, new, keep_token=request.cookies.get(security.SESSION_COOKIE)
+                )
         except service.AccountError as exc:
-            return render(request, "password.html.j2", {"title": "Change your password", "error": str(exc)},
-                          ctx, status_code=400)  # fmt: skip
+            return render(
+                request,
+                "password.html.j2",
+                {"title": "Change your password", "error": str(exc)},
+                ctx,
+                status_code=400,
+            )
         return RedirectResponse("/workforce/overview", status_code=303)
 
     @app.get("/api/account", tags=["account"])
     def whoami(ctx: SignedIn) -> dict[str, Any]:
         """The signed-in user, their role and providers."""
         p = ctx.principal
-        return {"username": p.username, "role": p.role.value, "providers": sorted(p.providers),
-                "must_change_password": p.must_change_password}  # fmt: skip
+        return {
+            "username": p.username,
+            "role": p.role.value,
+            "providers": sorted(p.providers),
+            "must_change_password": p.must_change_password,
+        }
 
 
 def _login_page(request: Request, next_path: str, error: str, status: int = 200) -> Response:
     pre = security.new_pre_cookie()
     token = security.pre_session_token(request.app.state.secret, pre)
-    response = render(request, "login.html.j2", {"title": "Sign in", "error": error, "next": next_path,
-                                                 "login_csrf": token}, status_code=status)  # fmt: skip
+    response = render(
+        request,
+        "login.html.j2",
+        {"title": "Sign in", "error": error, "next": next_path, "login_csrf": token},
+        status_code=status,
+    )
     security.set_cookie(request, response, security.PRE_COOKIE, pre, max_age=3600)
     return response

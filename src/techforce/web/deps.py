@@ -52,8 +52,11 @@ async def signed_in(request: Request) -> Ctx:
     found = None
     if token:  # SQLite is a local file read in well under a millisecond: a thread hop costs more
         # (measured: p95 120 -> 160-190 ms). A server database may be across a network: off the loop.
-        found = _resolve(db, token) if db.engine.dialect.name == "sqlite" \
-            else await run_in_threadpool(_resolve, db, token)  # fmt: skip
+        found = (
+            _resolve(db, token)
+            if db.engine.dialect.name == "sqlite"
+            else await run_in_threadpool(_resolve, db, token)
+        )
     if found is None:
         raise NotSignedIn()
     principal, csrf = found
@@ -97,8 +100,12 @@ SignedIn = Annotated[Ctx, Depends(signed_in)]
 def nav(ctx: Ctx) -> list[dict[str, Any]]:
     """The menu this user sees (links they may follow)."""
     p = ctx.principal
-    items = [("Overview", "/workforce/overview"), ("Explorer", "/workforce/explore"),
-             ("Peer groups", "/workforce/peer-groups"), ("Definitions", "/workforce/definitions")]
+    items = [
+        ("Overview", "/workforce/overview"),
+        ("Explorer", "/workforce/explore"),
+        ("Peer groups", "/workforce/peer-groups"),
+        ("Definitions", "/workforce/definitions"),
+    ]
     items += [(f"Provider {u}", f"/workforce/providers/{u}") for u in sorted(p.providers)]
     if p.can_any(Permission.UPLOAD):
         items.append(("Upload", "/workforce/upload"))

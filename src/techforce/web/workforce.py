@@ -55,28 +55,46 @@ def overview_json(ctx: Viewer, year: Year = None, definition: str | None = None)
 
 
 @router.get("/workforce/overview", include_in_schema=False)
-def overview_page(request: Request, ctx: Viewer, year: Year = None, definition: str | None = None) -> Response:
+def overview_page(
+    request: Request, ctx: Viewer, year: Year = None, definition: str | None = None
+) -> Response:
     try:
         data = overview_json(ctx, year, definition)
     except dashboard.NoData as exc:  # a new deployment: say what to do, not "404"
-        return render(request, "empty.html.j2", {"title": "No staff returns yet", "message": str(exc),
-                                                 "can_upload": ctx.principal.can_any(Permission.UPLOAD)}, ctx)  # fmt: skip
+        return render(
+            request,
+            "empty.html.j2",
+            {
+                "title": "No staff returns yet",
+                "message": str(exc),
+                "can_upload": ctx.principal.can_any(Permission.UPLOAD),
+            },
+            ctx,
+        )
     return render(request, "overview.html.j2", data, ctx)
 
 
 # --- provider profile ------------------------------------------------------------------
 @router.get("/api/workforce/providers/{ukprn}", tags=["workforce"])
-def profile_json(ctx: Viewer, ukprn: str, group: str | None = None, year: Year = None,
-                 definition: str | None = None) -> dict[str, Any]:  # fmt: skip
+def profile_json(
+    ctx: Viewer, ukprn: str, group: str | None = None, year: Year = None, definition: str | None = None
+) -> dict[str, Any]:
     """Every indicator for one provider against a peer group and the sector. Unrounded only
     for a lead of that provider; everyone else sees disclosure-controlled figures."""
-    return dashboard.profile(ctx.workforce, ukprn, group=group, year=year, definition=definition,
-                             in_full=_in_full(ctx, ukprn))  # fmt: skip
+    return dashboard.profile(
+        ctx.workforce, ukprn, group=group, year=year, definition=definition, in_full=_in_full(ctx, ukprn)
+    )
 
 
 @router.get("/workforce/providers/{ukprn}", include_in_schema=False)
-def profile_page(request: Request, ctx: Viewer, ukprn: str, group: str | None = None, year: Year = None,
-                 definition: str | None = None) -> Response:  # fmt: skip
+def profile_page(
+    request: Request,
+    ctx: Viewer,
+    ukprn: str,
+    group: str | None = None,
+    year: Year = None,
+    definition: str | None = None,
+) -> Response:
     data = profile_json(ctx, ukprn, group or None, year, definition)
     return render(request, "profile.html.j2", data, ctx)
 
@@ -86,34 +104,56 @@ def provider_rows(ctx: InFull, ukprn: str, year: Year = None) -> Response:
     """Row-level (pseudonymised) snapshot rows of your own provider, as CSV. Audited."""
     header, rows = dashboard.snapshot_rows(ctx.workforce, ukprn, year)
     with ctx.db.session() as session:
-        audit.record(session, actor=ctx.principal.username, action="workforce.rows.download",
-                     target=f"{ukprn}/{year or 'latest'}", payload={"rows": len(rows), "address": ctx.address})  # fmt: skip
+        audit.record(
+            session,
+            actor=ctx.principal.username,
+            action="workforce.rows.download",
+            target=f"{ukprn}/{year or 'latest'}",
+            payload={"rows": len(rows), "address": ctx.address},
+        )
     return _csv([dict(zip(header, r, strict=True)) for r in rows], f"techforce-{ukprn}-rows.csv")
 
 
 # --- explorer --------------------------------------------------------------------------
 @router.get("/api/workforce/explore", tags=["workforce"])
-def explore_json(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: Year = None,
-                 definition: str | None = None) -> dict[str, Any]:  # fmt: skip
+def explore_json(
+    ctx: Viewer,
+    indicator: str = "tech.by_age",
+    scope: str = "sector",
+    year: Year = None,
+    definition: str | None = None,
+) -> dict[str, Any]:
     """One indicator by its breakdown for the sector, a peer group (group:NAME) or a provider
     (provider:UKPRN)."""
     ukprn = scope.removeprefix("provider:") if scope.startswith("provider:") else None
     in_full = ukprn is not None and _in_full(ctx, ukprn)
-    return dashboard.explore(ctx.workforce, indicator, scope=scope, year=year, definition=definition,
-                             in_full=in_full)  # fmt: skip
+    return dashboard.explore(
+        ctx.workforce, indicator, scope=scope, year=year, definition=definition, in_full=in_full
+    )
 
 
 @router.get("/workforce/explore", include_in_schema=False)
-def explore_page(request: Request, ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector",
-                 year: Year = None, definition: str | None = None) -> Response:  # fmt: skip
+def explore_page(
+    request: Request,
+    ctx: Viewer,
+    indicator: str = "tech.by_age",
+    scope: str = "sector",
+    year: Year = None,
+    definition: str | None = None,
+) -> Response:
     data = explore_json(ctx, indicator, scope, year, definition)
     template = "explore_result.html.j2" if request.headers.get("hx-request") else "explore.html.j2"
     return render(request, template, data, ctx)
 
 
 @router.get("/workforce/explore.csv", tags=["workforce"])
-def explore_csv(ctx: Viewer, indicator: str = "tech.by_age", scope: str = "sector", year: Year = None,
-                definition: str | None = None) -> Response:  # fmt: skip
+def explore_csv(
+    ctx: Viewer,
+    indicator: str = "tech.by_age",
+    scope: str = "sector",
+    year: Year = None,
+    definition: str | None = None,
+) -> Response:
     """The explorer's table as CSV (the same published figures)."""
     data = explore_json(ctx, indicator, scope, year, definition)
     return _csv(data["rows"], f"techforce-{indicator}-{scope.replace(':', '-')}.csv")
@@ -175,8 +215,12 @@ def peer_group_save_json(ctx: GroupEditor, group: PeerGroupIn) -> dict[str, Any]
 
 
 @router.post("/workforce/peer-groups", include_in_schema=False)
-def peer_group_save_page(ctx: GroupEditor, name: Annotated[str, Form()], ukprns: Annotated[list[str], Form()],
-                         description: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+def peer_group_save_page(
+    ctx: GroupEditor,
+    name: Annotated[str, Form()],
+    ukprns: Annotated[list[str], Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
     _save_group(ctx, PeerGroupIn(name=name, ukprns=ukprns, description=description))
     return RedirectResponse("/workforce/peer-groups", status_code=303)
 
@@ -221,37 +265,98 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         for upload in files:
             name = _file_name(upload.filename)
             if not name.lower().endswith((".xml", ".csv")):
-                return 422, _refused([Problem("error", "file.type", name, None, "", "", "", "not an .xml or .csv file",
-                                              "upload HESA Staff XML or data-supply CSV tables")])
+                return 422, _refused(
+                    [
+                        Problem(
+                            severity="error",
+                            rule="file.type",
+                            file=name,
+                            line=None,
+                            path="",
+                            field="",
+                            value="",
+                            message="not an .xml or .csv file",
+                            fix="upload HESA Staff XML or data-supply CSV tables",
+                        )
+                    ]
+                )
             try:
                 total = _save(upload, folder / name, total, limit)
             except FileExistsError:
-                return 422, _refused([Problem("error", "file.name", name, None, "", "", "", "two files have this name",
-                                              "upload each table of a return once")])
+                return 422, _refused(
+                    [
+                        Problem(
+                            severity="error",
+                            rule="file.name",
+                            file=name,
+                            line=None,
+                            path="",
+                            field="",
+                            value="",
+                            message="two files have this name",
+                            fix="upload each table of a return once",
+                        )
+                    ]
+                )
             except _TooLarge:
-                return 413, _refused([Problem("error", "upload.size", name, None, "", "", "",
-                                              f"the upload is larger than {_size(limit)}",
-                                              "ingest large sector files with `techforce workforce ingest`")])
+                return 413, _refused(
+                    [
+                        Problem(
+                            severity="error",
+                            rule="upload.size",
+                            file=name,
+                            line=None,
+                            path="",
+                            field="",
+                            value="",
+                            message=f"the upload is larger than {_size(limit)}",
+                            fix="ingest large sector files with `techforce workforce ingest`",
+                        )
+                    ]
+                )
         settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
         try:
             result = ingest(settings, ctx.db, [folder], allowed_ukprns=scope)
             ctx.workforce.invalidate()
         except InputError as exc:
             with ctx.db.session() as session:
-                audit.record(session, actor=ctx.principal.username, action="workforce.upload.refused",
-                             target=", ".join(f.filename or "" for f in files),
-                             payload={"problems": len(exc.problems)})  # fmt: skip
+                audit.record(
+                    session,
+                    actor=ctx.principal.username,
+                    action="workforce.upload.refused",
+                    target=", ".join(f.filename or "" for f in files),
+                    payload={"problems": len(exc.problems)},
+                )
             return 422, _refused(exc.problems)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    snapshots = [{"ukprn": s.ukprn, "year": s.year, "persons": s.persons, "contracts": s.contracts,
-                  "replaced": s.replaced} for s in result.snapshots]  # fmt: skip
-    indicators = [{"ukprn": s.ukprn, "year": s.year,
-                   "indicators": dashboard.profile(ctx.workforce, s.ukprn, year=s.year,
-                                                   in_full=_in_full(ctx, s.ukprn))["indicators"]}
-                  for s in result.snapshots]  # fmt: skip
-    return 201, {"title": "Upload accepted", "accepted": True, "snapshots": snapshots,
-                 "warnings": _listed(result.warnings), "indicators": indicators}  # fmt: skip
+    snapshots = [
+        {
+            "ukprn": s.ukprn,
+            "year": s.year,
+            "persons": s.persons,
+            "contracts": s.contracts,
+            "replaced": s.replaced,
+        }
+        for s in result.snapshots
+    ]
+    indicators = [
+        {
+            "ukprn": s.ukprn,
+            "year": s.year,
+            "indicators": dashboard.profile(
+                ctx.workforce, s.ukprn, year=s.year, in_full=_in_full(ctx, s.ukprn)
+            )["indicators"],
+        }
+        for s in result.snapshots
+    ]
+    return 201, {
+        "title": "Upload accepted",
+        "accepted": True,
+        "snapshots": snapshots,
+        "warnings": _listed(result.warnings),
+        "indicators": indicators,
+    }
 
 
 class _TooLarge(Exception):
@@ -303,9 +408,13 @@ def _refused(problems: list[Problem]) -> dict[str, Any]:
 def upload_form_json(ctx: Uploader) -> dict[str, Any]:
     """What may be uploaded: formats, size limit and (for a provider lead) the providers."""
     scope = ctx.principal.upload_scope()
-    return {"title": "Upload a staff return", "accepted": None, "scope": sorted(scope) if scope is not None else None,
-            "formats": ["HESA Staff submission XML", "data-supply CSV tables PERSON, CONTRACT, ACTIVITY"],
-            "max_bytes": ctx.settings.max_upload_bytes}  # fmt: skip
+    return {
+        "title": "Upload a staff return",
+        "accepted": None,
+        "scope": sorted(scope) if scope is not None else None,
+        "formats": ["HESA Staff submission XML", "data-supply CSV tables PERSON, CONTRACT, ACTIVITY"],
+        "max_bytes": ctx.settings.max_upload_bytes,
+    }
 
 
 @router.get("/workforce/upload", include_in_schema=False)

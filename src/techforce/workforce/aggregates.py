@@ -30,15 +30,35 @@ from techforce.workforce import codes, store
 from techforce.workforce.models import AggregateTable
 from techforce.workforce.problems import InputError, Problem
 
-CANONICAL = {"ukprn": "UKPRN", "he provider": "HE provider", "academic year": "Academic year",
-             "number": "Number", "country of he provider": "Country of HE provider",
-             "region of he provider": "Region of HE provider"}  # fmt: skip
+CANONICAL = {
+    "ukprn": "UKPRN",
+    "he provider": "HE provider",
+    "academic year": "Academic year",
+    "number": "Number",
+    "country of he provider": "Country of HE provider",
+    "region of he provider": "Region of HE provider",
+}
 IDENTITY = ("UKPRN", "HE provider", "Country of HE provider", "Region of HE provider", "Academic year")
 
 
-def _err(path: Path, line: int | None, rule: str, message: str, fix: str, fieldname: str = "",
-         value: str = "") -> InputError:  # fmt: skip
-    return InputError([Problem("error", rule, str(path), line, "", fieldname, value, message, fix)])
+def _err(
+    path: Path, line: int | None, rule: str, message: str, fix: str, fieldname: str = "", value: str = ""
+) -> InputError:
+    return InputError(
+        [
+            Problem(
+                severity="error",
+                rule=rule,
+                file=str(path),
+                line=line,
+                path="",
+                field=fieldname,
+                value=value,
+                message=message,
+                fix=fix,
+            )
+        ]
+    )
 
 
 def is_rollup(value: str) -> bool:
@@ -63,28 +83,48 @@ def read_open_data(path: Path) -> OpenDataTable:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise _err(path, line, "file.encoding", "the file is not UTF-8 text",
-                   "download the CSV again from HESA, or save it as CSV UTF-8") from None
+        raise _err(
+            path,
+            line,
+            "file.encoding",
+            "the file is not UTF-8 text",
+            "download the CSV again from HESA, or save it as CSV UTF-8",
+        ) from None
     lines = text.splitlines()
     header_at = next((i for i, ln in enumerate(lines) if ln.lstrip('"').upper().startswith("UKPRN")), None)
     if header_at is None:
-        raise _err(path, None, "opendata.header", "no header row starting with UKPRN was found",
-                   "use a HESA open-data table (its header row starts with UKPRN)")
+        raise _err(
+            path,
+            None,
+            "opendata.header",
+            "no header row starting with UKPRN was found",
+            "use a HESA open-data table (its header row starts with UKPRN)",
+        )
     metadata = [ln.strip().strip('"').strip(",") for ln in lines[:header_at] if ln.strip(' ,"')]
     reader = csv.reader(io.StringIO("\n".join(lines[header_at:])))
     header = [CANONICAL.get(h.strip().lower(), h.strip()) for h in next(reader)]
     if "Number" not in header:
-        raise _err(path, header_at + 1, "opendata.number", "the header has no Number column",
-                   "use the table's long-format CSV (with a Number column)", "Number")
+        raise _err(
+            path,
+            header_at + 1,
+            "opendata.number",
+            "the header has no Number column",
+            "use the table's long-format CSV (with a Number column)",
+            "Number",
+        )
     categories = [h for h in header if h not in IDENTITY and h != "Number"]
     rows = []
     for offset, cells in enumerate(reader, start=header_at + 2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise _err(path, offset, "opendata.columns",
-                       f"the row has {len(cells)} cells but the header has {len(header)}",
-                       "check the row for a stray comma or an unquoted thousands separator")
+            raise _err(
+                path,
+                offset,
+                "opendata.columns",
+                f"the row has {len(cells)} cells but the header has {len(header)}",
+                "check the row for a stray comma or an unquoted thousands separator",
+            )
         row: dict[str, Any] = dict(zip(header, (c.strip() for c in cells), strict=True))
         number = row["Number"].replace(",", "")
         if number in ("", ".."):
@@ -93,9 +133,15 @@ def read_open_data(path: Path) -> OpenDataTable:
             try:
                 row["Number"] = float(number)
             except ValueError:
-                raise _err(path, offset, "opendata.number", "Number is not a number",
-                           "fix the value (digits, optional thousands separators)", "Number",
-                           row["Number"]) from None
+                raise _err(
+                    path,
+                    offset,
+                    "opendata.number",
+                    "Number is not a number",
+                    "fix the value (digits, optional thousands separators)",
+                    "Number",
+                    row["Number"],
+                ) from None
         row["rollup"] = any(is_rollup(str(row[c])) for c in categories)
         rows.append(row)
     return OpenDataTable(metadata[0] if metadata else path.stem, metadata, header, categories, rows)
@@ -105,11 +151,13 @@ def load(session: Session, settings: Settings, path: Path, *, name: str | None =
     """Normalise an open-data table to Parquet (atomically) and catalogue it."""
     table = read_open_data(path)
     name = name or path.stem
-    arrow = pa.table({
-        **{c: [str(r.get(c, "")) for r in table.rows] for c in table.columns if c != "Number"},
-        "Number": pa.array([r["Number"] for r in table.rows], pa.float64()),
-        "rollup": [r["rollup"] for r in table.rows],
-    })  # fmt: skip
+    arrow = pa.table(
+        {
+            **{c: [str(r.get(c, "")) for r in table.rows] for c in table.columns if c != "Number"},
+            "Number": pa.array([r["Number"] for r in table.rows], pa.float64()),
+            "rollup": [r["rollup"] for r in table.rows],
+        }
+    )
     folder = settings.data_dir / "aggregates"
     folder.mkdir(parents=True, exist_ok=True)
     table_id = str(uuid.uuid4())
@@ -121,13 +169,25 @@ def load(session: Session, settings: Settings, path: Path, *, name: str | None =
         if old is not None:
             session.delete(old)
             session.flush()
-        row = AggregateTable(id=table_id, name=name, title=table.title, source_file=str(path),
-                             source_sha256=store.sha256_file(path),
-                             path=str(final.relative_to(settings.data_dir)), rows=len(table.rows),
-                             metadata_lines=table.metadata, loaded_by=settings.user)  # fmt: skip
+        row = AggregateTable(
+            id=table_id,
+            name=name,
+            title=table.title,
+            source_file=str(path),
+            source_sha256=store.sha256_file(path),
+            path=str(final.relative_to(settings.data_dir)),
+            rows=len(table.rows),
+            metadata_lines=table.metadata,
+            loaded_by=settings.user,
+        )
         session.add(row)
-        audit.record(session, actor=settings.user, action="workforce.aggregate.load", target=name,
-                     payload={"file": str(path), "rows": len(table.rows)})
+        audit.record(
+            session,
+            actor=settings.user,
+            action="workforce.aggregate.load",
+            target=name,
+            payload={"file": str(path), "rows": len(table.rows)},
+        )
     return row
 
 
@@ -151,13 +211,16 @@ def totals(session: Session, settings: Settings, name: str, filters: dict[str, s
             continue
         has_rollup = con.execute(
             f"SELECT bool_or(lower(\"{c}\") IN ('all', 'total') OR lower(\"{c}\") LIKE 'total %') "
-            f"FROM read_parquet('{path}')").fetchone()  # fmt: skip
+            f"FROM read_parquet('{path}')"
+        ).fetchone()
         if has_rollup and has_rollup[0]:
             where.append(f"(lower(\"{c}\") IN ('all', 'total') OR lower(\"{c}\") LIKE 'total %')")
     clause = " AND ".join(where) or "true"
     rows = con.execute(
         f'SELECT UKPRN, any_value("HE provider"), "Academic year", sum("Number"), count("Number") '
-        f"FROM read_parquet('{path}') WHERE {clause} GROUP BY ALL ORDER BY 1, 3", params).fetchall()  # fmt: skip
+        f"FROM read_parquet('{path}') WHERE {clause} GROUP BY ALL ORDER BY 1, 3",
+        params,
+    ).fetchall()
     con.close()
     return [{"ukprn": u, "provider": p, "year": y, "number": n if k else None} for u, p, y, n, k in rows]
 
@@ -185,8 +248,19 @@ def write_open_data(sector: Any, out: Path, year: int) -> Path:
                 for digit, soc_label in [*codes.SOC_MAJOR.items(), ("*", f"Total {marker.lower()} staff")]:
                     cell = base if digit == "*" else base & (major == digit)
                     value = "" if blank else f"{round_count(float(f['fpe'][cell].sum())):,}"
-                    records.append([info.ukprn, info.name, info.nation, info.region, marker, mode,
-                                    soc_label, label, value])  # fmt: skip
+                    records.append(
+                        [
+                            info.ukprn,
+                            info.name,
+                            info.nation,
+                            info.region,
+                            marker,
+                            mode,
+                            soc_label,
+                            label,
+                            value,
+                        ]
+                    )
     path = out / "open-data" / f"staff_by_occupation_{year}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
@@ -194,8 +268,18 @@ def write_open_data(sector: Any, out: Path, year: int) -> Path:
         handle.write('"Data source: HESA (synthetic sector generated by techforce)"\n')
         handle.write('"Licence: Creative Commons Attribution 4.0 International"\n\n')
         writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(["UKPRN", "HE Provider", "Country of HE provider", "Region of HE provider",
-                         "Academic marker", "Mode of employment",
-                         "Activity standard occupational classification", "Academic Year", "Number"])  # fmt: skip
+        writer.writerow(
+            [
+                "UKPRN",
+                "HE Provider",
+                "Country of HE provider",
+                "Region of HE provider",
+                "Academic marker",
+                "Mode of employment",
+                "Activity standard occupational classification",
+                "Academic Year",
+                "Number",
+            ]
+        )
         writer.writerows(records)
     return path

@@ -24,9 +24,17 @@ from techforce.workforce import codes, definitions, indicators, peer_groups, sto
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
 from techforce.workforce.models import Provider
 
-HEADLINE = ("tech.headcount", "tech.fpe", "tech.fte", "tech.share_non_academic", "tech.aged_55_plus",
-            "tech.women_in_leadership", "leadership.leaders", "leadership.share",
-            "providers.returned_non_academic")  # fmt: skip
+HEADLINE = (
+    "tech.headcount",
+    "tech.fpe",
+    "tech.fte",
+    "tech.share_non_academic",
+    "tech.aged_55_plus",
+    "tech.women_in_leadership",
+    "leadership.leaders",
+    "leadership.share",
+    "providers.returned_non_academic",
+)
 SINGLE = [i.id for i in CATALOGUE if not i.breakdown and i.unit != "level"]
 BREAKDOWNS = [i.id for i in CATALOGUE if i.breakdown]
 
@@ -39,9 +47,15 @@ class NoData(NotFound):
     """Nothing has been ingested yet."""
 
 
-DATA_CHANGES = ("workforce.snapshot.add", "workforce.snapshot.replace", "workforce.peer_group.save",
-                "workforce.peer_group.remove",
-                "workforce.providers.import", "workforce.definition.add", "workforce.aggregate.load")
+DATA_CHANGES = (
+    "workforce.snapshot.add",
+    "workforce.snapshot.replace",
+    "workforce.peer_group.save",
+    "workforce.peer_group.remove",
+    "workforce.providers.import",
+    "workforce.definition.add",
+    "workforce.aggregate.load",
+)
 MAX_CACHED_PAGES = 512
 MAX_CACHED_COMPUTATIONS = 8  # definitions x rule sets kept at once
 VERSION_TTL = 1.0  # seconds
@@ -72,7 +86,8 @@ class Workforce:
             return self._version
         with self.db.session() as session:
             self._version = session.scalar(
-                select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(DATA_CHANGES)))
+                select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(DATA_CHANGES))
+            )
         self._version_read = now
         return self._version
 
@@ -148,13 +163,16 @@ class Workforce:
 def _year(comp: Computation, year: int | None) -> int:
     years = sorted({y for _, y in comp.returned})
     if not years:
-        raise NoData("no staff returns have been ingested yet; upload one, or ingest with "
-                     "`techforce workforce ingest`")
+        raise NoData(
+            "no staff returns have been ingested yet; upload one, or ingest with `techforce workforce ingest`"
+        )
     if year is None:
         return years[-1]
     if year not in years:
-        raise NotFound(f"no data for {codes.year_label(year)}; years held: "
-                       + ", ".join(codes.year_label(y) for y in years))
+        raise NotFound(
+            f"no data for {codes.year_label(year)}; years held: "
+            + ", ".join(codes.year_label(y) for y in years)
+        )
     return year
 
 
@@ -162,7 +180,9 @@ def _cell(r: Result | None, *, in_full: bool = False) -> dict[str, Any]:
     if r is None:
         return {"value": None, "display": "..", "disclosure": "no data"}
     if in_full and r.raw is not None:
-        shown = f"{r.raw:.1f}%" if BY_ID[r.indicator].unit == "percent" else f"{r.raw:,.1f}".removesuffix(".0")
+        shown = (
+            f"{r.raw:.1f}%" if BY_ID[r.indicator].unit == "percent" else f"{r.raw:,.1f}".removesuffix(".0")
+        )
         return {"value": r.raw, "display": shown, "disclosure": "unrounded: your own provider"}
     return {"value": r.cell.value, "display": r.cell.display, "disclosure": r.cell.reason}
 
@@ -183,10 +203,13 @@ def _one(
 def _meta(comp: Computation, year: int) -> dict[str, Any]:
     returned = sum(1 for (_, y), r in comp.returned.items() if y == year and r)
     total = sum(1 for (_, y) in comp.returned if y == year)
-    return {"year": codes.year_label(year), "definition": comp.definition.stamp,
-            "disclosure": comp.rules.stamp,
-            "population": f"non-academic indicators use the {returned} of {total} providers "
-                          "that returned non-academic staff"}  # fmt: skip
+    return {
+        "year": codes.year_label(year),
+        "definition": comp.definition.stamp,
+        "disclosure": comp.rules.stamp,
+        "population": f"non-academic indicators use the {returned} of {total} providers "
+        "that returned non-academic staff",
+    }
 
 
 def _filters(wf: Workforce, comp: Computation, year: int | None) -> dict[str, Any]:
@@ -196,20 +219,39 @@ def _filters(wf: Workforce, comp: Computation, year: int | None) -> dict[str, An
         for d in definitions.all_definitions(session):
             if d.name not in newest or d.version > newest[d.name].version:
                 newest[d.name] = d
-    return {"year": year, "years": [{"value": y, "label": codes.year_label(y)} for y in wf.years(comp)],
-            "definition": comp.definition.name,
-            "definitions": [{"value": n, "label": f"{d.title} ({d.stamp})"} for n, d in newest.items()]}
+    return {
+        "year": year,
+        "years": [{"value": y, "label": codes.year_label(y)} for y in wf.years(comp)],
+        "definition": comp.definition.name,
+        "definitions": [{"value": n, "label": f"{d.title} ({d.stamp})"} for n, d in newest.items()],
+    }
 
 
-def _chart(title: str, rows: list[dict[str, Any]], *, x: str, y: str, color: str | None = None,
-           horizontal: bool = False) -> dict[str, Any]:  # fmt: skip
+def _chart(
+    title: str,
+    rows: list[dict[str, Any]],
+    *,
+    x: str,
+    y: str,
+    color: str | None = None,
+    horizontal: bool = False,
+) -> dict[str, Any]:
     """A chart with its text alternative and the table it is drawn from."""
     plotted = [r for r in rows if r.get(y) is not None]
-    spec = charts.bar(plotted, x=x, y=y, title=title, color=color, horizontal=horizontal,
-                      grouped=color is not None) if plotted else None  # fmt: skip
+    spec = (
+        charts.bar(
+            plotted, x=x, y=y, title=title, color=color, horizontal=horizontal, grouped=color is not None
+        )
+        if plotted
+        else None
+    )
     top = max(plotted, key=lambda r: r[y]) if plotted else None
-    alt = (f"{title}: bar chart of {len(plotted)} values; the largest is {top[x]}"
-           + (f" ({top.get('shown', top[y])})" if top else "") if top else f"{title}: no data to plot")
+    alt = (
+        f"{title}: bar chart of {len(plotted)} values; the largest is {top[x]}"
+        + (f" ({top.get('shown', top[y])})" if top else "")
+        if top
+        else f"{title}: no data to plot"
+    )
     return {"title": title, "spec": spec, "alt": alt, "columns": list(rows[0]) if rows else [], "rows": rows}
 
 
@@ -225,7 +267,9 @@ def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[s
     share = _one(comp, "leadership.share", chosen)
     leaders = _one(comp, "leadership.has_leader", chosen)
     returned = _one(comp, "providers.returned_non_academic", chosen)
-    per_provider = {i: comp.provider_cells(i, chosen) for i in ("tech.headcount", "tech.fpe", "leadership.leaders")}
+    per_provider = {
+        i: comp.provider_cells(i, chosen) for i in ("tech.headcount", "tech.fpe", "leadership.leaders")
+    }
     providers = []
     for (ukprn, y), did_return in sorted(comp.returned.items()):
         if y != chosen:
@@ -235,37 +279,58 @@ def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[s
             cell = cells.get(ukprn)
             row[BY_ID[ind].title] = cell.display if cell is not None else comp.rules.marker
         providers.append(row)
-    trend_rows = [{"year": codes.year_label(r.year), "technical headcount": r.cell.value, "shown": r.cell.display}
-                  for r in comp.results("tech.headcount", "sector", None)]  # fmt: skip
-    ages = [{"age band": r.category, "FPE": r.cell.value, "shown": r.cell.display}
-            for r in comp.results("tech.by_age", "sector", None) if r.year == chosen]  # fmt: skip
+    trend_rows = [
+        {"year": codes.year_label(r.year), "technical headcount": r.cell.value, "shown": r.cell.display}
+        for r in comp.results("tech.headcount", "sector", None)
+    ]
+    ages = [
+        {"age band": r.category, "FPE": r.cell.value, "shown": r.cell.display}
+        for r in comp.results("tech.by_age", "sector", None)
+        if r.year == chosen
+    ]
     return {
         "title": f"Sector overview {codes.year_label(chosen)}",
         "years": [codes.year_label(y) for y in wf.years(comp)],
         "headline": headline,
-        "leadership": {"share": _cell(share), "providers_with_leader": _cell(leaders),
-                       "providers_returned": _cell(returned),
-                       "text": f"{leaders.cell.display if leaders else '..'} of "
-                               f"{returned.cell.display if returned else '..'} providers that returned "
-                               "non-academic staff have a strategic technical leader"},
+        "leadership": {
+            "share": _cell(share),
+            "providers_with_leader": _cell(leaders),
+            "providers_returned": _cell(returned),
+            "text": f"{leaders.cell.display if leaders else '..'} of "
+            f"{returned.cell.display if returned else '..'} providers that returned "
+            "non-academic staff have a strategic technical leader",
+        },
         "providers": providers,
-        "charts": [_chart("Technical headcount over time", trend_rows, x="year", y="technical headcount"),
-                   _chart("Technical staff by age band", ages, x="age band", y="FPE")],
-        "meta": _meta(comp, chosen), "filters": _filters(wf, comp, chosen),
+        "charts": [
+            _chart("Technical headcount over time", trend_rows, x="year", y="technical headcount"),
+            _chart("Technical staff by age band", ages, x="age band", y="FPE"),
+        ],
+        "meta": _meta(comp, chosen),
+        "filters": _filters(wf, comp, chosen),
     }
 
 
-def profile(wf: Workforce, ukprn: str, *, group: str | None = None, year: int | None = None,
-            definition: str | None = None, in_full: bool = False) -> dict[str, Any]:  # fmt: skip
+def profile(
+    wf: Workforce,
+    ukprn: str,
+    *,
+    group: str | None = None,
+    year: int | None = None,
+    definition: str | None = None,
+    in_full: bool = False,
+) -> dict[str, Any]:
     """Every indicator for one provider against a peer group and the sector. ``in_full`` is
     for the provider's own lead: unrounded values (the decision is made by the caller's
     access policy, never here)."""
-    return wf.cached(("profile", ukprn, group, year, definition, in_full),
-                     lambda: _profile(wf, ukprn, group, year, definition, in_full))
+    return wf.cached(
+        ("profile", ukprn, group, year, definition, in_full),
+        lambda: _profile(wf, ukprn, group, year, definition, in_full),
+    )
 
 
-def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, definition: str | None,
-             in_full: bool) -> dict[str, Any]:  # fmt: skip
+def _profile(
+    wf: Workforce, ukprn: str, group: str | None, year: int | None, definition: str | None, in_full: bool
+) -> dict[str, Any]:
     comp = wf.computation(definition)
     chosen = _year(comp, year)
     if (ukprn, chosen) not in comp.returned:
@@ -286,15 +351,24 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
             series = [("This provider", own["value"]), ("Sector", sector["value"])]
             if pos:
                 series.insert(1, (f"{group} median", pos.median.value))
-            comparison += [{"indicator": BY_ID[ind].title, "series": label, "percent": value}
-                           for label, value in series]  # fmt: skip
-        single.append({
-            "indicator": ind, "title": BY_ID[ind].title, "unit": BY_ID[ind].unit, "provider": own,
-            "group_median": pos.median.display if pos else None,
-            "group_quartiles": f"{pos.lower_quartile.display} – {pos.upper_quartile.display}" if pos else None,
-            "rank": f"{pos.rank} of {pos.of}" if pos and pos.rank else None,
-            "quartile": pos.quartile if pos else None, "sector": sector,
-        })  # fmt: skip
+            comparison += [
+                {"indicator": BY_ID[ind].title, "series": label, "percent": value} for label, value in series
+            ]
+        single.append(
+            {
+                "indicator": ind,
+                "title": BY_ID[ind].title,
+                "unit": BY_ID[ind].unit,
+                "provider": own,
+                "group_median": pos.median.display if pos else None,
+                "group_quartiles": f"{pos.lower_quartile.display} – {pos.upper_quartile.display}"
+                if pos
+                else None,
+                "rank": f"{pos.rank} of {pos.of}" if pos and pos.rank else None,
+                "quartile": pos.quartile if pos else None,
+                "sector": sector,
+            }
+        )
     breakdowns = []
     for ind in BREAKDOWNS:
         rows = []
@@ -303,27 +377,54 @@ def _profile(wf: Workforce, ukprn: str, group: str | None, year: int | None, def
                 cell = _cell(r, in_full=in_full)
                 rows.append({"category": r.category, "FPE": cell["value"], "shown": cell["display"]})
         breakdowns.append(_chart(f"{BY_ID[ind].title}: {name}", rows, x="category", y="FPE", horizontal=True))
-    compare_chart = _chart("Percentages against " + (f"{group} and " if group else "") + "the sector",
-                           comparison, x="indicator", y="percent", color="series", horizontal=True)
-    ceiling = [{"staff group": r.category, "highest level": r.cell.display}
-               for r in comp.results("grade.ceiling", ukprn, [ukprn]) if r.year == chosen]  # fmt: skip
-    return {"title": f"{name} ({ukprn}) {codes.year_label(chosen)}",
-            "ukprn": ukprn, "group": group, "groups": sorted(groups), "in_full": in_full,
-            "indicators": single, "comparison": compare_chart, "grade_ceiling": ceiling,
-            "breakdowns": breakdowns,
-            "meta": _meta(comp, chosen), "filters": _filters(wf, comp, chosen)}  # fmt: skip
+    compare_chart = _chart(
+        "Percentages against " + (f"{group} and " if group else "") + "the sector",
+        comparison,
+        x="indicator",
+        y="percent",
+        color="series",
+        horizontal=True,
+    )
+    ceiling = [
+        {"staff group": r.category, "highest level": r.cell.display}
+        for r in comp.results("grade.ceiling", ukprn, [ukprn])
+        if r.year == chosen
+    ]
+    return {
+        "title": f"{name} ({ukprn}) {codes.year_label(chosen)}",
+        "ukprn": ukprn,
+        "group": group,
+        "groups": sorted(groups),
+        "in_full": in_full,
+        "indicators": single,
+        "comparison": compare_chart,
+        "grade_ceiling": ceiling,
+        "breakdowns": breakdowns,
+        "meta": _meta(comp, chosen),
+        "filters": _filters(wf, comp, chosen),
+    }
 
 
-def explore(wf: Workforce, indicator: str, *, scope: str = "sector", year: int | None = None,
-            definition: str | None = None, in_full: bool = False) -> dict[str, Any]:  # fmt: skip
+def explore(
+    wf: Workforce,
+    indicator: str,
+    *,
+    scope: str = "sector",
+    year: int | None = None,
+    definition: str | None = None,
+    in_full: bool = False,
+) -> dict[str, Any]:
     """One indicator for a population: the sector, a peer group (``group:NAME``) or one
     provider (``provider:UKPRN``), by its breakdown; chart, table and CSV rows."""
-    return wf.cached(("explore", indicator, scope, year, definition, in_full),
-                     lambda: _explore(wf, indicator, scope, year, definition, in_full))
+    return wf.cached(
+        ("explore", indicator, scope, year, definition, in_full),
+        lambda: _explore(wf, indicator, scope, year, definition, in_full),
+    )
 
 
-def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, definition: str | None,
-             in_full: bool) -> dict[str, Any]:  # fmt: skip
+def _explore(
+    wf: Workforce, indicator: str, scope: str, year: int | None, definition: str | None, in_full: bool
+) -> dict[str, Any]:
     if indicator not in BY_ID:
         raise NotFound(f"no indicator {indicator!r}; see the indicator list")
     comp = wf.computation(definition)
@@ -350,15 +451,32 @@ def _explore(wf: Workforce, indicator: str, scope: str, year: int | None, defini
         if chosen is not None and r.year != chosen:
             continue
         cell = _cell(r, in_full=own)
-        rows.append({"year": codes.year_label(r.year), "category": r.category, "value": cell["value"],
-                     "shown": cell["display"], "disclosure": cell["disclosure"]})  # fmt: skip
+        rows.append(
+            {
+                "year": codes.year_label(r.year),
+                "category": r.category,
+                "value": cell["value"],
+                "shown": cell["display"],
+                "disclosure": cell["disclosure"],
+            }
+        )
     x = "category" if ind.breakdown else "year"
-    chart = _chart(f"{ind.title}: {label}", rows, x=x, y="value", horizontal=bool(ind.breakdown)) \
-        if ind.unit != "level" else _chart(ind.title, [], x=x, y="value")  # fmt: skip
-    return {"title": f"{ind.title}: {label}", "indicator": indicator_info(indicator), "scope": scope,
-            "rows": rows, "chart": chart, "catalogue": catalogue(), "groups": sorted(wf.groups()),
-            "filters": _filters(wf, comp, chosen),
-            "meta": {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp}}  # fmt: skip
+    chart = (
+        _chart(f"{ind.title}: {label}", rows, x=x, y="value", horizontal=bool(ind.breakdown))
+        if ind.unit != "level"
+        else _chart(ind.title, [], x=x, y="value")
+    )
+    return {
+        "title": f"{ind.title}: {label}",
+        "indicator": indicator_info(indicator),
+        "scope": scope,
+        "rows": rows,
+        "chart": chart,
+        "catalogue": catalogue(),
+        "groups": sorted(wf.groups()),
+        "filters": _filters(wf, comp, chosen),
+        "meta": {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp},
+    }
 
 
 def _check_group_size(wf: Workforce, group: str | None, members: list[str]) -> None:
@@ -373,8 +491,14 @@ def _check_group_size(wf: Workforce, group: str | None, members: list[str]) -> N
 
 def indicator_info(indicator: str) -> dict[str, Any]:
     ind = BY_ID[indicator]
-    return {"id": ind.id, "title": ind.title, "definition": ind.definition, "unit": ind.unit,
-            "population": ind.population, "breakdown": ind.breakdown}  # fmt: skip
+    return {
+        "id": ind.id,
+        "title": ind.title,
+        "definition": ind.definition,
+        "unit": ind.unit,
+        "population": ind.population,
+        "breakdown": ind.breakdown,
+    }
 
 
 def catalogue() -> list[dict[str, Any]]:
@@ -385,25 +509,48 @@ def definitions_page(wf: Workforce) -> dict[str, Any]:
     with wf.db.session() as session:
         found = definitions.all_definitions(session)
     rules = RULE_SETS[wf.settings.disclosure_rules]
-    return {"title": "Definitions", "disclosure": rules.describe(), "definitions": [
-        {"stamp": d.stamp, "name": d.name, "version": d.version, "title": d.title,
-         "description": d.description, "soc2010": d.soc2010, "soc2020": d.soc2020,
-         "leadership_levels": d.leadership_levels,
-         "managers_in_technical_cost_centres": d.managers_in_technical_cost_centres}
-        for d in found], "indicators": catalogue()}  # fmt: skip
+    return {
+        "title": "Definitions",
+        "disclosure": rules.describe(),
+        "definitions": [
+            {
+                "stamp": d.stamp,
+                "name": d.name,
+                "version": d.version,
+                "title": d.title,
+                "description": d.description,
+                "soc2010": d.soc2010,
+                "soc2020": d.soc2020,
+                "leadership_levels": d.leadership_levels,
+                "managers_in_technical_cost_centres": d.managers_in_technical_cost_centres,
+            }
+            for d in found
+        ],
+        "indicators": catalogue(),
+    }
 
 
 def peer_groups_page(wf: Workforce) -> dict[str, Any]:
     names = wf.names()
     with wf.db.session() as session:
-        groups = [{"name": g.name, "description": g.description,
-                   "members": [{"ukprn": m.ukprn, "provider": names.get(m.ukprn, m.ukprn)} for m in g.members]}
-                  for g in peer_groups.all_groups(session)]  # fmt: skip
-    return {"title": "Peer groups", "groups": groups,
-            "providers": [{"ukprn": u, "provider": n} for u, n in sorted(names.items(), key=lambda kv: kv[1])]}
+        groups = [
+            {
+                "name": g.name,
+                "description": g.description,
+                "members": [{"ukprn": m.ukprn, "provider": names.get(m.ukprn, m.ukprn)} for m in g.members],
+            }
+            for g in peer_groups.all_groups(session)
+        ]
+    return {
+        "title": "Peer groups",
+        "groups": groups,
+        "providers": [{"ukprn": u, "provider": n} for u, n in sorted(names.items(), key=lambda kv: kv[1])],
+    }
 
 
-def snapshot_rows(wf: Workforce, ukprn: str, year: int | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+def snapshot_rows(
+    wf: Workforce, ukprn: str, year: int | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The pseudonymised activity rows of one provider's snapshot (row-level data: the
     caller's access policy must allow it)."""
     import duckdb
@@ -411,11 +558,15 @@ def snapshot_rows(wf: Workforce, ukprn: str, year: int | None = None) -> tuple[l
     with wf.db.session() as session:
         found = store.snapshot_files(session, wf.settings, ukprns=[ukprn], years=[year] if year else None)
     if not found:
-        raise NotFound(f"no snapshot for provider {ukprn}" + (f" in {codes.year_label(year)}" if year else ""))
+        raise NotFound(
+            f"no snapshot for provider {ukprn}" + (f" in {codes.year_label(year)}" if year else "")
+        )
     _snapshot, path = found[-1]  # the newest year unless one was asked for
     con = duckdb.connect()
     try:
-        cursor = con.execute("SELECT * EXCLUDE (record_key) FROM read_parquet(?) ORDER BY person_id, contract_id", [str(path)])
+        cursor = con.execute(
+            "SELECT * EXCLUDE (record_key) FROM read_parquet(?) ORDER BY person_id, contract_id", [str(path)]
+        )
         header = [d[0] for d in cursor.description]
         return header, cursor.fetchall()
     finally:

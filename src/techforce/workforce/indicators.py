@@ -32,100 +32,229 @@ class Indicator:
 
 
 def _level_group(leadership: str) -> str:
-    return (f"CASE WHEN levels IN ({leadership}) THEN '1 Leadership (A0-E2)' "
-            "WHEN levels IN ('F1', 'F2') THEN '2 Professorial (F1-F2)' "
-            "WHEN levels IN ('I0', 'J0') THEN '3 Levels I-J' WHEN levels IN ('K0', 'L0') "
-            "THEN '4 Levels K-L' WHEN levels IS NULL THEN '6 Not given' ELSE '5 Levels M-P' END")  # fmt: skip
+    return (
+        f"CASE WHEN levels IN ({leadership}) THEN '1 Leadership (A0-E2)' "
+        "WHEN levels IN ('F1', 'F2') THEN '2 Professorial (F1-F2)' "
+        "WHEN levels IN ('I0', 'J0') THEN '3 Levels I-J' WHEN levels IN ('K0', 'L0') "
+        "THEN '4 Levels K-L' WHEN levels IS NULL THEN '6 Not given' ELSE '5 Levels M-P' END"
+    )
 
 
 SEX = "CASE sex WHEN '1' THEN 'Male' WHEN '2' THEN 'Female' ELSE 'Other' END"
 WHITE = ", ".join(f"'{c}'" for c, g in codes.ETHNIC_GROUP.items() if g == "White")
-ETHNIC = (f"CASE WHEN ethnic IN ({WHITE}) THEN 'White' WHEN ethnic IN ('90', '98', '99') "
-          "THEN 'Not known' ELSE 'Minority ethnic' END")  # fmt: skip
+ETHNIC = (
+    f"CASE WHEN ethnic IN ({WHITE}) THEN 'White' WHEN ethnic IN ('90', '98', '99') "
+    "THEN 'Not known' ELSE 'Minority ethnic' END"
+)
 CONDITIONS = str(list(codes.DISABILITY_CODES))
-DISABILITY = (f"CASE WHEN list_has_any(string_split(coalesce(disable, ''), ';'), {CONDITIONS}) "
-              "THEN 'Disabled' WHEN list_contains(string_split(coalesce(disable, ''), ';'), '95') "
-              "THEN 'No known disability' ELSE 'Not known' END")  # fmt: skip
-AGE_BAND = ("CASE WHEN age < 25 THEN '1 Under 25' WHEN age < 35 THEN '2 25-34' WHEN age < 45 "
-            "THEN '3 35-44' WHEN age < 55 THEN '4 45-54' WHEN age < 60 THEN '5 55-59' "
-            "WHEN age < 65 THEN '6 60-64' ELSE '7 65 and over' END")  # fmt: skip
+DISABILITY = (
+    f"CASE WHEN list_has_any(string_split(coalesce(disable, ''), ';'), {CONDITIONS}) "
+    "THEN 'Disabled' WHEN list_contains(string_split(coalesce(disable, ''), ';'), '95') "
+    "THEN 'No known disability' ELSE 'Not known' END"
+)
+AGE_BAND = (
+    "CASE WHEN age < 25 THEN '1 Under 25' WHEN age < 35 THEN '2 25-34' WHEN age < 45 "
+    "THEN '3 35-44' WHEN age < 55 THEN '4 45-54' WHEN age < 60 THEN '5 55-59' "
+    "WHEN age < 65 THEN '6 60-64' ELSE '7 65 and over' END"
+)
 TERMS = "CASE terms WHEN '1' THEN 'Open-ended/permanent' ELSE 'Fixed-term' END"
-MODE = ("CASE WHEN mode IN ('1', '2') THEN 'Full-time' ELSE 'Part-time' END")
+MODE = "CASE WHEN mode IN ('1', '2') THEN 'Full-time' ELSE 'Part-time' END"
 
 _T = "technical AND in_census"
 FPE_POP = "technical staff in the 1 December population, FPE"
 
 CATALOGUE: list[Indicator] = [
-    Indicator("tech.headcount", "Technical staff (headcount)",
-              "People in the 1 December contract population with at least one technical activity.",
-              "people", "technical staff, 1 December population"),
-    Indicator("tech.fpe", "Technical staff (FPE)",
-              "Full-person equivalent of technical activities: each person counts 1, split "
-              "across activities in proportion to FTE.", "people", FPE_POP),
-    Indicator("tech.fte", "Technical staff (FTE)",
-              "Full-time equivalent of technical activities over the year (CCPROP x CONFTE), "
-              "non-atypical contracts.", "people", "technical activities, full year"),
-    Indicator("tech.share_non_academic", "Technical share of non-academic staff",
-              "Technical FPE as a percentage of non-academic FPE (ACEMPFUN 4 or blank).",
-              "percent", "non-academic staff, 1 December population"),
-    Indicator("tech.share_all", "Technical share of all staff",
-              "Technical FPE as a percentage of all staff FPE.", "percent",
-              "all staff, 1 December population"),
-    Indicator("tech.by_soc", "Technical staff by SOC unit group", "Technical FPE by SOC code.",
-              "people", FPE_POP, "soc"),
-    Indicator("tech.by_cost_centre", "Technical staff by cost centre",
-              "Technical FPE by HESA cost centre.", "people", FPE_POP, "cost centre"),
-    Indicator("tech.by_level", "Technical staff by level", "Technical FPE by LEVELS.", "people",
-              FPE_POP, "level"),
-    Indicator("tech.by_terms", "Technical staff by terms", "Technical FPE by terms of employment.",
-              "people", FPE_POP, "terms"),
-    Indicator("tech.by_mode", "Technical staff by mode", "Technical FPE, full-time and part-time.",
-              "people", FPE_POP, "mode"),
-    Indicator("tech.by_age", "Technical staff by age band", "Technical FPE by age at 31 August.",
-              "people", FPE_POP, "age band"),
-    Indicator("tech.aged_55_plus", "Technical staff aged 55 and over",
-              "Percentage of technical headcount aged 55 or over at 31 August (retirement horizon).",
-              "percent", "technical staff headcount"),
-    Indicator("tech.aged_60_plus", "Technical staff aged 60 and over",
-              "Percentage of technical headcount aged 60 or over at 31 August.", "percent",
-              "technical staff headcount"),
-    Indicator("tech.sex_by_level", "Technical staff by sex and level",
-              "Technical FPE by level group and sex.", "people", FPE_POP, "level group / sex"),
-    Indicator("tech.ethnicity_by_level", "Technical staff by ethnicity and level",
-              "Technical FPE by level group and ethnic group.", "people", FPE_POP,
-              "level group / ethnicity"),
-    Indicator("tech.disability_by_level", "Technical staff by disability and level",
-              "Technical FPE by level group and disability status.", "people", FPE_POP,
-              "level group / disability"),
-    Indicator("tech.women_in_leadership", "Women's share of technical leadership roles",
-              "Percentage of strategic technical leaders (headcount) who are female.", "percent",
-              "strategic technical leaders"),
-    Indicator("grade.ceiling", "Highest level held (grade ceiling)",
-              "The most senior LEVELS held by any technician, academic and other professional "
-              "(non-academic, non-technical) member of staff in the 1 December population.",
-              "level", "1 December population", "staff group", "ceiling", non_academic=False),
-    Indicator("leadership.leaders", "Strategic technical leaders (headcount)",
-              "People whose 1 December contract has a technical activity at a leadership level "
-              "(as the definition says).", "people", "1 December population"),
-    Indicator("leadership.has_leader", "Providers with a strategic technical leader",
-              "Providers that returned non-academic staff and have at least one strategic "
-              "technical leader.", "providers", "providers that returned non-academic staff",
-              None, "providers"),
-    Indicator("leadership.share", "Share of providers with a strategic technical leader",
-              "Percentage of providers that returned non-academic staff with at least one "
-              "strategic technical leader (the sector figure: 45% of 120 in 2022/23).",
-              "percent", "providers that returned non-academic staff", None, "providers"),
-    Indicator("providers.returned_non_academic", "Providers that returned non-academic staff",
-              "Providers whose return holds non-academic contracts (or declared so at ingest), "
-              "out of all providers with a return.", "providers", "all providers", None,
-              "providers", non_academic=False),
-    Indicator("staff.headcount", "All staff (headcount)",
-              "People in the 1 December contract population.", "people",
-              "1 December population", non_academic=False),
-    Indicator("staff.atypical_contracts", "Atypical contracts",
-              "Atypical contracts in the year (counted separately, never added to fixed-term).",
-              "contracts", "atypical contracts", non_academic=False),
-]  # fmt: skip
+    Indicator(
+        "tech.headcount",
+        "Technical staff (headcount)",
+        "People in the 1 December contract population with at least one technical activity.",
+        "people",
+        "technical staff, 1 December population",
+    ),
+    Indicator(
+        "tech.fpe",
+        "Technical staff (FPE)",
+        "Full-person equivalent of technical activities: each person counts 1, split "
+        "across activities in proportion to FTE.",
+        "people",
+        FPE_POP,
+    ),
+    Indicator(
+        "tech.fte",
+        "Technical staff (FTE)",
+        "Full-time equivalent of technical activities over the year (CCPROP x CONFTE), "
+        "non-atypical contracts.",
+        "people",
+        "technical activities, full year",
+    ),
+    Indicator(
+        "tech.share_non_academic",
+        "Technical share of non-academic staff",
+        "Technical FPE as a percentage of non-academic FPE (ACEMPFUN 4 or blank).",
+        "percent",
+        "non-academic staff, 1 December population",
+    ),
+    Indicator(
+        "tech.share_all",
+        "Technical share of all staff",
+        "Technical FPE as a percentage of all staff FPE.",
+        "percent",
+        "all staff, 1 December population",
+    ),
+    Indicator(
+        "tech.by_soc",
+        "Technical staff by SOC unit group",
+        "Technical FPE by SOC code.",
+        "people",
+        FPE_POP,
+        "soc",
+    ),
+    Indicator(
+        "tech.by_cost_centre",
+        "Technical staff by cost centre",
+        "Technical FPE by HESA cost centre.",
+        "people",
+        FPE_POP,
+        "cost centre",
+    ),
+    Indicator(
+        "tech.by_level", "Technical staff by level", "Technical FPE by LEVELS.", "people", FPE_POP, "level"
+    ),
+    Indicator(
+        "tech.by_terms",
+        "Technical staff by terms",
+        "Technical FPE by terms of employment.",
+        "people",
+        FPE_POP,
+        "terms",
+    ),
+    Indicator(
+        "tech.by_mode",
+        "Technical staff by mode",
+        "Technical FPE, full-time and part-time.",
+        "people",
+        FPE_POP,
+        "mode",
+    ),
+    Indicator(
+        "tech.by_age",
+        "Technical staff by age band",
+        "Technical FPE by age at 31 August.",
+        "people",
+        FPE_POP,
+        "age band",
+    ),
+    Indicator(
+        "tech.aged_55_plus",
+        "Technical staff aged 55 and over",
+        "Percentage of technical headcount aged 55 or over at 31 August (retirement horizon).",
+        "percent",
+        "technical staff headcount",
+    ),
+    Indicator(
+        "tech.aged_60_plus",
+        "Technical staff aged 60 and over",
+        "Percentage of technical headcount aged 60 or over at 31 August.",
+        "percent",
+        "technical staff headcount",
+    ),
+    Indicator(
+        "tech.sex_by_level",
+        "Technical staff by sex and level",
+        "Technical FPE by level group and sex.",
+        "people",
+        FPE_POP,
+        "level group / sex",
+    ),
+    Indicator(
+        "tech.ethnicity_by_level",
+        "Technical staff by ethnicity and level",
+        "Technical FPE by level group and ethnic group.",
+        "people",
+        FPE_POP,
+        "level group / ethnicity",
+    ),
+    Indicator(
+        "tech.disability_by_level",
+        "Technical staff by disability and level",
+        "Technical FPE by level group and disability status.",
+        "people",
+        FPE_POP,
+        "level group / disability",
+    ),
+    Indicator(
+        "tech.women_in_leadership",
+        "Women's share of technical leadership roles",
+        "Percentage of strategic technical leaders (headcount) who are female.",
+        "percent",
+        "strategic technical leaders",
+    ),
+    Indicator(
+        "grade.ceiling",
+        "Highest level held (grade ceiling)",
+        "The most senior LEVELS held by any technician, academic and other professional "
+        "(non-academic, non-technical) member of staff in the 1 December population.",
+        "level",
+        "1 December population",
+        "staff group",
+        "ceiling",
+        non_academic=False,
+    ),
+    Indicator(
+        "leadership.leaders",
+        "Strategic technical leaders (headcount)",
+        "People whose 1 December contract has a technical activity at a leadership level "
+        "(as the definition says).",
+        "people",
+        "1 December population",
+    ),
+    Indicator(
+        "leadership.has_leader",
+        "Providers with a strategic technical leader",
+        "Providers that returned non-academic staff and have at least one strategic technical leader.",
+        "providers",
+        "providers that returned non-academic staff",
+        None,
+        "providers",
+    ),
+    Indicator(
+        "leadership.share",
+        "Share of providers with a strategic technical leader",
+        "Percentage of providers that returned non-academic staff with at least one "
+        "strategic technical leader (the sector figure: 45% of 120 in 2022/23).",
+        "percent",
+        "providers that returned non-academic staff",
+        None,
+        "providers",
+    ),
+    Indicator(
+        "providers.returned_non_academic",
+        "Providers that returned non-academic staff",
+        "Providers whose return holds non-academic contracts (or declared so at ingest), "
+        "out of all providers with a return.",
+        "providers",
+        "all providers",
+        None,
+        "providers",
+        non_academic=False,
+    ),
+    Indicator(
+        "staff.headcount",
+        "All staff (headcount)",
+        "People in the 1 December contract population.",
+        "people",
+        "1 December population",
+        non_academic=False,
+    ),
+    Indicator(
+        "staff.atypical_contracts",
+        "Atypical contracts",
+        "Atypical contracts in the year (counted separately, never added to fixed-term).",
+        "contracts",
+        "atypical contracts",
+        non_academic=False,
+    ),
+]
 BY_ID = {i.id: i for i in CATALOGUE}
 
 
@@ -183,8 +312,12 @@ _PEOPLE_SETS = {
 PEOPLE_SQL = f"""
 SELECT ukprn, year,
        {", ".join(f"count_if({cond}) AS {name}" for name, cond in _PEOPLE_SETS.items())},
-       {", ".join(f"CAST(coalesce(sum(k) FILTER ({cond}), 0) % {M} AS UBIGINT) AS k_{name}"
-                  for name, cond in _PEOPLE_SETS.items())}
+       {
+    ", ".join(
+        f"CAST(coalesce(sum(k) FILTER ({cond}), 0) % {M} AS UBIGINT) AS k_{name}"
+        for name, cond in _PEOPLE_SETS.items()
+    )
+}
 FROM (SELECT ukprn, year, bool_or({_T}) AS t, bool_or(technical AND terms <> '3') AS tf,
              bool_or(leader) AS l, bool_or(in_census) AS c, bool_or(in_census AND non_academic) AS na,
              bool_or(terms = '3') AS atyp, any_value(age) AS age, any_value(sex) AS sex,
@@ -209,9 +342,7 @@ def _ceiling_sql() -> str:
     """The most senior level per staff group. Academic staff count for every provider;
     technical and other professional staff only where non-academic staff were returned."""
     ranks = " ".join(f"WHEN '{c}' THEN {r}" for c, r in codes.LEVEL_RANK.items())
-    group_sql = (
-        "CASE WHEN technical THEN 'Technical' WHEN NOT non_academic THEN 'Academic' ELSE 'Other professional' END"
-    )
+    group_sql = "CASE WHEN technical THEN 'Technical' WHEN NOT non_academic THEN 'Academic' ELSE 'Other professional' END"
     return (
         f"SELECT ukprn, year, {group_sql} AS category, min(CASE levels {ranks} END) AS num "
         "FROM staff WHERE in_census AND levels IS NOT NULL AND (returned OR NOT non_academic) "
@@ -237,7 +368,9 @@ def _provider_rows(con: duckdb.DuckDBPyConnection, leadership: str) -> dict[str,
             "tech.share_all": Row(u, y, "all", fpe, all_fpe, None, k["tech"], k["census"]),
             "tech.aged_55_plus": Row(u, y, "all", p["a55"], p["tech"], None, k["a55"], k["tech"]),
             "tech.aged_60_plus": Row(u, y, "all", p["a60"], p["tech"], None, k["a60"], k["tech"]),
-            "tech.women_in_leadership": Row(u, y, "all", p["women"], p["leaders"], None, k["women"], k["leaders"]),
+            "tech.women_in_leadership": Row(
+                u, y, "all", p["women"], p["leaders"], None, k["women"], k["leaders"]
+            ),
             "leadership.leaders": Row(u, y, "all", p["leaders"], None, None, k["leaders"]),
             "leadership.has_leader": Row(u, y, "all", leader, 1),
             "leadership.share": Row(u, y, "all", leader, 1),
@@ -349,11 +482,17 @@ class Computation:
         for (year, category), rows in sorted(cells.items()):
             cell, raw = self._one(ind, rows, true_values)
             if year in small:
-                cell = Cell(None, self.rules.marker, f"suppressed: a breakdown of a population below {self.rules.percent_min_population:g}")
+                cell = Cell(
+                    None,
+                    self.rules.marker,
+                    f"suppressed: a breakdown of a population below {self.rules.percent_min_population:g}",
+                )
             out.append(Result(ind.id, scope, year, _label(category), cell, raw))
         return out
 
-    def _complete_breakdown(self, ind: Indicator, cells: dict[tuple[int, str], list[Row]], true_values: bool) -> set[int]:
+    def _complete_breakdown(
+        self, ind: Indicator, cells: dict[tuple[int, str], list[Row]], true_values: bool
+    ) -> set[int]:
         """Every category the indicator has anywhere that year, empty ones as 0, so that an
         empty cell reads like a small one; returns the years whose population is too small
         to break down (its true total below the percentage threshold), for published figures."""
@@ -388,7 +527,11 @@ class Computation:
         if not rules.rounding:
             raw = value
         if ind.aggregate == "providers" and value is not None:  # a share of providers, not people
-            cell = Cell(round(value, 1), f"{value:.1f}% of {den:,.0f} providers", "a share of providers, not of people: not suppressed")
+            cell = Cell(
+                round(value, 1),
+                f"{value:.1f}% of {den:,.0f} providers",
+                "a share of providers, not of people: not suppressed",
+            )
             return cell, raw
         return protect(value, "percent", rules, population=true_den), raw
 
@@ -401,7 +544,10 @@ def _label(category: str) -> str:
 
 
 def open_staff(
-    con: duckdb.DuckDBPyConnection, files: list[Path], returned: dict[tuple[str, int], bool], definition: Definition
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    returned: dict[tuple[str, int], bool],
+    definition: Definition,
 ) -> None:
     """Materialise the snapshots, flagged by the definition, as the temp table ``staff``.
     Snapshots written before record keys existed get one from their pseudonymised id."""
@@ -430,7 +576,9 @@ def compute(
     wanted = list(indicators) if indicators is not None else [i.id for i in CATALOGUE]
     unknown = [w for w in wanted if w not in BY_ID]
     if unknown:
-        raise KeyError(f"unknown indicator(s) {unknown}; list them with `techforce workforce indicators --list`")
+        raise KeyError(
+            f"unknown indicator(s) {unknown}; list them with `techforce workforce indicators --list`"
+        )
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false; SET preserve_insertion_order = false")
     try:

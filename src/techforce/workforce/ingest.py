@@ -65,8 +65,22 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     csv: list[Path] = []
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise InputError([Problem("error", "file.missing", str(p), None, "", "", "",
-                                  "no such file or folder", "check the path") for p in missing])
+        raise InputError(
+            [
+                Problem(
+                    severity="error",
+                    rule="file.missing",
+                    file=str(p),
+                    line=None,
+                    path="",
+                    field="",
+                    value="",
+                    message="no such file or folder",
+                    fix="check the path",
+                )
+                for p in missing
+            ]
+        )
     for path in paths:
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for f in files:
@@ -76,17 +90,47 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
             elif suffix == ".csv":
                 csv.append(f)
             elif not path.is_dir():
-                raise InputError([Problem("error", "file.type", str(f), None, "", "", "",
-                                          "not an .xml or .csv file",
-                                          "give HESA Staff XML files or data-supply CSV tables")])
+                raise InputError(
+                    [
+                        Problem(
+                            severity="error",
+                            rule="file.type",
+                            file=str(f),
+                            line=None,
+                            path="",
+                            field="",
+                            value="",
+                            message="not an .xml or .csv file",
+                            fix="give HESA Staff XML files or data-supply CSV tables",
+                        )
+                    ]
+                )
     if not xml and not csv:
-        raise InputError([Problem("error", "file.none", ", ".join(map(str, paths)), None, "", "",
-                                  "", "no .xml or .csv files found", "point at the return's files")])
+        raise InputError(
+            [
+                Problem(
+                    severity="error",
+                    rule="file.none",
+                    file=", ".join(map(str, paths)),
+                    line=None,
+                    path="",
+                    field="",
+                    value="",
+                    message="no .xml or .csv files found",
+                    fix="point at the return's files",
+                )
+            ]
+        )
     return xml, csv
 
 
-def load(con: duckdb.DuckDBPyConnection, xml: list[Path], csv_sets: list[readers.CsvSet],
-         warnings: list[Problem], on_progress: Progress | None = None) -> None:  # fmt: skip
+def load(
+    con: duckdb.DuckDBPyConnection,
+    xml: list[Path],
+    csv_sets: list[readers.CsvSet],
+    warnings: list[Problem],
+    on_progress: Progress | None = None,
+) -> None:
     readers.create_raw_tables(con)
     for path in xml:
         readers.load_xml(con, path, warnings, on_progress)
@@ -152,15 +196,15 @@ def _provider_years(
     ).fetchall()
     clashes = [
         Problem(
-            "error",
-            "ingest.provider_year.twice",
-            sets[1],
-            None,
-            "",
-            "UKPRN",
-            ukprn,
-            f"provider {ukprn} {year} is supplied by more than one return in this call (also {sets[0]})",
-            "ingest one return per provider and year",
+            severity="error",
+            rule="ingest.provider_year.twice",
+            file=sets[1],
+            line=None,
+            path="",
+            field="UKPRN",
+            value=ukprn,
+            message=f"provider {ukprn} {year} is supplied by more than one return in this call (also {sets[0]})",
+            fix="ingest one return per provider and year",
         )
         for ukprn, year, sets in rows
         if len(sets) > 1
@@ -175,15 +219,15 @@ def _empty_returns(con: duckdb.DuckDBPyConnection, set_files: dict[str, list[Pat
     people = dict(con.execute("SELECT _set, count(*) FROM person_raw GROUP BY _set").fetchall())
     return [
         Problem(
-            "error",
-            "ingest.no_people",
-            str(files[0]),
-            None,
-            "",
-            "",
-            "",
-            "the return holds no people (no PERSON rows, or no <Person> elements)",
-            "export the return again with its staff; a Staff return lists at least one person",
+            severity="error",
+            rule="ingest.no_people",
+            file=str(files[0]),
+            line=None,
+            path="",
+            field="",
+            value="",
+            message="the return holds no people (no PERSON rows, or no <Person> elements)",
+            fix="export the return again with its staff; a Staff return lists at least one person",
         )
         for name, files in set_files.items()
         if not people.get(name)
@@ -193,16 +237,29 @@ def _empty_returns(con: duckdb.DuckDBPyConnection, set_files: dict[str, list[Pat
 def _check_scope(provider_years: list[tuple[str, int, list[str]]], allowed: frozenset[str] | None) -> None:
     if allowed is None:
         return
-    outside = [Problem("error", "ingest.provider.scope", sets[0], None, "", "UKPRN", ukprn,
-                       f"provider {ukprn} is not one of the providers you may upload for "
-                       f"({', '.join(sorted(allowed)) or 'none'})",
-                       "upload only your own provider's return, or ask an administrator")
-               for ukprn, _year, sets in provider_years if ukprn not in allowed]  # fmt: skip
+    outside = [
+        Problem(
+            severity="error",
+            rule="ingest.provider.scope",
+            file=sets[0],
+            line=None,
+            path="",
+            field="UKPRN",
+            value=ukprn,
+            message=f"provider {ukprn} is not one of the providers you may upload for "
+            f"({', '.join(sorted(allowed)) or 'none'})",
+            fix="upload only your own provider's return, or ask an administrator",
+        )
+        for ukprn, _year, sets in provider_years
+        if ukprn not in allowed
+    ]
     if outside:
         raise InputError(outside)
 
 
-def _summaries(con: duckdb.DuckDBPyConnection, written: Path) -> dict[tuple[str, int], tuple[int, int, int, bool]]:
+def _summaries(
+    con: duckdb.DuckDBPyConnection, written: Path
+) -> dict[tuple[str, int], tuple[int, int, int, bool]]:
     """Per provider-year, from the files just written: persons, contracts, activities, and
     whether non-academic staff were returned (any contract with ACEMPFUN 4 or blank)."""
     rows = con.execute(
@@ -341,22 +398,34 @@ def _write(
             (settings.data_dir / path).unlink(missing_ok=True)
 
 
-def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[str], str, Path]],
-            set_files: dict[str, list[Path]], file_hashes: dict[str, str],
-            summaries: dict[tuple[str, int], tuple[int, int, int, bool]], non_academic: bool | None,
-            result: IngestResult, xml_sets: set[str]) -> list[str]:  # fmt: skip
+def _commit(
+    settings: Settings,
+    db: Database,
+    staged: list[tuple[str, int, list[str], str, Path]],
+    set_files: dict[str, list[Path]],
+    file_hashes: dict[str, str],
+    summaries: dict[tuple[str, int], tuple[int, int, int, bool]],
+    non_academic: bool | None,
+    result: IngestResult,
+    xml_sets: set[str],
+) -> list[str]:
     """Replace the catalogue rows of every staged snapshot in one transaction; returns the
     paths of the replaced files."""
     replaced: list[str] = []
     with db.session() as session:
-        existing = {(s.ukprn, s.year): s for s in session.scalars(
-            select(Snapshot).where(Snapshot.ukprn.in_([u for u, *_ in staged])))}  # fmt: skip
+        existing = {
+            (s.ukprn, s.year): s
+            for s in session.scalars(select(Snapshot).where(Snapshot.ukprn.in_([u for u, *_ in staged])))
+        }
         known = set(session.scalars(select(Provider.ukprn)))
         for ukprn, year, sets, snapshot_id, final in staged:
             persons, contracts, activities, detected = summaries[(ukprn, year)]
             returned = detected if non_academic is None else non_academic
-            sources = [{"path": str(f), "sha256": file_hashes[str(f)], "bytes": f.stat().st_size}
-                       for s in sets for f in set_files[s]]  # fmt: skip
+            sources = [
+                {"path": str(f), "sha256": file_hashes[str(f)], "bytes": f.stat().st_size}
+                for s in sets
+                for f in set_files[s]
+            ]
             old = existing.get((ukprn, year))
             if old is not None:
                 replaced.append(old.path)
@@ -365,20 +434,32 @@ def _commit(settings: Settings, db: Database, staged: list[tuple[str, int, list[
             if ukprn not in known:
                 session.add(Provider(ukprn=ukprn))
                 known.add(ukprn)
-            session.add(Snapshot(
-                id=snapshot_id, ukprn=ukprn, year=year,
-                path=str(final.relative_to(settings.data_dir)),
-                parquet_sha256=store.sha256_file(final),
-                source_format="xml" if all(s in xml_sets for s in sets) else "csv",
-                source_files=sources, persons=persons, contracts=contracts, activities=activities,
-                returned_non_academic=returned,
-                non_academic_basis="detected" if non_academic is None else "declared",
-                warnings=result.warning_count, ingested_by=settings.user))  # fmt: skip
-            audit.record(session, actor=settings.user,
-                         action="workforce.snapshot.replace" if old else "workforce.snapshot.add",
-                         target=f"{ukprn}/{year}",
-                         payload={"snapshot": snapshot_id, "sources": sources,
-                                  "replaced": old.id if old else None})  # fmt: skip
-            result.snapshots.append(IngestedSnapshot(ukprn, year, persons, contracts, activities,
-                                                     returned, old is not None))  # fmt: skip
+            session.add(
+                Snapshot(
+                    id=snapshot_id,
+                    ukprn=ukprn,
+                    year=year,
+                    path=str(final.relative_to(settings.data_dir)),
+                    parquet_sha256=store.sha256_file(final),
+                    source_format="xml" if all(s in xml_sets for s in sets) else "csv",
+                    source_files=sources,
+                    persons=persons,
+                    contracts=contracts,
+                    activities=activities,
+                    returned_non_academic=returned,
+                    non_academic_basis="detected" if non_academic is None else "declared",
+                    warnings=result.warning_count,
+                    ingested_by=settings.user,
+                )
+            )
+            audit.record(
+                session,
+                actor=settings.user,
+                action="workforce.snapshot.replace" if old else "workforce.snapshot.add",
+                target=f"{ukprn}/{year}",
+                payload={"snapshot": snapshot_id, "sources": sources, "replaced": old.id if old else None},
+            )
+            result.snapshots.append(
+                IngestedSnapshot(ukprn, year, persons, contracts, activities, returned, old is not None)
+            )
     return replaced

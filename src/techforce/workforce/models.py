@@ -72,9 +72,7 @@ class PeerGroup(Base):
 class PeerGroupMember(Base):
     __tablename__ = "peer_group_members"
 
-    group_id: Mapped[int] = mapped_column(
-        ForeignKey("peer_groups.id", ondelete="CASCADE"), primary_key=True
-    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("peer_groups.id", ondelete="CASCADE"), primary_key=True)
     ukprn: Mapped[str] = mapped_column(String(8), primary_key=True)
     group: Mapped[PeerGroup] = relationship(back_populates="members")
 

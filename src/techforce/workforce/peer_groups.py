@@ -50,7 +50,9 @@ def save(
     bad = [u for u in members if not (len(u) == 8 and u.isdigit())]
     if bad:
         raise PeerGroupError(f"peer group {name!r}: {bad} are not 8-digit UKPRNs")
-    unknown = sorted(set(members) - set(session.scalars(select(Provider.ukprn).where(Provider.ukprn.in_(members)))))
+    unknown = sorted(
+        set(members) - set(session.scalars(select(Provider.ukprn).where(Provider.ukprn.in_(members))))
+    )
     if unknown:
         raise PeerGroupError(
             f"peer group {name!r}: {', '.join(unknown)} are not providers techforce knows; "
@@ -86,7 +88,9 @@ def _check_text(what: str, value: str, limit: int, *, multiline: bool = False) -
         raise PeerGroupError("a peer group needs a name")
     if len(value) > limit:
         raise PeerGroupError(f"the peer group {what} is longer than {limit} characters; shorten it")
-    if any((ord(c) < 32 and c not in allowed) or c == "\x7f" for c in value) or (what == "name" and "/" in value):
+    if any((ord(c) < 32 and c not in allowed) or c == "\x7f" for c in value) or (
+        what == "name" and "/" in value
+    ):
         raise PeerGroupError(
             f"the peer group {what} contains a control character"
             + (" or '/'" if what == "name" else "")
@@ -94,7 +98,9 @@ def _check_text(what: str, value: str, limit: int, *, multiline: bool = False) -
         )
 
 
-def remove(session: Session, name: str, *, actor: str, owner: str | None = None, remove_any: bool = True) -> None:
+def remove(
+    session: Session, name: str, *, actor: str, owner: str | None = None, remove_any: bool = True
+) -> None:
     """Delete the named group (providers and their data are untouched); only its owner, or
     anyone when ``remove_any`` (an administrator or the CLI)."""
     group = session.scalar(select(PeerGroup).where(PeerGroup.name == name))
@@ -154,8 +160,13 @@ def import_providers(session: Session, path: Path, *, actor: str) -> int:
             provider.region = (row.get(fields.get("region of he provider", ""), "") or "").strip()
             session.add(provider)
             count += 1
-    audit.record(session, actor=actor, action="workforce.providers.import", target=str(path),
-                 payload={"providers": count})
+    audit.record(
+        session,
+        actor=actor,
+        action="workforce.providers.import",
+        target=str(path),
+        payload={"providers": count},
+    )
     return count
 
 
@@ -163,8 +174,10 @@ def members(session: Session, name: str) -> list[str]:
     group = session.scalar(select(PeerGroup).where(PeerGroup.name == name))
     if group is None:
         known = ", ".join(session.scalars(select(PeerGroup.name).order_by(PeerGroup.name)))
-        raise PeerGroupError(f"no peer group {name!r}; known: {known or 'none'} "
-                             "(create one with `techforce workforce peers add`)")  # fmt: skip
+        raise PeerGroupError(
+            f"no peer group {name!r}; known: {known or 'none'} "
+            "(create one with `techforce workforce peers add`)"
+        )
     return [m.ukprn for m in group.members]
 
 
@@ -185,7 +198,9 @@ def memberships(db: Database) -> dict[str, list[str]]:
 
 
 def all_groups(session: Session) -> list[PeerGroup]:
-    return list(session.scalars(select(PeerGroup).options(selectinload(PeerGroup.members)).order_by(PeerGroup.name)))
+    return list(
+        session.scalars(select(PeerGroup).options(selectinload(PeerGroup.members)).order_by(PeerGroup.name))
+    )
 
 
 @dataclass
@@ -203,14 +218,24 @@ class Position:
     quartile: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"indicator": self.indicator, "year": codes.year_label(self.year),
-                "provider": self.ukprn, "group": self.group, "value": self.value.display,
-                "median": self.median.display, "lower_quartile": self.lower_quartile.display,
-                "upper_quartile": self.upper_quartile.display, "rank": self.rank,
-                "of": self.of, "quartile": self.quartile}  # fmt: skip
+        return {
+            "indicator": self.indicator,
+            "year": codes.year_label(self.year),
+            "provider": self.ukprn,
+            "group": self.group,
+            "value": self.value.display,
+            "median": self.median.display,
+            "lower_quartile": self.lower_quartile.display,
+            "upper_quartile": self.upper_quartile.display,
+            "rank": self.rank,
+            "of": self.of,
+            "quartile": self.quartile,
+        }
 
 
-def position(comp: Computation, indicator: str, year: int, ukprn: str, group: str, group_members: list[str]) -> Position:
+def position(
+    comp: Computation, indicator: str, year: int, ukprn: str, group: str, group_members: list[str]
+) -> Position:
     """Where a provider stands in a group on a single-valued indicator (rank 1 = highest).
 
     Everything is computed from the published values (perturbed, rounded, suppressed):
@@ -222,7 +247,9 @@ def position(comp: Computation, indicator: str, year: int, ukprn: str, group: st
         raise PeerGroupError(f"{indicator} has categories; compare a single-valued indicator")
     cells = comp.provider_cells(indicator, year)
     wanted = set(group_members) | {ukprn}
-    published = {u: float(c.value) for u, c in cells.items() if u in wanted and isinstance(c.value, int | float)}
+    published = {
+        u: float(c.value) for u, c in cells.items() if u in wanted and isinstance(c.value, int | float)
+    }
     own_cell = cells.get(ukprn) or protect(None, ind.unit, comp.rules)
     own = published.get(ukprn)
     ordered = sorted(published.values(), reverse=True)
@@ -243,7 +270,9 @@ def position(comp: Computation, indicator: str, year: int, ukprn: str, group: st
             else "bottom quartile"
         )
     median, lower, upper = (_statistic(v, ind.unit, comp.rules.marker) for v in (med, q1, q3))
-    return Position(indicator, year, ukprn, group, own_cell, median, lower, upper, rank, len(ordered), quartile)
+    return Position(
+        indicator, year, ukprn, group, own_cell, median, lower, upper, rank, len(ordered), quartile
+    )
 
 
 def _statistic(value: float | None, unit: str, marker: str) -> Cell:

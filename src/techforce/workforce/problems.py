@@ -12,7 +12,7 @@ Severity = Literal["error", "warning"]
 COLUMNS = ("severity", "rule", "file", "line", "path", "field", "value", "message", "fix")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Problem:
     severity: Severity
     rule: str

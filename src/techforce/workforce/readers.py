@@ -28,12 +28,33 @@ import duckdb
 import pyarrow as pa
 from lxml import etree
 
-from techforce.workforce.problems import InputError, Problem
+from techforce.workforce.problems import InputError, Problem, Severity
 
-PERSON_FIELDS = ("UKPRN", "RECID", "PERSONKEY", "STAFFID", "OWNSTAFFID", "BIRTHDTE", "SEXID",
-                 "ETHNIC", "DISABLE")  # fmt: skip
-CONTRACT_FIELDS = ("PERSONKEY", "CONTRACTKEY", "CONTID", "TERMS", "MOEMP", "ACEMPFUN", "LEVELS",
-                   "CONFTE", "STARTCON", "ENDCON", "SALREF", "SPOINT")  # fmt: skip
+PERSON_FIELDS = (
+    "UKPRN",
+    "RECID",
+    "PERSONKEY",
+    "STAFFID",
+    "OWNSTAFFID",
+    "BIRTHDTE",
+    "SEXID",
+    "ETHNIC",
+    "DISABLE",
+)
+CONTRACT_FIELDS = (
+    "PERSONKEY",
+    "CONTRACTKEY",
+    "CONTID",
+    "TERMS",
+    "MOEMP",
+    "ACEMPFUN",
+    "LEVELS",
+    "CONFTE",
+    "STARTCON",
+    "ENDCON",
+    "SALREF",
+    "SPOINT",
+)
 ACTIVITY_FIELDS = ("CONTRACTKEY", "ACTIVITYKEY", "ACTSOC", "ACTSOC2020", "CCENTRE", "CCPROP")
 META = ("_file", "_line", "_path", "_set")
 TABLE_FIELDS = {"person": PERSON_FIELDS, "contract": CONTRACT_FIELDS, "activity": ACTIVITY_FIELDS}
@@ -69,24 +90,42 @@ def locked_connection(
 
 def raw_schema(table: str) -> pa.Schema:
     return pa.schema(
-        [("_file", pa.string()), ("_line", pa.int64()), ("_path", pa.string()),
-         ("_set", pa.string())] + [(name, pa.string()) for name in TABLE_FIELDS[table]]
-    )  # fmt: skip
+        [("_file", pa.string()), ("_line", pa.int64()), ("_path", pa.string()), ("_set", pa.string())]
+        + [(name, pa.string()) for name in TABLE_FIELDS[table]]
+    )
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, fields in TABLE_FIELDS.items():
         columns = ", ".join(f'"{name}" VARCHAR' for name in fields)
         con.execute(
-            f"CREATE TABLE {table}_raw (_file VARCHAR, _line BIGINT, _path VARCHAR, "
-            f"_set VARCHAR, {columns})"
+            f"CREATE TABLE {table}_raw (_file VARCHAR, _line BIGINT, _path VARCHAR, _set VARCHAR, {columns})"
         )
 
 
-def _problem(file: Path, line: int | None, rule: str, message: str, fix: str,
-             *, path: str = "", fieldname: str = "", value: str = "",
-             severity: str = "error") -> Problem:  # fmt: skip
-    return Problem(severity, rule, str(file), line, path, fieldname, value, message, fix)  # type: ignore[arg-type]
+def _problem(
+    file: Path,
+    line: int | None,
+    rule: str,
+    message: str,
+    fix: str,
+    *,
+    path: str = "",
+    fieldname: str = "",
+    value: str = "",
+    severity: Severity = "error",
+) -> Problem:
+    return Problem(
+        severity=severity,
+        rule=rule,
+        file=str(file),
+        line=line,
+        path=path,
+        field=fieldname,
+        value=value,
+        message=message,
+        fix=fix,
+    )
 
 
 # --------------------------------------------------------------------------- XML
@@ -206,18 +245,32 @@ class _XmlReader:
         tag = str(elem.tag)
         if tag not in self.seen_unknown:
             self.seen_unknown.add(tag)
-            self.warnings.append(_problem(
-                self.path, _line(elem), "xml.unknown_element",
-                f"element <{tag}> is not a field techforce reads; it was ignored",
-                "nothing to do unless you expected this field to be used",
-                path=where, fieldname=tag, severity="warning"))
+            self.warnings.append(
+                _problem(
+                    self.path,
+                    _line(elem),
+                    "xml.unknown_element",
+                    f"element <{tag}> is not a field techforce reads; it was ignored",
+                    "nothing to do unless you expected this field to be used",
+                    path=where,
+                    fieldname=tag,
+                    severity="warning",
+                )
+            )
 
     def read(self, on_progress: Callable[[int], None] | None) -> _XmlColumns:
         _check_xml_prolog(self.path)
         context = etree.iterparse(
-            str(self.path), events=("end",), tag=("Person", "Institution"),
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-            remove_comments=True, remove_pis=True)  # fmt: skip
+            str(self.path),
+            events=("end",),
+            tag=("Person", "Institution"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
         institution, person_no, last_bytes = 1, 0, 0
         try:
             for _event, elem in context:
@@ -243,9 +296,17 @@ class _XmlReader:
             _refuse_doctype(self.path, root.getroottree().docinfo)
         if root is None or root.tag != "StaffRecord":
             found = "nothing" if root is None else f"<{root.tag}>"
-            raise InputError([_problem(
-                self.path, 1, "xml.root", f"the root element is {found}, not <StaffRecord>",
-                "supply a HESA Staff record submission file (root element StaffRecord)")])
+            raise InputError(
+                [
+                    _problem(
+                        self.path,
+                        1,
+                        "xml.root",
+                        f"the root element is {found}, not <StaffRecord>",
+                        "supply a HESA Staff record submission file (root element StaffRecord)",
+                    )
+                ]
+            )
         if on_progress is not None:
             on_progress(self.path.stat().st_size - last_bytes)
         return self.columns
@@ -255,7 +316,10 @@ class _XmlReader:
             inst = person.getparent()
             found = inst is not None and inst.tag == "Institution"
             self.institution_fields = (
-                (inst.findtext("UKPRN"), inst.findtext("RECID")) if found and inst is not None else (None, None))
+                (inst.findtext("UKPRN"), inst.findtext("RECID"))
+                if found and inst is not None
+                else (None, None)
+            )
         ukprn, recid = self.institution_fields
         pkey = f"{institution}.{number}"
         where = f"/StaffRecord/Institution[{institution}]/Person[{number}]"
@@ -314,22 +378,44 @@ def _xml_syntax_problem(path: Path, exc: etree.XMLSyntaxError) -> Problem:
     message = str(exc.msg or exc)
     lowered = message.lower()
     if "utf-8" in lowered or "encoding" in lowered or "bytes" in lowered:
-        return _problem(path, exc.lineno, "file.encoding",
-                        f"the file is not valid UTF-8 text ({message})",
-                        "save the file as UTF-8 (in Excel or your HR system export choose UTF-8)")
+        return _problem(
+            path,
+            exc.lineno,
+            "file.encoding",
+            f"the file is not valid UTF-8 text ({message})",
+            "save the file as UTF-8 (in Excel or your HR system export choose UTF-8)",
+        )
     if "document is empty" in lowered or "start tag expected" in lowered:
-        return _problem(path, exc.lineno, "file.empty", "the file has no XML content",
-                        "export the Staff return again; the file holds no StaffRecord")
+        return _problem(
+            path,
+            exc.lineno,
+            "file.empty",
+            "the file has no XML content",
+            "export the Staff return again; the file holds no StaffRecord",
+        )
     if "premature end" in lowered or "end of data" in lowered or "not closed" in lowered:
-        return _problem(path, exc.lineno, "xml.truncated",
-                        f"the XML stops before the document is complete ({message})",
-                        "the file was cut short; copy or export it again in full")
-    return _problem(path, exc.lineno, "xml.syntax", f"the XML is not well formed ({message})",
-                    "fix the XML at this line, or export the file again")
+        return _problem(
+            path,
+            exc.lineno,
+            "xml.truncated",
+            f"the XML stops before the document is complete ({message})",
+            "the file was cut short; copy or export it again in full",
+        )
+    return _problem(
+        path,
+        exc.lineno,
+        "xml.syntax",
+        f"the XML is not well formed ({message})",
+        "fix the XML at this line, or export the file again",
+    )
 
 
-def load_xml(con: duckdb.DuckDBPyConnection, path: Path, warnings: list[Problem],
-             on_progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+def load_xml(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    warnings: list[Problem],
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
     columns = _XmlReader(path, warnings).read(on_progress)
     for table in TABLE_FIELDS:
         con.register("_xml_rows", columns.to_arrow(table))
@@ -369,26 +455,41 @@ def group_csv_sets(paths: list[Path]) -> list[CsvSet]:
     for path in paths:
         role = csv_role(path)
         if role is None:
-            problems.append(_problem(
-                path, None, "csv.role",
-                "cannot tell which table this is from its name",
-                "name data-supply tables so they contain PERSON, CONTRACT or ACTIVITY"))
+            problems.append(
+                _problem(
+                    path,
+                    None,
+                    "csv.role",
+                    "cannot tell which table this is from its name",
+                    "name data-supply tables so they contain PERSON, CONTRACT or ACTIVITY",
+                )
+            )
             continue
         roles = by_folder.setdefault(path.parent, {})
         if role in roles:
-            problems.append(_problem(
-                path, None, "csv.duplicate_table",
-                f"a second {role.upper()} table in folder {path.parent} (first: {roles[role].name})",
-                "keep one set of PERSON/CONTRACT/ACTIVITY tables per folder"))
+            problems.append(
+                _problem(
+                    path,
+                    None,
+                    "csv.duplicate_table",
+                    f"a second {role.upper()} table in folder {path.parent} (first: {roles[role].name})",
+                    "keep one set of PERSON/CONTRACT/ACTIVITY tables per folder",
+                )
+            )
         roles[role] = path
     sets = []
     for folder, roles in sorted(by_folder.items()):
         missing = [r.upper() for r in ("person", "contract", "activity") if r not in roles]
         if missing:
-            problems.append(_problem(
-                folder, None, "csv.missing_table",
-                f"the data supply in this folder lacks its {', '.join(missing)} table",
-                "put the PERSON, CONTRACT and ACTIVITY tables of one return in one folder"))
+            problems.append(
+                _problem(
+                    folder,
+                    None,
+                    "csv.missing_table",
+                    f"the data supply in this folder lacks its {', '.join(missing)} table",
+                    "put the PERSON, CONTRACT and ACTIVITY tables of one return in one folder",
+                )
+            )
             continue
         sets.append(CsvSet(folder, roles["person"], roles["contract"], roles["activity"]))
     if problems:
@@ -523,16 +624,28 @@ def _encoding_problem(path: Path) -> Problem:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
                 snippet = line[max(0, exc.start - 10) : exc.end + 10].decode("latin-1")
-                return _problem(path, number, "file.encoding",
-                                f"the file is not UTF-8 text (byte 0x{line[exc.start]:02x} near "
-                                f"{snippet.strip()!r})",
-                                "save the file as 'CSV UTF-8' (Excel) or re-export it as UTF-8")
-    return _problem(path, None, "csv.unreadable", "DuckDB could not read the file as CSV",
-                    "check that the file is a comma-separated table with one header row")
+                return _problem(
+                    path,
+                    number,
+                    "file.encoding",
+                    f"the file is not UTF-8 text (byte 0x{line[exc.start]:02x} near {snippet.strip()!r})",
+                    "save the file as 'CSV UTF-8' (Excel) or re-export it as UTF-8",
+                )
+    return _problem(
+        path,
+        None,
+        "csv.unreadable",
+        "DuckDB could not read the file as CSV",
+        "check that the file is a comma-separated table with one header row",
+    )
 
 
-def load_csv_sets(con: duckdb.DuckDBPyConnection, sets: list[CsvSet], warnings: list[Problem],
-                  on_progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+def load_csv_sets(
+    con: duckdb.DuckDBPyConnection,
+    sets: list[CsvSet],
+    warnings: list[Problem],
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
     headers: dict[Path, tuple[str, ...]] = {}
     problems: list[Problem] = []
     for role in ("person", "contract", "activity"):
@@ -574,28 +687,35 @@ def _select_list(role: str, header: tuple[str, ...] | list[str]) -> str:
     return ", ".join(parts)
 
 
-CSV_READ = ("read_csv(?, columns=?, header=true, auto_detect=false, delim=',', quote='\"', "
-            "escape='\"', filename='_filename', strict_mode=true)")
+CSV_READ = (
+    "read_csv(?, columns=?, header=true, auto_detect=false, delim=',', quote='\"', "
+    "escape='\"', filename='_filename', strict_mode=true)"
+)
 
 
-def _load_csv_role(con: duckdb.DuckDBPyConnection, role: str, files: list[Path],
-                   headers: dict[Path, tuple[str, ...]]) -> None:  # fmt: skip
+def _load_csv_role(
+    con: duckdb.DuckDBPyConnection, role: str, files: list[Path], headers: dict[Path, tuple[str, ...]]
+) -> None:
     """Read the files of one role, grouped by identical header, with the columns given to
     DuckDB (all text, no type sniffing: the validation rules check every value).
 
     Rows load in any order and without line numbers (the fast path for a clean return);
     each read is recorded in ``_csv_reads`` so that number_csv_lines can redo it in order."""
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS _csv_reads "
-                "(role VARCHAR, header VARCHAR[], files VARCHAR[])")
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _csv_reads (role VARCHAR, header VARCHAR[], files VARCHAR[])"
+    )
     groups: dict[tuple[str, ...], list[Path]] = {}
     for f in files:
         groups.setdefault(headers[f], []).append(f)
     for header, group in groups.items():
         names = [str(f) for f in group]
         try:
-            con.execute(f"INSERT INTO {role}_raw SELECT _filename, NULL, NULL, "
-                        f"parse_dirpath(_filename), {_select_list(role, header)} "
-                        f"FROM {CSV_READ}", [names, _positional(header)])
+            con.execute(
+                f"INSERT INTO {role}_raw SELECT _filename, NULL, NULL, "
+                f"parse_dirpath(_filename), {_select_list(role, header)} "
+                f"FROM {CSV_READ}",
+                [names, _positional(header)],
+            )
         except duckdb.Error as exc:
             raise InputError([_csv_read_problem(group, exc)]) from None
         con.execute("INSERT INTO _csv_reads VALUES (?, ?, ?)", [role, list(header), names])
@@ -704,5 +824,10 @@ def _csv_read_problem(files: list[Path], exc: duckdb.Error) -> Problem:
             line = int(token)
             break
     first = text.splitlines()[0] if text else "unreadable"
-    return _problem(bad, line, "csv.malformed", f"the CSV cannot be read: {first}",
-                    "check the row for unbalanced quotes or a wrong number of commas")
+    return _problem(
+        bad,
+        line,
+        "csv.malformed",
+        f"the CSV cannot be read: {first}",
+        "check the row for unbalanced quotes or a wrong number of commas",
+    )

@@ -157,8 +157,9 @@ def collect_garbage(session: Session, settings: Settings) -> list[Path]:
     return removed
 
 
-def snapshot_files(session: Session, settings: Settings, *, years: list[int] | None = None,
-                   ukprns: list[str] | None = None) -> list[tuple[Snapshot, Path]]:  # fmt: skip
+def snapshot_files(
+    session: Session, settings: Settings, *, years: list[int] | None = None, ukprns: list[str] | None = None
+) -> list[tuple[Snapshot, Path]]:
     query = select(Snapshot).order_by(Snapshot.year, Snapshot.ukprn)
     if years:
         query = query.where(Snapshot.year.in_(years))
@@ -167,8 +168,9 @@ def snapshot_files(session: Session, settings: Settings, *, years: list[int] | N
     return [(s, settings.data_dir / s.path) for s in session.scalars(query)]
 
 
-def catalogue_inputs(session: Session, settings: Settings, *, years: list[int] | None = None,
-                     ukprns: list[str] | None = None) -> tuple[list[Path], dict[tuple[str, int], bool]]:  # fmt: skip
+def catalogue_inputs(
+    session: Session, settings: Settings, *, years: list[int] | None = None, ukprns: list[str] | None = None
+) -> tuple[list[Path], dict[tuple[str, int], bool]]:
     """The snapshot files to read and, per provider-year, whether non-academic staff were
     returned (the population of every non-academic indicator)."""
     found = snapshot_files(session, settings, years=years, ukprns=ukprns)

@@ -17,33 +17,127 @@ import numpy as np
 from techforce.workforce import codes
 
 NATIONS = (("England", 0.80), ("Scotland", 0.085), ("Wales", 0.04), ("Northern Ireland", 0.075))
-ENGLISH_REGIONS = ("North East", "North West", "Yorkshire and The Humber", "East Midlands",
-                   "West Midlands", "East of England", "London", "South East", "South West")  # fmt: skip
-PLACES = ("Ashford", "Bramley", "Calder", "Dunmore", "Elmswell", "Fernhill", "Glenrock", "Harwood",
-          "Ivybridge", "Juniper", "Kingsmere", "Larkfield", "Millbrook", "Northgate", "Oakridge",
-          "Penrose", "Queensbury", "Redcliffe", "Stonebridge", "Thornbury", "Upton", "Valemount",
-          "Westbrook", "Yarrow")  # fmt: skip
+ENGLISH_REGIONS = (
+    "North East",
+    "North West",
+    "Yorkshire and The Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+)
+PLACES = (
+    "Ashford",
+    "Bramley",
+    "Calder",
+    "Dunmore",
+    "Elmswell",
+    "Fernhill",
+    "Glenrock",
+    "Harwood",
+    "Ivybridge",
+    "Juniper",
+    "Kingsmere",
+    "Larkfield",
+    "Millbrook",
+    "Northgate",
+    "Oakridge",
+    "Penrose",
+    "Queensbury",
+    "Redcliffe",
+    "Stonebridge",
+    "Thornbury",
+    "Upton",
+    "Valemount",
+    "Westbrook",
+    "Yarrow",
+)
 KINDS = ("University of {}", "{} University", "{} College", "{} Institute of Technology")
 
 # Technician cost centres: science and engineering mostly; physics/engineering are 114-120.
-TECH_CC = np.array(["112", "113", "114", "115", "116", "117", "118", "119", "120", "101", "107",
-                    "111", "121", "143", "144", "201", "205"])  # fmt: skip
+TECH_CC = np.array(
+    [
+        "112",
+        "113",
+        "114",
+        "115",
+        "116",
+        "117",
+        "118",
+        "119",
+        "120",
+        "101",
+        "107",
+        "111",
+        "121",
+        "143",
+        "144",
+        "201",
+        "205",
+    ]
+)
 TECH_CC_P = np.array([16, 12, 6, 5, 3, 3, 3, 5, 5, 10, 5, 5, 4, 6, 4, 4, 4], dtype=float)
 PHYS_ENG_CC = {"114", "115", "116", "117", "118", "119", "120"}
 CORE_SOC = np.array(["3111", "3112", "3113", "3114", "3115", "3116", "3119", "3121", "3131", "3132"])
 CORE_SOC_P = np.array([40, 8, 12, 3, 3, 3, 12, 3, 10, 6], dtype=float)
 BROAD_EXTRA_SOC = np.array(["3217", "3218", "6139", "5223", "5242", "5422"])
-OTHER_NONACAD_SOC = np.array(["4159", "4113", "4161", "4215", "2424", "2135", "2429", "3545", "3562",
-                              "3537", "1131", "1136", "5314", "6125", "9233", "9244", "9272", "3415"])  # fmt: skip
+OTHER_NONACAD_SOC = np.array(
+    [
+        "4159",
+        "4113",
+        "4161",
+        "4215",
+        "2424",
+        "2135",
+        "2429",
+        "3545",
+        "3562",
+        "3537",
+        "1131",
+        "1136",
+        "5314",
+        "6125",
+        "9233",
+        "9244",
+        "9272",
+        "3415",
+    ]
+)
 OTHER_NONACAD_P = np.array([16, 8, 6, 6, 6, 4, 5, 5, 6, 4, 2, 1, 3, 2, 9, 4, 4, 3], dtype=float)
 ACADEMIC_SOC = np.array(["2311", "2119", "2112", "2113", "2211"])
-TO_SOC2020 = {"3121": "3120", "3131": "3131", "3132": "3132", "3217": "3212", "3218": "3213",
-              "6139": "6129", "5223": "5224", "5242": "5224", "5422": "5421", "3415": "3417",
-              "2119": "2119", "2311": "2311", "2424": "2439", "2429": "2439", "2135": "2134",
-              # SOC2010 codes that SOC2020 dropped or gave to another occupation
-              "1115": "1111", "1136": "1137", "2113": "2114", "3537": "3533", "3545": "3556",
-              "3562": "3571", "4113": "4112", "4161": "4141", "5314": "5315", "6125": "6112",
-              "9233": "9223", "9244": "9232", "9272": "9263"}  # fmt: skip
+TO_SOC2020 = {
+    "3121": "3120",
+    "3131": "3131",
+    "3132": "3132",
+    "3217": "3212",
+    "3218": "3213",
+    "6139": "6129",
+    "5223": "5224",
+    "5242": "5224",
+    "5422": "5421",
+    "3415": "3417",
+    "2119": "2119",
+    "2311": "2311",
+    "2424": "2439",
+    "2429": "2439",
+    "2135": "2134",
+    # SOC2010 codes that SOC2020 dropped or gave to another occupation
+    "1115": "1111",
+    "1136": "1137",
+    "2113": "2114",
+    "3537": "3533",
+    "3545": "3556",
+    "3562": "3571",
+    "4113": "4112",
+    "4161": "4141",
+    "5314": "5315",
+    "6125": "6112",
+    "9233": "9223",
+    "9244": "9232",
+    "9272": "9263",
+}
 CONSORTIUM = 8  # providers in the consortium peer group (the largest ones)
 TECH_LEVELS = np.array(["I0", "J0", "K0", "L0", "M0", "N0"])
 TECH_LEVELS_P = np.array([4, 12, 30, 30, 18, 6], dtype=float)
@@ -77,9 +171,12 @@ class SynthConfig:
         )
 
     def scaled(self, factor: float) -> SynthConfig:
-        return replace(self, academic_total=int(self.academic_total * factor),
-                       non_academic_total=int(self.non_academic_total * factor),
-                       atypical_total=int(self.atypical_total * factor))  # fmt: skip
+        return replace(
+            self,
+            academic_total=int(self.academic_total * factor),
+            non_academic_total=int(self.non_academic_total * factor),
+            atypical_total=int(self.atypical_total * factor),
+        )
 
 
 @dataclass
@@ -144,11 +241,18 @@ def _providers(cfg: SynthConfig, rng: np.random.Generator) -> tuple[list[Provide
         region = str(rng.choice(ENGLISH_REGIONS)) if nation == "England" else nation
         if i < CONSORTIUM:
             region = ("West Midlands", "East Midlands")[i % 2]
-        infos.append(ProviderInfo(
-            ukprn=f"{10000001 + i * 37:08d}", name=KINDS[i % len(KINDS)].format(place),
-            nation=nation, region=region, returns_non_academic=bool(returners[i]),
-            has_leader=bool(leaders[i]), in_consortium=i < CONSORTIUM,
-            manager_in_technical_cc=bool(managers[i])))  # fmt: skip
+        infos.append(
+            ProviderInfo(
+                ukprn=f"{10000001 + i * 37:08d}",
+                name=KINDS[i % len(KINDS)].format(place),
+                nation=nation,
+                region=region,
+                returns_non_academic=bool(returners[i]),
+                has_leader=bool(leaders[i]),
+                in_consortium=i < CONSORTIUM,
+                manager_in_technical_cc=bool(managers[i]),
+            )
+        )
     return infos, sizes
 
 
@@ -167,28 +271,51 @@ class _Builder:
         for k, v in cols.items():
             store.setdefault(k, []).append(np.asarray(v))
 
-    def people(self, prov: np.ndarray, *, female: np.ndarray, age: np.ndarray, minority: float,
-               kind: str) -> np.ndarray:  # fmt: skip
+    def people(
+        self, prov: np.ndarray, *, female: np.ndarray, age: np.ndarray, minority: float, kind: str
+    ) -> np.ndarray:
         n = len(prov)
         pid = np.arange(self.next_person, self.next_person + n)
         self.next_person += n
         rng = self.rng
         ref = np.datetime64(codes.age_reference_date(self.year).isoformat())
-        birth = ref - (age * 365.25).astype("timedelta64[D]") - rng.integers(1, 360, n).astype("timedelta64[D]")
-        ethnic = np.where(rng.random(n) < minority,
-                          rng.choice(["31", "33", "21", "22", "41", "34", "50", "80"], n),
-                          rng.choice(["10", "10", "10", "10", "15", "19", "99"], n))  # fmt: skip
+        birth = (
+            ref - (age * 365.25).astype("timedelta64[D]") - rng.integers(1, 360, n).astype("timedelta64[D]")
+        )
+        ethnic = np.where(
+            rng.random(n) < minority,
+            rng.choice(["31", "33", "21", "22", "41", "34", "50", "80"], n),
+            rng.choice(["10", "10", "10", "10", "15", "19", "99"], n),
+        )
         r = rng.random(n)
-        disable = np.where(r < 0.07, rng.choice(["54", "55", "51", "56", "54;55"], n),
-                           np.where(r < 0.10, "98", "95"))  # fmt: skip
-        self._push(self.p, pid=pid, prov=prov, sex=np.where(female, "2", "1"), birth=birth,
-                   ethnic=ethnic, disable=disable, kind=np.full(n, kind))  # fmt: skip
+        disable = np.where(
+            r < 0.07, rng.choice(["54", "55", "51", "56", "54;55"], n), np.where(r < 0.10, "98", "95")
+        )
+        self._push(
+            self.p,
+            pid=pid,
+            prov=prov,
+            sex=np.where(female, "2", "1"),
+            birth=birth,
+            ethnic=ethnic,
+            disable=disable,
+            kind=np.full(n, kind),
+        )
         return pid
 
-    def contract(self, pid: np.ndarray, prov: np.ndarray, *, terms: np.ndarray, mode: np.ndarray,
-                 acempfun: np.ndarray, levels: np.ndarray, confte: np.ndarray,
-                 activities: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                 in_census: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    def contract(
+        self,
+        pid: np.ndarray,
+        prov: np.ndarray,
+        *,
+        terms: np.ndarray,
+        mode: np.ndarray,
+        acempfun: np.ndarray,
+        levels: np.ndarray,
+        confte: np.ndarray,
+        activities: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        in_census: np.ndarray | None = None,
+    ) -> np.ndarray:
         """activities: list of (mask, soc, ccentre, ccprop) parts, ccprop summing to 100."""
         n = len(pid)
         rng = self.rng
@@ -210,12 +337,25 @@ class _Builder:
             end[ended] = census - rng.integers(1, 100, ended.sum()).astype("timedelta64[D]")
             start[ended] = end[ended] - rng.integers(100, 700, ended.sum()).astype("timedelta64[D]")
         salary = np.round(rng.normal(38000, 9000, n).clip(19000, 150000))
-        self._push(self.c, cid=cid, pid=pid, prov=prov, terms=terms, mode=mode, acempfun=acempfun,
-                   levels=levels, confte=confte, start=start, end=end, salref=salary)  # fmt: skip
+        self._push(
+            self.c,
+            cid=cid,
+            pid=pid,
+            prov=prov,
+            terms=terms,
+            mode=mode,
+            acempfun=acempfun,
+            levels=levels,
+            confte=confte,
+            start=start,
+            end=end,
+            salref=salary,
+        )
         for soc, cc, prop in activities:
             mask = prop > 0
-            self._push(self.a, cid=cid[mask], prov=prov[mask], soc=soc[mask], ccentre=cc[mask],
-                       ccprop=prop[mask])  # fmt: skip
+            self._push(
+                self.a, cid=cid[mask], prov=prov[mask], soc=soc[mask], ccentre=cc[mask], ccprop=prop[mask]
+            )
         return cid
 
     def finish(self) -> YearData:
@@ -254,7 +394,9 @@ def _technicians(b: _Builder, cfg: SynthConfig, infos: list[ProviderInfo], count
     age = np.where(old, rng.integers(52, 67, n), rng.integers(19, 52, n))
     pid = b.people(prov, female=female, age=age, minority=0.10, kind="T")
     broad = rng.random(n) < 0.18
-    soc = np.where(broad, rng.choice(BROAD_EXTRA_SOC, n), rng.choice(CORE_SOC, n, p=CORE_SOC_P / CORE_SOC_P.sum()))
+    soc = np.where(
+        broad, rng.choice(BROAD_EXTRA_SOC, n), rng.choice(CORE_SOC, n, p=CORE_SOC_P / CORE_SOC_P.sum())
+    )
     levels = rng.choice(TECH_LEVELS, n, p=TECH_LEVELS_P / TECH_LEVELS_P.sum()).astype(object)
     # Strategic technical leaders: 1-3 per leader provider, 32% women, on core SOC.
     leader = np.zeros(n, dtype=bool)
@@ -275,17 +417,30 @@ def _technicians(b: _Builder, cfg: SynthConfig, infos: list[ProviderInfo], count
     first = np.where(split, rng.choice([60.0, 70.0, 80.0], n), 100.0)
     second_soc = np.where(split, rng.choice(["2424", "4159", "2119"], n), "")
     in_census = np.where(leader, True, False) if leader.any() else None
-    b.contract(pid, prov, terms=terms, mode=mode, acempfun=_full(n, "4"), levels=levels,
-               confte=confte, in_census=in_census,
-               activities=[(soc, cc, first), (second_soc, cc, np.where(split, 100.0 - first, 0.0))])  # fmt: skip
+    b.contract(
+        pid,
+        prov,
+        terms=terms,
+        mode=mode,
+        acempfun=_full(n, "4"),
+        levels=levels,
+        confte=confte,
+        in_census=in_census,
+        activities=[(soc, cc, first), (second_soc, cc, np.where(split, 100.0 - first, 0.0))],
+    )
 
 
 def _academics(b: _Builder, counts: np.ndarray) -> None:
     rng = b.rng
     prov = np.repeat(np.arange(len(counts)), counts)
     n = len(prov)
-    pid = b.people(prov, female=rng.random(n) < 0.48, age=rng.normal(45, 10, n).clip(23, 75).astype(int),
-                   minority=0.19, kind="A")  # fmt: skip
+    pid = b.people(
+        prov,
+        female=rng.random(n) < 0.48,
+        age=rng.normal(45, 10, n).clip(23, 75).astype(int),
+        minority=0.19,
+        kind="A",
+    )
     r = rng.random(n)
     levels = np.where(r < 0.11, rng.choice(["F1", "F2"], n), rng.choice(["I0", "J0", "K0", "L0"], n))
     levels = levels.astype(object)
@@ -298,21 +453,40 @@ def _academics(b: _Builder, counts: np.ndarray) -> None:
     soc[heads] = "1115"
     mode, confte = _modes(rng, n, 0.30)
     cc = rng.choice(sorted(k for k in codes.COST_CENTRES if k.startswith("1")), n)
-    b.contract(pid, prov, terms=np.where(r > 0.68, "2", "1").astype(object), mode=mode,
-               acempfun=acempfun, levels=levels, confte=confte, activities=_single(soc, cc))  # fmt: skip
+    b.contract(
+        pid,
+        prov,
+        terms=np.where(r > 0.68, "2", "1").astype(object),
+        mode=mode,
+        acempfun=acempfun,
+        levels=levels,
+        confte=confte,
+        activities=_single(soc, cc),
+    )
     second = rng.random(n) < 0.08
-    b.contract(pid[second], prov[second], terms=_full(second.sum(), "2"), mode=_full(second.sum(), "3"),
-               acempfun=_full(second.sum(), "1"), levels=_full(second.sum(), "K0"),
-               confte=np.full(second.sum(), 10.0),
-               activities=_single(np.full(second.sum(), "2311"), cc[second]))  # fmt: skip
+    b.contract(
+        pid[second],
+        prov[second],
+        terms=_full(second.sum(), "2"),
+        mode=_full(second.sum(), "3"),
+        acempfun=_full(second.sum(), "1"),
+        levels=_full(second.sum(), "K0"),
+        confte=np.full(second.sum(), 10.0),
+        activities=_single(np.full(second.sum(), "2311"), cc[second]),
+    )
 
 
 def _other_staff(b: _Builder, infos: list[ProviderInfo], counts: np.ndarray) -> None:
     rng = b.rng
     prov = np.repeat(np.arange(len(counts)), counts)
     n = len(prov)
-    pid = b.people(prov, female=rng.random(n) < 0.62, age=rng.normal(44, 12, n).clip(18, 72).astype(int),
-                   minority=0.14, kind="N")  # fmt: skip
+    pid = b.people(
+        prov,
+        female=rng.random(n) < 0.62,
+        age=rng.normal(44, 12, n).clip(18, 72).astype(int),
+        minority=0.14,
+        kind="N",
+    )
     soc = rng.choice(OTHER_NONACAD_SOC, n, p=OTHER_NONACAD_P / OTHER_NONACAD_P.sum())
     cc = rng.choice(["201", "202", "204", "205", "206"], n)
     levels = rng.choice(["J0", "K0", "L0", "M0", "N0", "O0", "P0"], n).astype(object)
@@ -323,25 +497,45 @@ def _other_staff(b: _Builder, infos: list[ProviderInfo], counts: np.ndarray) -> 
         if info.manager_in_technical_cc:
             j = np.flatnonzero(prov == i)[0]
             soc[j], cc[j], levels[j] = "1136", "112", "E1"
-    acempfun = np.where(np.isin(soc.astype("U1"), ["1", "2", "3"]), "4",
-                        rng.choice(["4", ""], n)).astype(object)  # fmt: skip
+    acempfun = np.where(np.isin(soc.astype("U1"), ["1", "2", "3"]), "4", rng.choice(["4", ""], n)).astype(
+        object
+    )
     mode, confte = _modes(rng, n, 0.25)
-    b.contract(pid, prov, terms=np.where(rng.random(n) < 0.15, "2", "1").astype(object), mode=mode,
-               acempfun=acempfun, levels=levels, confte=confte, activities=_single(soc, cc))  # fmt: skip
+    b.contract(
+        pid,
+        prov,
+        terms=np.where(rng.random(n) < 0.15, "2", "1").astype(object),
+        mode=mode,
+        acempfun=acempfun,
+        levels=levels,
+        confte=confte,
+        activities=_single(soc, cc),
+    )
 
 
 def _atypical(b: _Builder, counts: np.ndarray, returners: np.ndarray) -> None:
     rng = b.rng
     prov = np.repeat(np.arange(len(counts)), counts)
     n = len(prov)
-    pid = b.people(prov, female=rng.random(n) < 0.5, age=rng.normal(32, 10, n).clip(18, 75).astype(int),
-                   minority=0.2, kind="X")  # fmt: skip
+    pid = b.people(
+        prov,
+        female=rng.random(n) < 0.5,
+        age=rng.normal(32, 10, n).clip(18, 75).astype(int),
+        minority=0.2,
+        kind="X",
+    )
     academic = (rng.random(n) < 0.6) | ~returners[prov]
     soc = np.where(academic, "2311", rng.choice(["4159", "9233", "3415"], n))
-    b.contract(pid, prov, terms=_full(n, "3"), mode=_full(n, "5"),
-               acempfun=np.where(academic, "1", "4").astype(object), levels=_full(n, ""),
-               confte=rng.choice([1.0, 2.5, 5.0], n),
-               activities=_single(soc, np.where(academic, "135", "204")))  # fmt: skip
+    b.contract(
+        pid,
+        prov,
+        terms=_full(n, "3"),
+        mode=_full(n, "5"),
+        acempfun=np.where(academic, "1", "4").astype(object),
+        levels=_full(n, ""),
+        confte=rng.choice([1.0, 2.5, 5.0], n),
+        activities=_single(soc, np.where(academic, "135", "204")),
+    )
 
 
 def _allocate(total: int, weights: np.ndarray, rng: np.random.Generator, minimum: int = 0) -> np.ndarray:
@@ -373,8 +567,9 @@ def generate(cfg: SynthConfig | None = None) -> Sector:
     return Sector(cfg, infos, years)
 
 
-def _next_year(prev: YearData, infos: list[ProviderInfo], cfg: SynthConfig,
-               rng: np.random.Generator) -> YearData:  # fmt: skip
+def _next_year(
+    prev: YearData, infos: list[ProviderInfo], cfg: SynthConfig, rng: np.random.Generator
+) -> YearData:
     """Leavers (9%, never a sector's only leader), starters (~10%), promotions (4%)."""
     year = prev.year + 1
     p, c, a = prev.persons, prev.contracts, prev.activities
@@ -407,8 +602,11 @@ def _next_year(prev: YearData, infos: list[ProviderInfo], cfg: SynthConfig,
     _other_staff(starters, no_leader, np.where(returners, (counts * 0.3 * scale).astype(int), 0))
     _atypical(starters, (counts * 0.12 * scale).astype(int), returners)
     new = starters.finish()
-    for mine, theirs in ((data.persons, new.persons), (data.contracts, new.contracts),
-                         (data.activities, new.activities)):  # fmt: skip
+    for mine, theirs in (
+        (data.persons, new.persons),
+        (data.contracts, new.contracts),
+        (data.activities, new.activities),
+    ):
         for k in mine:
             mine[k] = np.concatenate([mine[k], theirs[k]])
     return data

@@ -40,26 +40,47 @@ def _tables(sector: Sector, data: YearData) -> tuple[pa.Table, pa.Table, pa.Tabl
     """Data-supply shaped tables for the whole year, sorted by provider."""
     p, c, a = data.persons, data.contracts, data.activities
     ukprns = np.array([i.ukprn for i in sector.providers])
-    person = pa.table({
-        "UKPRN": ukprns[p["prov"]], "RECID": np.full(len(p["pid"]), codes.recid_for(data.year)),
-        "PERSONKEY": np.char.add("P", p["pid"].astype(str)), "STAFFID": staffid(p["pid"]),
-        "OWNSTAFFID": np.char.add("E", p["pid"].astype(str)),
-        "BIRTHDTE": np.datetime_as_string(p["birth"], unit="D"), "SEXID": p["sex"],
-        "ETHNIC": p["ethnic"], "DISABLE": p["disable"], "_prov": p["prov"]})  # fmt: skip
-    contract = pa.table({
-        "CONTRACTKEY": np.char.add("C", c["cid"].astype(str)),
-        "PERSONKEY": np.char.add("P", c["pid"].astype(str)),
-        "CONTID": np.char.add("K", c["cid"].astype(str)), "TERMS": c["terms"].astype(str),
-        "MOEMP": c["mode"].astype(str), "ACEMPFUN": _blank_to_none(c["acempfun"]),
-        "LEVELS": _blank_to_none(c["levels"]), "CONFTE": _fmt_num(c["confte"]),
-        "STARTCON": _date_strings(c["start"]), "ENDCON": _date_strings(c["end"]),
-        "SALREF": c["salref"].astype(int), "_prov": c["prov"]})  # fmt: skip
+    person = pa.table(
+        {
+            "UKPRN": ukprns[p["prov"]],
+            "RECID": np.full(len(p["pid"]), codes.recid_for(data.year)),
+            "PERSONKEY": np.char.add("P", p["pid"].astype(str)),
+            "STAFFID": staffid(p["pid"]),
+            "OWNSTAFFID": np.char.add("E", p["pid"].astype(str)),
+            "BIRTHDTE": np.datetime_as_string(p["birth"], unit="D"),
+            "SEXID": p["sex"],
+            "ETHNIC": p["ethnic"],
+            "DISABLE": p["disable"],
+            "_prov": p["prov"],
+        }
+    )
+    contract = pa.table(
+        {
+            "CONTRACTKEY": np.char.add("C", c["cid"].astype(str)),
+            "PERSONKEY": np.char.add("P", c["pid"].astype(str)),
+            "CONTID": np.char.add("K", c["cid"].astype(str)),
+            "TERMS": c["terms"].astype(str),
+            "MOEMP": c["mode"].astype(str),
+            "ACEMPFUN": _blank_to_none(c["acempfun"]),
+            "LEVELS": _blank_to_none(c["levels"]),
+            "CONFTE": _fmt_num(c["confte"]),
+            "STARTCON": _date_strings(c["start"]),
+            "ENDCON": _date_strings(c["end"]),
+            "SALREF": c["salref"].astype(int),
+            "_prov": c["prov"],
+        }
+    )
     soc_field = "ACTSOC2020" if data.year >= codes.FIRST_SOC2020_YEAR else "ACTSOC"
-    activity = pa.table({
-        "ACTIVITYKEY": np.char.add("A", np.arange(len(a["cid"])).astype(str)),
-        "CONTRACTKEY": np.char.add("C", a["cid"].astype(str)),
-        soc_field: soc_for_year(a["soc"], data.year).astype(str), "CCENTRE": a["ccentre"].astype(str),
-        "CCPROP": _fmt_num(a["ccprop"]), "_prov": a["prov"]})  # fmt: skip
+    activity = pa.table(
+        {
+            "ACTIVITYKEY": np.char.add("A", np.arange(len(a["cid"])).astype(str)),
+            "CONTRACTKEY": np.char.add("C", a["cid"].astype(str)),
+            soc_field: soc_for_year(a["soc"], data.year).astype(str),
+            "CCENTRE": a["ccentre"].astype(str),
+            "CCPROP": _fmt_num(a["ccprop"]),
+            "_prov": a["prov"],
+        }
+    )
     return person.sort_by("_prov"), contract.sort_by("_prov"), activity.sort_by("_prov")
 
 
@@ -80,8 +101,11 @@ def write_csv(sector: Sector, out: Path, year: int, on_provider: Progress | None
         folder.mkdir(parents=True, exist_ok=True)
         for name, table, span in zip(("PERSON", "CONTRACT", "ACTIVITY"), tables, spans, strict=True):
             lo, hi = span[i]
-            pacsv.write_csv(table.slice(lo, hi - lo).drop_columns(["_prov"]),
-                            folder / f"{name}.csv", write_options=options)  # fmt: skip
+            pacsv.write_csv(
+                table.slice(lo, hi - lo).drop_columns(["_prov"]),
+                folder / f"{name}.csv",
+                write_options=options,
+            )
         folders.append(folder)
         if on_provider:
             on_provider(1)
@@ -94,8 +118,9 @@ def _xml_field(name: str, value: object) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
 
 
-def write_xml(sector: Sector, out: Path, year: int, on_provider: Progress | None = None,
-              ukprns: set[str] | None = None) -> list[Path]:  # fmt: skip
+def write_xml(
+    sector: Sector, out: Path, year: int, on_provider: Progress | None = None, ukprns: set[str] | None = None
+) -> list[Path]:
     """One submission XML per provider: StaffRecord > Institution > Person > Contract > Activity."""
     person, contract, activity = (t.to_pydict() for t in _tables(sector, sector.years[year]))
     soc_field = "ACTSOC2020" if "ACTSOC2020" in activity else "ACTSOC"
@@ -114,19 +139,43 @@ def write_xml(sector: Sector, out: Path, year: int, on_provider: Progress | None
     for info in sector.providers:
         if ukprns is not None and info.ukprn not in ukprns:
             continue
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<StaffRecord>\n<Institution>',
-                 f"<RECID>{codes.recid_for(year)}</RECID><UKPRN>{info.ukprn}</UKPRN>\n"]  # fmt: skip
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n<StaffRecord>\n<Institution>',
+            f"<RECID>{codes.recid_for(year)}</RECID><UKPRN>{info.ukprn}</UKPRN>\n",
+        ]
         for j in by_provider.get(info.ukprn, []):
-            parts.append("<Person>" + "".join(_xml_field(f, person[f][j]) for f in
-                         ("STAFFID", "OWNSTAFFID", "BIRTHDTE", "SEXID", "ETHNIC")))  # fmt: skip
+            parts.append(
+                "<Person>"
+                + "".join(
+                    _xml_field(f, person[f][j])
+                    for f in ("STAFFID", "OWNSTAFFID", "BIRTHDTE", "SEXID", "ETHNIC")
+                )
+            )
             parts.extend(_xml_field("DISABLE", d) for d in str(person["DISABLE"][j]).split(";"))
             for k in contracts_by_person.get(person["PERSONKEY"][j], []):
-                parts.append("\n <Contract>" + "".join(_xml_field(f, contract[f][k]) for f in (
-                    "CONTID", "TERMS", "MOEMP", "ACEMPFUN", "LEVELS", "CONFTE", "STARTCON", "ENDCON",
-                    "SALREF")))  # fmt: skip
+                parts.append(
+                    "\n <Contract>"
+                    + "".join(
+                        _xml_field(f, contract[f][k])
+                        for f in (
+                            "CONTID",
+                            "TERMS",
+                            "MOEMP",
+                            "ACEMPFUN",
+                            "LEVELS",
+                            "CONFTE",
+                            "STARTCON",
+                            "ENDCON",
+                            "SALREF",
+                        )
+                    )
+                )
                 for m in acts_by_contract.get(contract["CONTRACTKEY"][k], []):
-                    parts.append("<Activity>" + "".join(_xml_field(f, activity[f][m]) for f in
-                                 (soc_field, "CCENTRE", "CCPROP")) + "</Activity>")  # fmt: skip
+                    parts.append(
+                        "<Activity>"
+                        + "".join(_xml_field(f, activity[f][m]) for f in (soc_field, "CCENTRE", "CCPROP"))
+                        + "</Activity>"
+                    )
                 parts.append("</Contract>")
             parts.append("</Person>\n")
         parts.append("</Institution>\n</StaffRecord>\n")
@@ -155,7 +204,9 @@ def write_metadata(sector: Sector, out: Path) -> tuple[Path, Path]:
             nations.setdefault(p.nation, []).append(p.ukprn)
         writer.writerows([sector.consortium, p.ukprn] for p in sector.providers if p.in_consortium)
         # a peer group needs at least 5 providers (disclosure control): small nations are left out
-        writer.writerows([nation, u] for nation, ukprns in nations.items() if len(ukprns) >= 5 for u in ukprns)
+        writer.writerows(
+            [nation, u] for nation, ukprns in nations.items() if len(ukprns) >= 5 for u in ukprns
+        )
     return providers, groups
 
 
@@ -183,11 +234,17 @@ def activity_frame(sector: Sector, year: int) -> dict[str, np.ndarray]:
     _uniq, inverse = np.unique(pid, return_inverse=True)
     person_total = np.bincount(inverse, weights=weight)
     return {
-        "prov": a["prov"], "pid": pid, "soc": soc_for_year(a["soc"], year), "in_census": in_census,
+        "prov": a["prov"],
+        "pid": pid,
+        "soc": soc_for_year(a["soc"], year),
+        "in_census": in_census,
         "fpe": np.divide(weight, person_total[inverse], out=np.zeros_like(weight), where=weight > 0),
-        "fte": a["ccprop"] / 100 * c["confte"][idx] / 100, "levels": c["levels"][idx],
-        "terms": c["terms"][idx], "mode": c["mode"][idx], "acempfun": c["acempfun"][idx],
-    }  # fmt: skip
+        "fte": a["ccprop"] / 100 * c["confte"][idx] / 100,
+        "levels": c["levels"][idx],
+        "terms": c["terms"][idx],
+        "mode": c["mode"][idx],
+        "acempfun": c["acempfun"][idx],
+    }
 
 
 def truth(sector: Sector, year: int, definition: Definition) -> dict[str, Any]:
@@ -218,9 +275,12 @@ def truth(sector: Sector, year: int, definition: Definition) -> dict[str, Any]:
         }
     returning = [u for u, v in per_provider.items() if v["returned_non_academic"]]
     with_leader = [u for u in returning if per_provider[u]["has_leader"]]
-    return {"providers": per_provider, "providers_returning": len(returning),
-            "providers_with_leader": len(with_leader),
-            "leader_share": len(with_leader) / len(returning) if returning else None}  # fmt: skip
+    return {
+        "providers": per_provider,
+        "providers_returning": len(returning),
+        "providers_with_leader": len(with_leader),
+        "leader_share": len(with_leader) / len(returning) if returning else None,
+    }
 
 
 def _group_unique(groups: np.ndarray, values: np.ndarray) -> dict[int, int]:

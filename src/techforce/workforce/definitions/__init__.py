@@ -83,8 +83,7 @@ class Definition(BaseModel):
         who = self.technical_sql(alias)
         if self.managers_in_technical_cost_centres and self.technical_cost_centres:
             centres = ", ".join(f"'{c}'" for c in self.technical_cost_centres)
-            who = (f"({who} OR (starts_with({prefix}soc, '1') AND "
-                   f"{prefix}cost_centre IN ({centres})))")  # fmt: skip
+            who = f"({who} OR (starts_with({prefix}soc, '1') AND {prefix}cost_centre IN ({centres})))"
         return f"({prefix}in_census AND {prefix}levels IN ({levels}) AND {who})"
 
     def is_technical(self, scheme: str, soc: str) -> bool:
@@ -118,8 +117,9 @@ def get(name: str | None, session: Session | None = None) -> Definition:
         matches = [d for d in matches if str(d.version) == version]
     if not matches:
         known = ", ".join(sorted({d.stamp for d in all_definitions(session)}))
-        raise DefinitionError(f"no definition {wanted!r}; known: {known}. "
-                              "List them with `techforce workforce definitions`.")  # fmt: skip
+        raise DefinitionError(
+            f"no definition {wanted!r}; known: {known}. List them with `techforce workforce definitions`."
+        )
     return max(matches, key=lambda d: d.version)
 
 
@@ -127,8 +127,10 @@ def load_file(path: Path) -> Definition:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DefinitionError(f"{path}: cannot read a JSON definition ({exc}); "
-                              "start from `techforce workforce definitions --show core --format json`") from None
+        raise DefinitionError(
+            f"{path}: cannot read a JSON definition ({exc}); "
+            "start from `techforce workforce definitions --show core --format json`"
+        ) from None
     if not isinstance(data, dict):
         raise DefinitionError(f"{path}: the file must hold one JSON object")
     data.pop("builtin", None)
@@ -144,10 +146,23 @@ def add(session: Session, path: Path, *, actor: str) -> Definition:
     definition = load_file(path)
     if definition.name in builtin_definitions():
         raise DefinitionError(f"{path}: {definition.name!r} is a built-in definition; choose another name")
-    latest = session.scalar(select(func.max(UserDefinition.version)).where(UserDefinition.name == definition.name))
+    latest = session.scalar(
+        select(func.max(UserDefinition.version)).where(UserDefinition.name == definition.name)
+    )
     definition = definition.model_copy(update={"version": (latest or 0) + 1})
-    session.add(UserDefinition(name=definition.name, version=definition.version,
-                               body=definition.model_dump(exclude={"builtin"}), created_by=actor))  # fmt: skip
-    audit.record(session, actor=actor, action="workforce.definition.add", target=definition.stamp,
-                 payload={"file": str(path)})
+    session.add(
+        UserDefinition(
+            name=definition.name,
+            version=definition.version,
+            body=definition.model_dump(exclude={"builtin"}),
+            created_by=actor,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="workforce.definition.add",
+        target=definition.stamp,
+        payload={"file": str(path)},
+    )
     return definition
