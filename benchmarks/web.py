@@ -38,7 +38,7 @@ from techforce.db import Database
 from techforce.settings import Settings
 from techforce.workforce import definitions, peer_groups, store, synth
 from techforce.workforce import synth_output as output
-from techforce.workforce.dashboard import MAX_CACHED_COMPUTATIONS
+from techforce.workforce.service import MAX_CACHED_COMPUTATIONS
 from techforce.workforce.indicators import CATALOGUE
 from techforce.workforce.ingest import ingest
 

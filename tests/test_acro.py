@@ -35,7 +35,7 @@ import pytest
 from techforce.db import Database
 from techforce.disclosure import PTABLE, RULE_SETS, round_count
 from techforce.settings import Settings
-from techforce.workforce import dashboard, definitions, indicators, peer_groups, store
+from techforce.workforce import definitions, indicators, pages, peer_groups, service, store
 from techforce.workforce.ingest import ingest
 
 HESA = RULE_SETS["hesa-standard"]
@@ -70,7 +70,7 @@ PERCENTAGES: dict[str, tuple[str, str | None]] = {
 
 @dataclass
 class Sector:
-    wf: dashboard.Workforce
+    wf: service.Workforce
     con: duckdb.DuckDBPyConnection
     leadership: str
 
@@ -120,7 +120,7 @@ def sector(small_files: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     core = definitions.get(None)
     con = duckdb.connect()
     indicators.open_staff(con, files, returned, core)
-    wf = dashboard.Workforce(settings, db)
+    wf = service.Workforce(settings, db)
     assert wf.computation().rules.stamp == HESA.stamp  # published figures use hesa-standard
     try:
         yield Sector(wf, con, ", ".join(f"'{v}'" for v in core.leadership_levels))
@@ -251,7 +251,7 @@ def test_the_api_publishes_these_cells(sector: Sector) -> None:
     the cells compared with ACRO here, with the hesa-standard stamp."""
     cells = _person_cells(sector, "tech.by_age")
     for ukprn in sorted(cells.ukprn.unique()):
-        page = dashboard.explore(sector.wf, "tech.by_age", scope=f"provider:{ukprn}")
+        page = pages.explore(sector.wf, "tech.by_age", scope=f"provider:{ukprn}")
         assert page["meta"]["disclosure"] == HESA.stamp
         api = {r["category"]: {k: r[k] for k in ("value", "shown", "disclosure")} for r in page["rows"]}
         assert api == _published(sector, "tech.by_age", ukprn)
@@ -315,6 +315,6 @@ def test_an_empty_cell_reads_like_a_small_one(sector: Sector, indicator: str) ->
     cells = _person_cells(sector, indicator)
     categories = {_label(c) for c in cells.category.unique()}
     for ukprn in sorted(cells.ukprn.unique()):
-        page = dashboard.explore(sector.wf, indicator, scope=f"provider:{ukprn}")
+        page = pages.explore(sector.wf, indicator, scope=f"provider:{ukprn}")
         published = {r["category"] for r in page["rows"]}
         assert published >= categories, f"{ukprn} shows only {sorted(published)} of {sorted(categories)}"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from techforce.cli.main import app
 from techforce.cli.output import Format, emit
-from techforce.reports.tables import to_csv
+from techforce.present.tables import to_csv
 from techforce.settings import Settings
 
 runner = CliRunner()

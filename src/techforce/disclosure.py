@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from techforce import errors
+
 Unit = Literal["people", "percent", "average", "money", "providers", "level", "contracts"]
 KEY_MODULUS = 2**32
 
@@ -161,7 +163,7 @@ RULE_SETS: dict[str, RuleSet] = {
 }
 
 
-class DisclosureError(PermissionError):
+class DisclosureError(errors.Forbidden):
     pass
 
 

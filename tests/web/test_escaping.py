@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from techforce.accounts.models import User
-from techforce.reports import charts
+from techforce.present import charts
 from techforce.reports.summary import render_html
 from techforce.web import app as web_app
 from techforce.workforce.models import Provider

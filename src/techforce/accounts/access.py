@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from techforce import errors
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -44,7 +46,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 PER_PROVIDER = {Permission.VIEW_IN_FULL, Permission.UPLOAD}
 
 
-class AccessDenied(Exception):
+class AccessDenied(errors.Forbidden):
     """The signed-in user may not do this; the message says what was refused."""
 
 

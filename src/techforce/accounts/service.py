@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.accounts.access import Principal, Role
 from techforce.accounts.models import SigninThrottle, User, UserProvider, WebSession
 from techforce.audit import utcnow
@@ -36,12 +36,14 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,99}")
 _DUMMY_HASH = HASHER.hash("techforce-dummy-password")
 
 
-class AccountError(ValueError):
+class AccountError(errors.Refused):
     """A refused account change or sign-in, with a message saying how to fix it."""
 
 
 class RateLimited(AccountError):
     """Too many failed sign-ins for the account or from the address; ``wait`` says how long."""
+
+    status = 429
 
     def __init__(self, wait: timedelta) -> None:
         self.wait = wait
@@ -53,6 +55,8 @@ class RateLimited(AccountError):
 
 class AccountExists(AccountError):
     """The username is taken (also when two requests create it at the same moment)."""
+
+    status = 409
 
 
 SIGNIN_REFUSED = "unknown username or wrong password (or the account is disabled)"

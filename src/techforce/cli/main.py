@@ -4,15 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
 
+from techforce import capabilities, errors
 from techforce.cli.output import Format, FormatOption, emit
 from techforce.db import Database
 from techforce.settings import Settings
 
+
+class Shell(TyperGroup):
+    """Every command runs inside this: one of the four base errors becomes its message on
+    stderr, as plain text (it may hold user data), and exit code 2."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except errors.TechforceError as exc:
+            message = Text.assemble(("error:", "bold red"), " ", exc.message)
+            Console(stderr=True).print(message, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=Shell,
     help="techforce: know, develop and evidence the technical workforce.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -68,9 +87,9 @@ def show_settings(ctx: typer.Context, fmt: Format = FormatOption) -> None:
 
 from techforce.cli import demo as _demo  # noqa: E402
 from techforce.cli import web as _web  # noqa: E402
-from techforce.cli import workforce as _workforce  # noqa: E402
 
-app.add_typer(_workforce.app, name="workforce")
-app.add_typer(_web.users, name="users")
+for _capability in capabilities.REGISTERED:
+    if _capability.cli:
+        app.add_typer(capabilities.load(_capability.cli), name=_capability.cli_name)
 app.command("serve")(_web.serve)
 app.command("demo")(_demo.demo)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from techforce.reports.tables import to_csv
+from techforce.present.tables import to_csv
 
 
 class Format(str, Enum):

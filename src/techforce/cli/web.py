@@ -56,13 +56,11 @@ def run_server(settings: Settings, db: Database, host: str, port: int, workers: 
 
 
 def _run(ctx: typer.Context, action):  # type: ignore[no-untyped-def]
-    service = _accounts()
-    try:
-        with ctx.obj.db.session() as session:
-            return action(session)
-    except service.AccountError as exc:
-        ctx.obj.console.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(2) from None
+    """One account change in a transaction; a refused change (AccountError, a base error)
+    exits 2 with its message from the CLI's shell."""
+    _accounts()
+    with ctx.obj.db.session() as session:
+        return action(session)
 
 
 @users.command("add")

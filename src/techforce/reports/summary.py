@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from techforce.reports import charts
+from techforce.present import charts
 from techforce.workforce import codes
 from techforce.workforce.indicators import Computation
 from techforce.workforce.peer_groups import position

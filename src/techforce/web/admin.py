@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field, ValidationError
 from techforce import audit
 from techforce.accounts import service
 from techforce.accounts.access import Role
-from techforce.web.app import render
 from techforce.web.deps import Admin, Auditor, Ctx
+from techforce.web.pages import render
 
 router = APIRouter()
 

@@ -4,60 +4,35 @@ with a JSON twin under /api; every script, style and chart library is served by 
 from __future__ import annotations
 
 import threading
-from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 
+from techforce import capabilities, errors
 from techforce.accounts import service
-from techforce.accounts.access import AccessDenied
+from techforce.capabilities import Capability
 from techforce.db import Database
 from techforce.settings import Settings
 from techforce.web import deps, security
 from techforce.web.deps import SignedIn
+from techforce.web.pages import error, render, techforce_error, templates, wants_json
 from techforce.workforce import store
-from techforce.workforce.dashboard import NotFound, Workforce
-from techforce.workforce.definitions import DefinitionError
-from techforce.workforce.peer_groups import PeerGroupError
 
 _VEGA_LOCK = threading.Lock()
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
-def render(
-    request: Request, template: str, data: dict[str, Any], ctx: deps.Ctx | None = None, status_code: int = 200
-) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
-    context = {
-        "data": data,
-        "user": ctx.principal if ctx else None,
-        "csrf": ctx.csrf if ctx else "",
-        "nav": deps.nav(ctx) if ctx else [],
-        "path": request.url.path,
-    }
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
-
-
-def _error(request: Request, status: int, message: str) -> Response:
-    if _wants_json(request):
-        return JSONResponse({"detail": message}, status_code=status)
-    return render(
-        request, "error.html.j2", {"title": f"Error {status}", "message": message}, status_code=status
-    )
-
-
-def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
-    """The app for one deployment; ``db`` may be shared with the caller (tests, demo)."""
+def create_app(
+    settings: Settings,
+    db: Database | None = None,
+    registered: tuple[Capability, ...] = capabilities.REGISTERED,
+) -> FastAPI:
+    """The app for one deployment; ``db`` may be shared with the caller (tests, demo).
+    Every capability in ``registered`` adds its router, menu items and service."""
     database = db or Database(settings)
     database.migrate()
     app = FastAPI(
@@ -71,7 +46,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.workforce = Workforce(settings, database)
+    app.state.services = {
+        c.name: capabilities.load(c.service)(settings, database) for c in registered if c.service
+    }
+    app.state.menu = tuple(item for c in registered for item in c.menu)
     app.state.secret = store.load_or_create_key(settings.data_dir / "secret" / "web.key")
     app.state.templates = templates()
     app.state.vega = None
@@ -86,38 +64,25 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @app.exception_handler(deps.NotSignedIn)
     async def not_signed_in(request: Request, _exc: Exception) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": "sign in first"}, status_code=401)
         return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
 
     @app.exception_handler(deps.MustChangePassword)
     async def must_change(request: Request, _exc: Exception) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": "change your one-time password first"}, status_code=403)
         return RedirectResponse("/account/password", status_code=303)
 
-    @app.exception_handler(AccessDenied)
-    async def denied(request: Request, exc: Exception) -> Response:
-        return _error(request, 403, str(exc))
-
-    @app.exception_handler(security.CsrfError)
-    async def csrf(request: Request, exc: Exception) -> Response:
-        return _error(request, 403, str(exc))
-
-    @app.exception_handler(NotFound)
-    @app.exception_handler(DefinitionError)
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return _error(request, 404, str(exc))
-
-    @app.exception_handler(PeerGroupError)
-    async def refused(request: Request, exc: Exception) -> Response:
-        return _error(request, 400, str(exc))
+    @app.exception_handler(errors.TechforceError)
+    async def techforce_errors(request: Request, exc: errors.TechforceError) -> Response:
+        return techforce_error(request, exc)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        if _wants_json(request) or exc.status_code not in (404, 405, 413):
+        if wants_json(request) or exc.status_code not in (404, 405, 413):
             return await http_exception_handler(request, exc)
-        return _error(request, exc.status_code, str(exc.detail))
+        return error(request, exc.status_code, str(exc.detail))
 
     @app.get("/static/vega.js", include_in_schema=False)
     def vega_bundle() -> Response:
@@ -139,10 +104,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(packages=[("techforce.web", "static")]), name="static")  # after vega.js
     _auth_routes(app)
-    from techforce.web import admin, workforce
-
-    app.include_router(workforce.router)
-    app.include_router(admin.router)
+    for capability in registered:
+        if capability.router:
+            app.include_router(capabilities.load(capability.router))
     return app
 
 
@@ -154,17 +118,6 @@ def _body_limit(settings: Settings, path: str) -> int:
     if path.endswith("/upload"):
         return settings.max_upload_bytes + UPLOAD_OVERHEAD
     return OTHER_BODIES
-
-
-def templates() -> Jinja2Templates:
-    """The page templates, every one autoescaped: Starlette's default escapes only .html,
-    .htm and .xml, and ours are .html.j2. No template marks data as safe."""
-    env = Environment(
-        loader=FileSystemLoader(str(resources.files("techforce.web") / "templates")),
-        autoescape=True,
-        auto_reload=False,
-    )
-    return Jinja2Templates(env=env)
 
 
 def from_environment() -> FastAPI:
@@ -196,7 +149,7 @@ def _auth_routes(app: FastAPI) -> None:
         try:
             security.check(security.pre_session_token(app.state.secret, pre) if pre else None, csrf_token)
         except security.CsrfError as exc:
-            return _error(request, 403, str(exc))
+            return error(request, 403, str(exc))
         address = request.client.host if request.client else "-"
         try:
             with app.state.db.session() as session:

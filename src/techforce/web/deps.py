@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,9 @@ from techforce.accounts.access import PER_PROVIDER, Permission, Principal
 from techforce.db import Database
 from techforce.settings import Settings
 from techforce.web import security
-from techforce.workforce.dashboard import Workforce
+
+if TYPE_CHECKING:
+    from techforce.capabilities import MenuItem
 
 
 class NotSignedIn(Exception):
@@ -31,23 +33,21 @@ class MustChangePassword(Exception):
 
 @dataclass(frozen=True)
 class Ctx:
-    """The request's user, their CSRF token and the app's services."""
+    """The request's user, their CSRF token and the app's services (one per capability that
+    has one, by capability name) and menu."""
 
     principal: Principal
     csrf: str
     settings: Settings
     db: Database
-    workforce: Workforce
+    services: dict[str, Any]
+    menu: tuple[MenuItem, ...]
     address: str
 
 
-def services(request: Request) -> tuple[Settings, Database, Workforce]:
-    state = request.app.state
-    return state.settings, state.db, state.workforce
-
-
 async def signed_in(request: Request) -> Ctx:
-    settings, db, workforce = services(request)
+    state = request.app.state
+    settings, db = state.settings, state.db
     token = request.cookies.get(security.SESSION_COOKIE)
     found = None
     if token:  # SQLite is a local file read in well under a millisecond: a thread hop costs more
@@ -65,7 +65,7 @@ async def signed_in(request: Request) -> Ctx:
     if principal.must_change_password and request.url.path not in ("/account/password", "/logout"):
         raise MustChangePassword()
     address = request.client.host if request.client else "-"
-    return Ctx(principal, csrf, settings, db, workforce, address)
+    return Ctx(principal, csrf, settings, db, state.services, state.menu, address)
 
 
 def _resolve(db: Database, token: str) -> tuple[Principal, str] | None:
@@ -100,17 +100,10 @@ SignedIn = Annotated[Ctx, Depends(signed_in)]
 def nav(ctx: Ctx) -> list[dict[str, Any]]:
     """The menu this user sees (links they may follow)."""
     p = ctx.principal
-    items = [
-        ("Overview", "/workforce/overview"),
-        ("Explorer", "/workforce/explore"),
-        ("Peer groups", "/workforce/peer-groups"),
-        ("Definitions", "/workforce/definitions"),
-    ]
-    items += [(f"Provider {u}", f"/workforce/providers/{u}") for u in sorted(p.providers)]
-    if p.can_any(Permission.UPLOAD):
-        items.append(("Upload", "/workforce/upload"))
-    if p.can(Permission.MANAGE_USERS):
-        items.append(("Users", "/admin/users"))
-    if p.can(Permission.VIEW_AUDIT):
-        items.append(("Audit log", "/admin/audit"))
-    return [{"label": label, "href": href} for label, href in items]
+    items = []
+    for item in ctx.menu:
+        if "{ukprn}" in item.href:
+            items += [(item.label, item.href, u) for u in sorted(p.providers) if p.can(item.permission, u)]
+        elif p.can_any(item.permission):
+            items.append((item.label, item.href, ""))
+    return [{"label": label.format(ukprn=u), "href": href.format(ukprn=u)} for label, href, u in items]

@@ -26,6 +26,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from techforce import errors
+
 SESSION_COOKIE = "tf_session"
 PRE_COOKIE = "tf_pre"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -44,7 +46,7 @@ HEADERS = {
 }
 
 
-class CsrfError(Exception):
+class CsrfError(errors.Forbidden):
     pass
 
 

@@ -1,5 +1,5 @@
 """Workforce pages and their JSON twins. Each handler asks the library for the page's data
-(techforce.workforce.dashboard) and either returns it (/api/...) or renders it."""
+(techforce.workforce.pages) and either returns it (/api/...) or renders it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -16,13 +16,14 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from techforce import audit
 from techforce.accounts.access import AccessDenied, Permission
-from techforce.reports.tables import to_csv
-from techforce.web.app import render
+from techforce.present.tables import to_csv
 from techforce.web.deps import Ctx, GroupEditor, InFull, Uploader, Viewer
+from techforce.web.pages import render
 from techforce.web.security import content_disposition
-from techforce.workforce import dashboard, peer_groups
+from techforce.workforce import events, pages, peer_groups
 from techforce.workforce.ingest import ingest
 from techforce.workforce.problems import InputError, Problem
+from techforce.workforce.service import NoData, Workforce
 
 router = APIRouter()
 
@@ -34,6 +35,10 @@ def _blank_is_none(value: object) -> object:
 # "All years" in a form sends year= (empty): that means no year chosen, not a bad number.
 Year = Annotated[int | None, BeforeValidator(_blank_is_none)]
 UPLOAD_CHUNK = 1024 * 1024  # bytes read at a time: an upload is never held whole in memory
+
+
+def _wf(ctx: Ctx) -> Workforce:
+    return cast(Workforce, ctx.services["workforce"])
 
 
 def _in_full(ctx: Ctx, ukprn: str) -> bool:
@@ -51,7 +56,7 @@ def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
 @router.get("/api/workforce/overview", tags=["workforce"])
 def overview_json(ctx: Viewer, year: Year = None, definition: str | None = None) -> dict[str, Any]:
     """Sector headline indicators, strategic technical leadership share, providers, trend."""
-    return dashboard.overview(ctx.workforce, year=year, definition=definition)
+    return pages.overview(_wf(ctx), year=year, definition=definition)
 
 
 @router.get("/workforce/overview", include_in_schema=False)
@@ -60,7 +65,7 @@ def overview_page(
 ) -> Response:
     try:
         data = overview_json(ctx, year, definition)
-    except dashboard.NoData as exc:  # a new deployment: say what to do, not "404"
+    except NoData as exc:  # a new deployment: say what to do, not "404"
         return render(
             request,
             "empty.html.j2",
@@ -81,8 +86,8 @@ def profile_json(
 ) -> dict[str, Any]:
     """Every indicator for one provider against a peer group and the sector. Unrounded only
     for a lead of that provider; everyone else sees disclosure-controlled figures."""
-    return dashboard.profile(
-        ctx.workforce, ukprn, group=group, year=year, definition=definition, in_full=_in_full(ctx, ukprn)
+    return pages.profile(
+        _wf(ctx), ukprn, group=group, year=year, definition=definition, in_full=_in_full(ctx, ukprn)
     )
 
 
@@ -102,12 +107,12 @@ def profile_page(
 @router.get("/workforce/providers/{ukprn}/rows.csv", tags=["workforce"])
 def provider_rows(ctx: InFull, ukprn: str, year: Year = None) -> Response:
     """Row-level (pseudonymised) snapshot rows of your own provider, as CSV. Audited."""
-    header, rows = dashboard.snapshot_rows(ctx.workforce, ukprn, year)
+    header, rows = pages.snapshot_rows(_wf(ctx), ukprn, year)
     with ctx.db.session() as session:
         audit.record(
             session,
             actor=ctx.principal.username,
-            action="workforce.rows.download",
+            action=events.ROWS_DOWNLOAD,
             target=f"{ukprn}/{year or 'latest'}",
             payload={"rows": len(rows), "address": ctx.address},
         )
@@ -127,9 +132,7 @@ def explore_json(
     (provider:UKPRN)."""
     ukprn = scope.removeprefix("provider:") if scope.startswith("provider:") else None
     in_full = ukprn is not None and _in_full(ctx, ukprn)
-    return dashboard.explore(
-        ctx.workforce, indicator, scope=scope, year=year, definition=definition, in_full=in_full
-    )
+    return pages.explore(_wf(ctx), indicator, scope=scope, year=year, definition=definition, in_full=in_full)
 
 
 @router.get("/workforce/explore", include_in_schema=False)
@@ -163,7 +166,7 @@ def explore_csv(
 @router.get("/api/workforce/definitions", tags=["workforce"])
 def definitions_json(ctx: Viewer) -> dict[str, Any]:
     """Definitions of technical staff and strategic technical leaders, and the indicators."""
-    return dashboard.definitions_page(ctx.workforce)
+    return pages.definitions_page(_wf(ctx))
 
 
 @router.get("/workforce/definitions", include_in_schema=False)
@@ -174,7 +177,7 @@ def definitions_page(request: Request, ctx: Viewer) -> Response:
 @router.get("/api/workforce/peer-groups", tags=["workforce"])
 def peer_groups_json(ctx: Viewer) -> dict[str, Any]:
     """Peer groups and the providers they can be built from."""
-    data = dashboard.peer_groups_page(ctx.workforce)
+    data = pages.peer_groups_page(_wf(ctx))
     return {**data, "can_edit": ctx.principal.can(Permission.MANAGE_PEER_GROUPS)}
 
 
@@ -204,7 +207,7 @@ def _save_group(ctx: Ctx, group: PeerGroupIn) -> dict[str, Any]:
             )
     except peer_groups.GroupForbidden as exc:
         raise AccessDenied(str(exc)) from None
-    ctx.workforce.invalidate()
+    _wf(ctx).invalidate()
     return {"name": group.name, "members": sorted(set(group.ukprns))}
 
 
@@ -250,7 +253,7 @@ def _remove_group(ctx: Ctx, name: str) -> None:
             )
     except peer_groups.GroupForbidden as exc:
         raise AccessDenied(str(exc)) from None
-    ctx.workforce.invalidate()
+    _wf(ctx).invalidate()
 
 
 # --- upload ----------------------------------------------------------------------------
@@ -317,13 +320,13 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
         try:
             result = ingest(settings, ctx.db, [folder], allowed_ukprns=scope)
-            ctx.workforce.invalidate()
+            _wf(ctx).invalidate()
         except InputError as exc:
             with ctx.db.session() as session:
                 audit.record(
                     session,
                     actor=ctx.principal.username,
-                    action="workforce.upload.refused",
+                    action=events.UPLOAD_REFUSED,
                     target=", ".join(f.filename or "" for f in files),
                     payload={"problems": len(exc.problems)},
                 )
@@ -344,9 +347,9 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         {
             "ukprn": s.ukprn,
             "year": s.year,
-            "indicators": dashboard.profile(
-                ctx.workforce, s.ukprn, year=s.year, in_full=_in_full(ctx, s.ukprn)
-            )["indicators"],
+            "indicators": pages.profile(_wf(ctx), s.ukprn, year=s.year, in_full=_in_full(ctx, s.ukprn))[
+                "indicators"
+            ],
         }
         for s in result.snapshots
     ]

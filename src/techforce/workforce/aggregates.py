@@ -23,10 +23,10 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.disclosure import round_count
 from techforce.settings import Settings
-from techforce.workforce import codes, store
+from techforce.workforce import codes, events, store
 from techforce.workforce.models import AggregateTable
 from techforce.workforce.problems import InputError, Problem
 
@@ -184,7 +184,7 @@ def load(session: Session, settings: Settings, path: Path, *, name: str | None =
         audit.record(
             session,
             actor=settings.user,
-            action="workforce.aggregate.load",
+            action=events.AGGREGATE_LOAD,
             target=name,
             payload={"file": str(path), "rows": len(table.rows)},
         )
@@ -196,13 +196,15 @@ def totals(session: Session, settings: Settings, name: str, filters: dict[str, s
     an unfiltered dimension uses its All/Total row where the table has one."""
     meta = session.scalar(select(AggregateTable).where(AggregateTable.name == name))
     if meta is None:
-        raise KeyError(f"no aggregate table {name!r}; load one with `techforce workforce aggregates load`")
+        raise errors.NotFound(
+            f"no aggregate table {name!r}; load one with `techforce workforce aggregates load`"
+        )
     con = duckdb.connect()
     path = str(settings.data_dir / meta.path)
     columns = [d[0] for d in con.execute(f"SELECT * FROM read_parquet('{path}') LIMIT 0").description]
     unknown = [f for f in filters if f not in columns]
     if unknown:
-        raise KeyError(f"no column(s) {unknown} in {name}; columns: {', '.join(columns)}")
+        raise errors.NotFound(f"no column(s) {unknown} in {name}; columns: {', '.join(columns)}")
     where = [f'"{c}" = ?' for c in filters]
     params: list[Any] = list(filters.values())
     categories = [c for c in columns if c not in IDENTITY and c not in ("Number", "rollup")]

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
+from techforce import errors
 from techforce.disclosure import KEY_MODULUS, RULE_SETS, Cell, RuleSet, Unit, protect
 from techforce.workforce import codes
 from techforce.workforce.definitions import Definition
@@ -576,7 +577,7 @@ def compute(
     wanted = list(indicators) if indicators is not None else [i.id for i in CATALOGUE]
     unknown = [w for w in wanted if w not in BY_ID]
     if unknown:
-        raise KeyError(
+        raise errors.NotFound(
             f"unknown indicator(s) {unknown}; list them with `techforce workforce indicators --list`"
         )
     con = duckdb.connect()

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from techforce import audit
 from techforce.db import Database
 from techforce.settings import Settings
-from techforce.workforce import readers, store
+from techforce.workforce import events, readers, store
 from techforce.workforce.models import Provider, Snapshot
 from techforce.workforce.problems import InputError, Problem
 from techforce.workforce.validate import Validation, validate, year_sql
@@ -455,7 +455,7 @@ def _commit(
             audit.record(
                 session,
                 actor=settings.user,
-                action="workforce.snapshot.replace" if old else "workforce.snapshot.add",
+                action=events.SNAPSHOT_REPLACE if old else events.SNAPSHOT_ADD,
                 target=f"{ukprn}/{year}",
                 payload={"snapshot": snapshot_id, "sources": sources, "replaced": old.id if old else None},
             )

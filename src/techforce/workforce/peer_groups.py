@@ -11,19 +11,19 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.db import Database
 from techforce.disclosure import Cell, protect
-from techforce.workforce import codes
+from techforce.workforce import codes, events
 from techforce.workforce.indicators import BY_ID, Computation
 from techforce.workforce.models import PeerGroup, PeerGroupMember, Provider
 
 
-class PeerGroupError(ValueError):
+class PeerGroupError(errors.Refused):
     pass
 
 
-class GroupForbidden(PermissionError):
+class GroupForbidden(errors.Forbidden):
     """The peer group belongs to someone else."""
 
 
@@ -75,7 +75,7 @@ def save(
     group.description = description or group.description
     group.members = [PeerGroupMember(ukprn=u) for u in members]
     audit.record(
-        session, actor=actor, action="workforce.peer_group.save", target=name, payload={"members": members}
+        session, actor=actor, action=events.PEER_GROUP_SAVE, target=name, payload={"members": members}
     )
     return group
 
@@ -115,7 +115,7 @@ def remove(
     audit.record(
         session,
         actor=actor,
-        action="workforce.peer_group.remove",
+        action=events.PEER_GROUP_REMOVE,
         target=name,
         payload={"members": [m.ukprn for m in group.members]},
     )
@@ -163,7 +163,7 @@ def import_providers(session: Session, path: Path, *, actor: str) -> int:
     audit.record(
         session,
         actor=actor,
-        action="workforce.providers.import",
+        action=events.PROVIDERS_IMPORT,
         target=str(path),
         payload={"providers": count},
     )

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from techforce import errors
+
 Severity = Literal["error", "warning"]
 COLUMNS = ("severity", "rule", "file", "line", "path", "field", "value", "message", "fix")
 
@@ -37,7 +39,7 @@ class Problem:
         return f"{where}: {self.field}{value}: {self.message} [{self.rule}] Fix: {self.fix}"
 
 
-class InputError(Exception):
+class InputError(errors.Invalid):
     """Bad input: nothing was written. Carries the problems found: every one, or for a rule
     broken by very many rows the first of them; ``error_count`` is the true number of errors
     (every row that breaks a rule) and ``listed_errors`` how many are listed."""
@@ -45,12 +47,11 @@ class InputError(Exception):
     def __init__(
         self, problems: list[Problem], *, error_count: int | None = None, listed_errors: int | None = None
     ) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        self.listed_errors = len(errors) if listed_errors is None else listed_errors
-        self.error_count = max(self.listed_errors, len(errors) if error_count is None else error_count)
-        first = errors[0].describe() if errors else "unknown problem"
-        super().__init__(f"{first}{self._more()}; nothing was written")
+        found = [p for p in problems if p.severity == "error"]
+        self.listed_errors = len(found) if listed_errors is None else listed_errors
+        self.error_count = max(self.listed_errors, len(found) if error_count is None else error_count)
+        first = found[0].describe() if found else "unknown problem"
+        super().__init__(f"{first}{self._more()}; nothing was written", problems)
 
     def _more(self) -> str:
         if self.error_count <= 1:

@@ -23,13 +23,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from techforce import errors
 from techforce.settings import Settings
 from techforce.workforce.models import AggregateTable, Snapshot
 
 KEY_BYTES = 32
 
 
-class KeyFileError(Exception):
+class KeyFileError(errors.Refused):
     pass
 
 

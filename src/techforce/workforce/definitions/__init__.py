@@ -13,15 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from techforce import audit
-from techforce.workforce import codes
+from techforce import audit, errors
+from techforce.workforce import codes, events
 from techforce.workforce.models import UserDefinition
 
 DEFAULT = "core"
 
 
-class DefinitionError(ValueError):
-    pass
+class DefinitionError(errors.Invalid):
+    """A definition file that cannot be used; the message says why and how to fix it."""
+
+
+class UnknownDefinition(errors.NotFound):
+    """No definition of that name (or version)."""
 
 
 class Definition(BaseModel):
@@ -117,7 +121,7 @@ def get(name: str | None, session: Session | None = None) -> Definition:
         matches = [d for d in matches if str(d.version) == version]
     if not matches:
         known = ", ".join(sorted({d.stamp for d in all_definitions(session)}))
-        raise DefinitionError(
+        raise UnknownDefinition(
             f"no definition {wanted!r}; known: {known}. List them with `techforce workforce definitions`."
         )
     return max(matches, key=lambda d: d.version)
@@ -161,7 +165,7 @@ def add(session: Session, path: Path, *, actor: str) -> Definition:
     audit.record(
         session,
         actor=actor,
-        action="workforce.definition.add",
+        action=events.DEFINITION_ADD,
         target=definition.stamp,
         payload={"file": str(path)},
     )

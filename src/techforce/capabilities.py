@@ -1,0 +1,83 @@
+"""The one list of capabilities. Each registers, in one record, what the shells need:
+its web router, its CLI, its menu items, its permissions, its service and the audit events
+that change its data. The web app and the CLI loop over the list and know no capability
+by name.
+
+Routers, CLIs and services are named as ``"module:attribute"`` and imported only when a
+shell asks for them (like entry points), so that a plain install without the web extra
+never imports a web router, and so that no library module imports a client."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from techforce.accounts.access import Permission
+from techforce.workforce import events as workforce_events
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A link in the menu, shown to users with ``permission`` (for a per-provider permission,
+    for at least one provider). ``{ukprn}`` in ``href`` gives one item per provider of the user."""
+
+    label: str
+    href: str
+    permission: Permission = Permission.VIEW_PUBLISHED
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str
+    router: str | None = None  # "module:attribute" of a FastAPI APIRouter
+    cli: str | None = None  # "module:attribute" of a Typer app, added as `techforce <cli_name>`
+    cli_name: str | None = None
+    service: str | None = None  # "module:attribute" of a factory (settings, db) -> the service
+    menu: tuple[MenuItem, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+    events: tuple[str, ...] = field(default=())  # audit actions that change what its pages show
+
+
+def load(target: str) -> Any:
+    """The object named by ``"module:attribute"``."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+WORKFORCE = Capability(
+    name="workforce",
+    router="techforce.web.workforce:router",
+    cli="techforce.cli.workforce:app",
+    cli_name="workforce",
+    service="techforce.workforce.service:Workforce",
+    menu=(
+        MenuItem("Overview", "/workforce/overview"),
+        MenuItem("Explorer", "/workforce/explore"),
+        MenuItem("Peer groups", "/workforce/peer-groups"),
+        MenuItem("Definitions", "/workforce/definitions"),
+        MenuItem("Provider {ukprn}", "/workforce/providers/{ukprn}", Permission.VIEW_IN_FULL),
+        MenuItem("Upload", "/workforce/upload", Permission.UPLOAD),
+    ),
+    permissions=(
+        Permission.VIEW_PUBLISHED,
+        Permission.VIEW_IN_FULL,
+        Permission.UPLOAD,
+        Permission.MANAGE_PEER_GROUPS,
+        Permission.MANAGE_ANY_PEER_GROUP,
+    ),
+    events=workforce_events.DATA_CHANGES,
+)
+ACCOUNTS = Capability(
+    name="accounts",
+    router="techforce.web.admin:router",
+    cli="techforce.cli.web:users",
+    cli_name="users",
+    menu=(
+        MenuItem("Users", "/admin/users", Permission.MANAGE_USERS),
+        MenuItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),
+    ),
+    permissions=(Permission.MANAGE_USERS, Permission.VIEW_AUDIT),
+)
+
+REGISTERED: tuple[Capability, ...] = (WORKFORCE, ACCOUNTS)
