@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from techforce.accounts import service
-from techforce.accounts.access import PER_PROVIDER, Permission, Principal
+from techforce.accounts.access import Permission, Principal
 from techforce.db import Database
 from techforce.settings import Settings
 from techforce.web import security
@@ -74,17 +74,21 @@ def _resolve(db: Database, token: str) -> tuple[Principal, str] | None:
 
 
 def guard(permission: Permission) -> Callable[..., Awaitable[Ctx]]:
-    """A dependency allowing the request only if the user has ``permission`` (for a
-    per-provider permission, for the route's ``ukprn`` path parameter)."""
+    """A dependency allowing the request only if the user has ``permission`` for the route's
+    target (the path parameter the permission names: a UKPRN, a username, an id); a route
+    without that parameter needs the permission for at least one target."""
 
     async def allowed(request: Request, ctx: Annotated[Ctx, Depends(signed_in)]) -> Ctx:
-        ukprn = request.path_params.get("ukprn")
-        if ukprn is None and permission in PER_PROVIDER:
+        target = request.path_params.get(permission.target) if permission.target else None
+        if target is None and permission.scoped:
             ctx.principal.require_any(permission)
+        elif permission.lookup is not None and ctx.db.engine.dialect.name != "sqlite":
+            await run_in_threadpool(ctx.principal.require, permission, target, ctx.db)
         else:
-            ctx.principal.require(permission, ukprn)
+            ctx.principal.require(permission, target, ctx.db)
         return ctx
 
+    allowed.permission = permission  # type: ignore[attr-defined]  # read by the authorization tests
     return allowed
 
 
