@@ -89,3 +89,20 @@ def test_breakdowns_list_every_category_and_hide_small_populations() -> None:
         r.category: r.cell.display for r in comp.results("tech.by_age", "p", [PROVIDERS[1]], true_values=True)
     }
     assert own == {"Under 25": "0", "25-34": "2"}  # the provider's own lead sees the truth, empty cells as 0
+
+
+def _key_for(count: int, change: int) -> int:
+    """A cell key that gives this change to this count (searching the key space)."""
+    return next(k for k in range(0, 2**32, 2**20) if HESA.perturb(float(count), k) == count + change)
+
+
+def test_suppression_follows_the_published_population_not_the_true_one() -> None:
+    """The audit's threshold oracle: if a percentage were hidden exactly when the *true*
+    population is below 22.5, a user who builds groups could ask "is the true total at least
+    23?" of any set of providers and pin small counts. Suppression follows the perturbed
+    population, which teaches nothing beyond published values."""
+    true_22_published_25 = Row(PROVIDERS[0], 2022, "all", 5.0, 22.0, None, 1, _key_for(22, +3))
+    true_23_published_20 = Row(PROVIDERS[1], 2022, "all", 5.0, 23.0, None, 1, _key_for(23, -3))
+    comp = _comp({"tech.aged_55_plus": [true_22_published_25, true_23_published_20]})
+    assert comp.results("tech.aged_55_plus", "a", [PROVIDERS[0]])[0].cell.display.endswith("%")
+    assert comp.results("tech.aged_55_plus", "b", [PROVIDERS[1]])[0].cell.display == ".."

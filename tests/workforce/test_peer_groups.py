@@ -110,3 +110,12 @@ def test_only_the_owner_or_an_administrator_changes_a_group(sqlite_db: Database)
         peer_groups.remove(session, "Mine", actor="admin", owner="admin", remove_any=True)
     with sqlite_db.session() as session:
         assert "Mine" not in {g.name for g in peer_groups.all_groups(session)}
+
+
+@pytest.mark.parametrize("look_alike", ["england", "England ", "England\u200b", "Ｅｎｇｌａｎｄ", "ENGLAND"])
+def test_a_look_alike_of_an_existing_group_is_refused(sqlite_db: Database, look_alike: str) -> None:
+    ukprns = _providers(sqlite_db, 5)
+    with sqlite_db.session() as session:
+        peer_groups.save(session, "England", ukprns, actor="t")
+    with sqlite_db.session() as session, pytest.raises(PeerGroupError):
+        peer_groups.save(session, look_alike, ukprns, actor="t", owner="mallory", replace_any=False)

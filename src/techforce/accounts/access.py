@@ -131,7 +131,9 @@ class Principal:
 
     def require(self, permission: Permission, target: str | None = None, db: Database | None = None) -> None:
         if not self.can(permission, target, db):
-            what = {"ukprn": "provider", "username": "user"}.get(permission.target, permission.target or "target")
+            what = {"ukprn": "provider", "username": "user"}.get(
+                permission.target, permission.target or "target"
+            )
             where = f" for {what} {target}" if target else ""
             raise AccessDenied(f"your role ({self.role.value}) may not {permission.description}{where}")
 

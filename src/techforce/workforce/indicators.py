@@ -496,16 +496,18 @@ class Computation:
     ) -> set[int]:
         """Every category the indicator has anywhere that year, empty ones as 0, so that an
         empty cell reads like a small one; returns the years whose population is too small
-        to break down (its true total below the percentage threshold), for published figures."""
+        to break down (its published total below the percentage threshold), for published figures."""
         years = {year for year, _ in cells}
         for row in self._rows(ind.id, None):
             if row.year in years:
                 cells.setdefault((row.year, row.category), [])
         if true_values or not self.rules.rounding:
             return set()
-        totals: dict[int, float] = dict.fromkeys(years, 0.0)
+        totals: dict[int, float] = dict.fromkeys(
+            years, 0.0
+        )  # published (perturbed) totals, as for percentages
         for (year, _), rows in cells.items():
-            totals[year] += sum(r.num for r in rows)
+            totals[year] += sum(self._perturbed(ind, r, self.rules)[0] for r in rows)
         return {year for year, total in totals.items() if total < self.rules.percent_min_population}
 
     def _one(self, ind: Indicator, rows: list[Row], true_values: bool) -> tuple[Cell, float | None]:
@@ -513,12 +515,11 @@ class Computation:
         if ind.unit == "level":
             level = list(codes.LEVELS)[int(min(r.num for r in rows)) - 1]
             return protect(level, "level", rules), None
-        num = den = true_den = 0.0
+        num = den = 0.0
         for row in rows:
             p_num, p_den = self._perturbed(ind, row, rules)
             num += p_num
             den += p_den or 0.0
-            true_den += row.den or 0.0
         raw = None
         if ind.unit != "percent":
             if not rules.rounding:
@@ -534,7 +535,10 @@ class Computation:
                 "a share of providers, not of people: not suppressed",
             )
             return cell, raw
-        return protect(value, "percent", rules, population=true_den), raw
+        # Suppression is decided on the published (perturbed) population: deciding it on the
+        # true one answers "is the true total at least 22.5?" for any set of providers a user
+        # can group, which pins true counts (SECURITY.md, "suppression").
+        return protect(value, "percent", rules, population=den), raw
 
 
 def _label(category: str) -> str:

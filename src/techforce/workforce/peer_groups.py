@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import statistics
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from techforce import audit, errors
@@ -70,14 +72,34 @@ def save(
             "only its owner or an administrator may change it: save yours under another name"
         )
     if group is None:
+        similar = [g for g in session.scalars(select(PeerGroup.name)) if _folded(g) == _folded(name)]
+        if similar:
+            raise PeerGroupError(
+                f"a peer group named {similar[0]!r} exists already; names may not differ only in case, "
+                "spaces or look-alike characters: choose another name",
+                status=409,
+            )
         group = PeerGroup(name=name, description=description, owner=owner)
         session.add(group)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            raise PeerGroupError(
+                f"the peer group {name!r} was created by someone else at the same moment; reload and try again",
+                status=409,
+            ) from None
     group.description = description or group.description
     group.members = [PeerGroupMember(ukprn=u) for u in members]
     audit.record(
         session, actor=actor, action=events.PEER_GROUP_SAVE, target=name, payload={"members": members}
     )
     return group
+
+
+def _folded(name: str) -> str:
+    """A name as compared with others: compatibility-normalised, case-folded, spaces squeezed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def _check_text(what: str, value: str, limit: int, *, multiline: bool = False) -> None:
@@ -88,6 +110,11 @@ def _check_text(what: str, value: str, limit: int, *, multiline: bool = False) -
         raise PeerGroupError("a peer group needs a name")
     if len(value) > limit:
         raise PeerGroupError(f"the peer group {what} is longer than {limit} characters; shorten it")
+    invisible = any(unicodedata.category(c) in ("Cf", "Zl", "Zp") for c in value)
+    if what == "name" and (invisible or value != value.strip() or "  " in value):
+        raise PeerGroupError(
+            "a peer group name may not start or end with a space, hold double spaces or invisible characters"
+        )
     if any((ord(c) < 32 and c not in allowed) or c == "\x7f" for c in value) or (
         what == "name" and "/" in value
     ):
