@@ -252,8 +252,8 @@ def test_the_api_publishes_these_cells(sector: Sector) -> None:
     cells = _person_cells(sector, "tech.by_age")
     for ukprn in sorted(cells.ukprn.unique()):
         page = pages.explore(sector.wf, "tech.by_age", scope=f"provider:{ukprn}")
-        assert page["meta"]["disclosure"] == HESA.stamp
-        api = {r["category"]: {k: r[k] for k in ("value", "shown", "disclosure")} for r in page["rows"]}
+        assert page.meta.disclosure == HESA.stamp
+        api = {r.category: r.model_dump(include={"value", "shown", "disclosure"}) for r in page.rows}
         assert api == _published(sector, "tech.by_age", ukprn)
 
 
@@ -316,5 +316,5 @@ def test_an_empty_cell_reads_like_a_small_one(sector: Sector, indicator: str) ->
     categories = {_label(c) for c in cells.category.unique()}
     for ukprn in sorted(cells.ukprn.unique()):
         page = pages.explore(sector.wf, indicator, scope=f"provider:{ukprn}")
-        published = {r["category"] for r in page["rows"]}
+        published = {r.category for r in page.rows}
         assert published >= categories, f"{ukprn} shows only {sorted(published)} of {sorted(categories)}"

@@ -71,3 +71,58 @@ def test_openapi_document_is_for_signed_in_users_only(web: WebEnv) -> None:
         document = client.get("/api/openapi.json")
         assert document.status_code == 200 and "/api/workforce/overview" in document.json()["paths"]
         assert "/api/openapi.json" not in document.json()["paths"]
+
+
+def _schema(document: dict[str, Any], path: str, method: str = "get", status: str = "200") -> dict[str, Any]:
+    """The component schema an operation's JSON answer refers to."""
+    content = document["paths"][path][method]["responses"][status]["content"]["application/json"]
+    ref: str = content["schema"]["$ref"]
+    found: dict[str, Any] = document["components"]["schemas"][ref.removeprefix("#/components/schemas/")]
+    return found
+
+
+def test_openapi_document_describes_the_page_shapes(web: WebEnv) -> None:
+    """Every /api answer has a named schema with its real fields, not an untyped object."""
+    with TestClient(web.app) as client:
+        sign_in(client, "admin")
+        document = client.get("/api/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    overview = _schema(document, "/api/workforce/overview")
+    assert {"title", "headline", "leadership", "providers", "charts", "meta", "filters"} <= set(
+        overview["properties"]
+    )
+    assert set(schemas["HeadlineCell"]["properties"]) == {
+        "indicator",
+        "title",
+        "value",
+        "display",
+        "disclosure",
+    }
+    assert set(schemas["Chart"]["properties"]) == {"title", "spec", "alt", "columns", "rows"}
+    assert set(schemas["Cell"]["properties"]) == {"value", "display", "disclosure"}
+
+    profile = _schema(document, "/api/workforce/providers/{ukprn}")
+    assert {"ukprn", "group", "in_full", "indicators", "comparison", "breakdowns", "meta"} <= set(
+        profile["properties"]
+    )
+    assert {"provider", "sector", "group_median", "rank"} <= set(schemas["ProfileIndicator"]["properties"])
+
+    explore = _schema(document, "/api/workforce/explore")
+    assert {"indicator", "scope", "rows", "chart", "catalogue", "filters", "meta"} <= set(
+        explore["properties"]
+    )
+    assert set(schemas["ExploreRow"]["properties"]) == {"year", "category", "value", "shown", "disclosure"}
+
+    for path, field in [
+        ("/api/workforce/definitions", "definitions"),
+        ("/api/workforce/peer-groups", "can_edit"),
+        ("/api/workforce/upload", "max_bytes"),
+        ("/api/admin/users", "users"),
+        ("/api/admin/audit", "events"),
+        ("/api/account", "must_change_password"),
+    ]:
+        assert field in _schema(document, path)["properties"], path
+    assert "members" in _schema(document, "/api/workforce/peer-groups", "post", "201")["properties"]
+    assert "snapshots" in _schema(document, "/api/workforce/upload", "post", "201")["properties"]
+    assert "problems" in _schema(document, "/api/workforce/upload", "post", "422")["properties"]

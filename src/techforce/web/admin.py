@@ -17,23 +17,70 @@ from techforce.web.pages import render
 router = APIRouter()
 
 
-def _users(
-    ctx: Ctx, message: str = "", error: str = "", one_time: dict[str, str] | None = None
-) -> dict[str, Any]:
+class UserRow(BaseModel):
+    username: str
+    role: str
+    providers: str  # UKPRNs, space-separated
+    disabled: bool
+    must_change_password: bool
+    created: str
+
+
+class OneTimePassword(BaseModel):
+    username: str
+    password: str
+
+
+class UsersPage(BaseModel):
+    title: str
+    users: list[UserRow]
+    roles: list[str]
+    message: str
+    error: str
+    one_time: OneTimePassword | None
+
+
+class UserActionDone(BaseModel):
+    done: str
+    username: str
+    one_time: OneTimePassword | None
+
+
+class AuditEventRow(BaseModel):
+    at: str
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any] | None
+
+
+class AuditFilter(BaseModel):
+    action: str
+    actor: str
+    limit: int
+
+
+class AuditPage(BaseModel):
+    title: str
+    events: list[AuditEventRow]
+    filter: AuditFilter
+
+
+def _users(ctx: Ctx, message: str = "", error: str = "", one_time: dict[str, str] | None = None) -> UsersPage:
     with ctx.db.session() as session:
-        users = [service.as_row(u) for u in service.list_users(session)]
-    return {
-        "title": "Users",
-        "users": users,
-        "roles": [r.value for r in Role],
-        "message": message,
-        "error": error,
-        "one_time": one_time,
-    }
+        users = [UserRow.model_validate(service.as_row(u)) for u in service.list_users(session)]
+    return UsersPage(
+        title="Users",
+        users=users,
+        roles=[r.value for r in Role],
+        message=message,
+        error=error,
+        one_time=OneTimePassword(**one_time) if one_time is not None else None,
+    )
 
 
 @router.get("/api/admin/users", tags=["admin"])
-def users_json(ctx: Admin) -> dict[str, Any]:
+def users_json(ctx: Admin) -> UsersPage:
     """Every account with its role and providers."""
     return _users(ctx)
 
@@ -78,7 +125,12 @@ def _status(exc: service.AccountError) -> int:
     return 409 if isinstance(exc, service.AccountExists) else 400
 
 
-@router.post("/api/admin/users", tags=["admin"])
+@router.post(
+    "/api/admin/users",
+    tags=["admin"],
+    response_model=UserActionDone,
+    responses={400: {"description": "Refused"}, 409: {"description": "The username is taken"}},
+)
 def user_action_json(ctx: Admin, change: UserAction) -> Response:
     """Add, reset, disable, enable or change the role of an account (send X-CSRF-Token).
     A new or reset account's one-time password is in the answer, once."""
@@ -114,7 +166,7 @@ def user_action(
 
 
 @router.get("/api/admin/audit", tags=["admin"])
-def audit_json(ctx: Auditor, limit: int = 200, action: str = "", actor: str = "") -> dict[str, Any]:
+def audit_json(ctx: Auditor, limit: int = 200, action: str = "", actor: str = "") -> AuditPage:
     """The newest audit events (sign-ins, uploads, changes, row-level downloads), optionally
     only actions starting with ``action`` and only those by ``actor``."""
     with ctx.db.session() as session:
@@ -122,20 +174,18 @@ def audit_json(ctx: Auditor, limit: int = 200, action: str = "", actor: str = ""
             session, limit=max(1, min(limit, 5000)), action=action or None, actor=actor or None
         )
         events = [
-            {
-                "at": e.at.isoformat(timespec="seconds"),
-                "actor": e.actor,
-                "action": e.action,
-                "target": e.target,
-                "details": e.payload,
-            }
+            AuditEventRow(
+                at=e.at.isoformat(timespec="seconds"),
+                actor=e.actor,
+                action=e.action,
+                target=e.target,
+                details=e.payload,
+            )
             for e in found
         ]
-    return {
-        "title": "Audit log",
-        "events": events,
-        "filter": {"action": action, "actor": actor, "limit": limit},
-    }
+    return AuditPage(
+        title="Audit log", events=events, filter=AuditFilter(action=action, actor=actor, limit=limit)
+    )
 
 
 @router.get("/admin/audit", include_in_schema=False)

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from techforce import capabilities, errors
@@ -24,6 +25,15 @@ from techforce.web.pages import error, render, techforce_error, templates, wants
 from techforce.workforce import store
 
 _VEGA_LOCK = threading.Lock()
+
+
+class Account(BaseModel):
+    """The signed-in user (GET /api/account)."""
+
+    username: str
+    role: str
+    providers: list[str]
+    must_change_password: bool
 
 
 def create_app(
@@ -204,15 +214,15 @@ def _auth_routes(app: FastAPI) -> None:
         return RedirectResponse("/workforce/overview", status_code=303)
 
     @app.get("/api/account", tags=["account"])
-    def whoami(ctx: SignedIn) -> dict[str, Any]:
+    def whoami(ctx: SignedIn) -> Account:
         """The signed-in user, their role and providers."""
         p = ctx.principal
-        return {
-            "username": p.username,
-            "role": p.role.value,
-            "providers": sorted(p.providers),
-            "must_change_password": p.must_change_password,
-        }
+        return Account(
+            username=p.username,
+            role=p.role.value,
+            providers=sorted(p.providers),
+            must_change_password=p.must_change_password,
+        )
 
 
 def _login_page(request: Request, next_path: str, error: str, status: int = 200) -> Response:

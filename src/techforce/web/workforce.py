@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -22,6 +22,14 @@ from techforce.web.pages import render
 from techforce.web.security import content_disposition
 from techforce.workforce import events, pages, peer_groups
 from techforce.workforce.ingest import ingest
+from techforce.workforce.page_models import (
+    DefinitionsPage,
+    ExplorePage,
+    OverviewPage,
+    PeerGroupsPage,
+    ProfileIndicator,
+    ProfilePage,
+)
 from techforce.workforce.problems import InputError, Problem
 from techforce.workforce.service import NoData, Workforce
 
@@ -54,7 +62,7 @@ def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
 
 # --- sector overview -------------------------------------------------------------------
 @router.get("/api/workforce/overview", tags=["workforce"])
-def overview_json(ctx: Viewer, year: Year = None, definition: str | None = None) -> dict[str, Any]:
+def overview_json(ctx: Viewer, year: Year = None, definition: str | None = None) -> OverviewPage:
     """Sector headline indicators, strategic technical leadership share, providers, trend."""
     return pages.overview(_wf(ctx), year=year, definition=definition)
 
@@ -83,7 +91,7 @@ def overview_page(
 @router.get("/api/workforce/providers/{ukprn}", tags=["workforce"])
 def profile_json(
     ctx: Viewer, ukprn: str, group: str | None = None, year: Year = None, definition: str | None = None
-) -> dict[str, Any]:
+) -> ProfilePage:
     """Every indicator for one provider against a peer group and the sector. Unrounded only
     for a lead of that provider; everyone else sees disclosure-controlled figures."""
     return pages.profile(
@@ -127,7 +135,7 @@ def explore_json(
     scope: str = "sector",
     year: Year = None,
     definition: str | None = None,
-) -> dict[str, Any]:
+) -> ExplorePage:
     """One indicator by its breakdown for the sector, a peer group (group:NAME) or a provider
     (provider:UKPRN)."""
     ukprn = scope.removeprefix("provider:") if scope.startswith("provider:") else None
@@ -159,12 +167,12 @@ def explore_csv(
 ) -> Response:
     """The explorer's table as CSV (the same published figures)."""
     data = explore_json(ctx, indicator, scope, year, definition)
-    return _csv(data["rows"], f"techforce-{indicator}-{scope.replace(':', '-')}.csv")
+    return _csv([r.model_dump() for r in data.rows], f"techforce-{indicator}-{scope.replace(':', '-')}.csv")
 
 
 # --- definitions and peer groups -------------------------------------------------------
 @router.get("/api/workforce/definitions", tags=["workforce"])
-def definitions_json(ctx: Viewer) -> dict[str, Any]:
+def definitions_json(ctx: Viewer) -> DefinitionsPage:
     """Definitions of technical staff and strategic technical leaders, and the indicators."""
     return pages.definitions_page(_wf(ctx))
 
@@ -174,11 +182,17 @@ def definitions_page(request: Request, ctx: Viewer) -> Response:
     return render(request, "definitions.html.j2", definitions_json(ctx), ctx)
 
 
+class PeerGroupsView(PeerGroupsPage):
+    """The peer groups page for one user: whether they may create and delete groups."""
+
+    can_edit: bool
+
+
 @router.get("/api/workforce/peer-groups", tags=["workforce"])
-def peer_groups_json(ctx: Viewer) -> dict[str, Any]:
+def peer_groups_json(ctx: Viewer) -> PeerGroupsView:
     """Peer groups and the providers they can be built from."""
     data = pages.peer_groups_page(_wf(ctx))
-    return {**data, "can_edit": ctx.principal.can(Permission.MANAGE_PEER_GROUPS)}
+    return PeerGroupsView(**dict(data), can_edit=ctx.principal.can(Permission.MANAGE_PEER_GROUPS))
 
 
 @router.get("/workforce/peer-groups", include_in_schema=False)
@@ -192,7 +206,12 @@ class PeerGroupIn(BaseModel):
     description: str = Field(default="", max_length=2000)
 
 
-def _save_group(ctx: Ctx, group: PeerGroupIn) -> dict[str, Any]:
+class PeerGroupSaved(BaseModel):
+    name: str
+    members: list[str]
+
+
+def _save_group(ctx: Ctx, group: PeerGroupIn) -> PeerGroupSaved:
     try:
         with ctx.db.session() as session:  # a refused group (PeerGroupError) is a 400
             peer_groups.save(
@@ -208,11 +227,11 @@ def _save_group(ctx: Ctx, group: PeerGroupIn) -> dict[str, Any]:
     except peer_groups.GroupForbidden as exc:
         raise AccessDenied(str(exc)) from None
     _wf(ctx).invalidate()
-    return {"name": group.name, "members": sorted(set(group.ukprns))}
+    return PeerGroupSaved(name=group.name, members=sorted(set(group.ukprns)))
 
 
 @router.post("/api/workforce/peer-groups", tags=["workforce"], status_code=201)
-def peer_group_save_json(ctx: GroupEditor, group: PeerGroupIn) -> dict[str, Any]:
+def peer_group_save_json(ctx: GroupEditor, group: PeerGroupIn) -> PeerGroupSaved:
     """Create or replace a peer group (send the X-CSRF-Token header)."""
     return _save_group(ctx, group)
 
@@ -347,8 +366,11 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         {
             "ukprn": s.ukprn,
             "year": s.year,
-            "indicators": pages.profile(_wf(ctx), s.ukprn, year=s.year, in_full=_in_full(ctx, s.ukprn))[
-                "indicators"
+            "indicators": [
+                i.model_dump()
+                for i in pages.profile(
+                    _wf(ctx), s.ukprn, year=s.year, in_full=_in_full(ctx, s.ukprn)
+                ).indicators
             ],
         }
         for s in result.snapshots
@@ -407,17 +429,55 @@ def _refused(problems: list[Problem]) -> dict[str, Any]:
     return {"title": "Upload refused", "accepted": False, "problems": _listed(problems)}
 
 
+class UploadForm(BaseModel):
+    title: str
+    accepted: None
+    scope: list[str] | None  # the providers a provider lead may upload for; None: any
+    formats: list[str]
+    max_bytes: int
+
+
+class UploadedSnapshot(BaseModel):
+    ukprn: str
+    year: int
+    persons: int
+    contracts: int
+    replaced: bool
+
+
+class UploadedIndicators(BaseModel):
+    ukprn: str
+    year: int
+    indicators: list[ProfileIndicator]
+
+
+class UploadAccepted(BaseModel):
+    title: str
+    accepted: Literal[True]
+    snapshots: list[UploadedSnapshot]
+    warnings: list[dict[str, Any]]  # problems (severity, rule, file, line, path, field, value, message, fix)
+    indicators: list[UploadedIndicators]
+
+
+class UploadRefused(BaseModel):
+    title: str
+    accepted: Literal[False]
+    problems: list[
+        dict[str, Any]
+    ]  # every problem: severity, rule, file, line, path, field, value, message, fix
+
+
 @router.get("/api/workforce/upload", tags=["workforce"])
-def upload_form_json(ctx: Uploader) -> dict[str, Any]:
+def upload_form_json(ctx: Uploader) -> UploadForm:
     """What may be uploaded: formats, size limit and (for a provider lead) the providers."""
     scope = ctx.principal.upload_scope()
-    return {
-        "title": "Upload a staff return",
-        "accepted": None,
-        "scope": sorted(scope) if scope is not None else None,
-        "formats": ["HESA Staff submission XML", "data-supply CSV tables PERSON, CONTRACT, ACTIVITY"],
-        "max_bytes": ctx.settings.max_upload_bytes,
-    }
+    return UploadForm(
+        title="Upload a staff return",
+        accepted=None,
+        scope=sorted(scope) if scope is not None else None,
+        formats=["HESA Staff submission XML", "data-supply CSV tables PERSON, CONTRACT, ACTIVITY"],
+        max_bytes=ctx.settings.max_upload_bytes,
+    )
 
 
 @router.get("/workforce/upload", include_in_schema=False)
@@ -425,7 +485,13 @@ def upload_form(request: Request, ctx: Uploader) -> Response:
     return render(request, "upload.html.j2", upload_form_json(ctx), ctx)
 
 
-@router.post("/api/workforce/upload", tags=["workforce"])
+@router.post(
+    "/api/workforce/upload",
+    tags=["workforce"],
+    status_code=201,
+    response_model=UploadAccepted,
+    responses={413: {"model": UploadRefused}, 422: {"model": UploadRefused}},
+)
 def upload_json(ctx: Uploader, files: list[UploadFile]) -> Response:
     """Upload HESA Staff XML or CSV tables. 201 with the new snapshots and indicators, or
     422 with every validation problem (nothing is ingested)."""

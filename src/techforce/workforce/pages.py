@@ -1,6 +1,6 @@
-"""The workforce pages as plain data: sector overview, provider profile, indicator explorer,
-definitions and peer groups. The web app renders these dicts as HTML and returns them as
-the pages' JSON twins; nothing here knows about HTTP.
+"""The workforce pages as typed data (page_models): sector overview, provider profile,
+indicator explorer, definitions and peer groups. The web app renders these models as HTML
+and returns them as the pages' JSON twins; nothing here knows about HTTP.
 
 Page data are cached per data version by service.Workforce and rebuilt only after an
 ingest, a peer-group or provider change, or a new definition."""
@@ -13,6 +13,28 @@ from techforce.disclosure import RULE_SETS
 from techforce.present import charts
 from techforce.workforce import codes, definitions, peer_groups, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
+from techforce.workforce.page_models import (
+    Cell,
+    Chart,
+    DefinitionInfo,
+    DefinitionOption,
+    DefinitionsPage,
+    ExploreMeta,
+    ExplorePage,
+    ExploreRow,
+    Filters,
+    HeadlineCell,
+    IndicatorInfo,
+    Leadership,
+    Meta,
+    OverviewPage,
+    PeerGroupInfo,
+    PeerGroupsPage,
+    ProfileIndicator,
+    ProfilePage,
+    ProviderName,
+    YearOption,
+)
 from techforce.workforce.service import NoData, NotFound, Workforce
 
 HEADLINE = (
@@ -46,15 +68,15 @@ def _year(comp: Computation, year: int | None) -> int:
     return year
 
 
-def _cell(r: Result | None, *, in_full: bool = False) -> dict[str, Any]:
+def _cell(r: Result | None, *, in_full: bool = False) -> Cell:
     if r is None:
-        return {"value": None, "display": "..", "disclosure": "no data"}
+        return Cell(value=None, display="..", disclosure="no data")
     if in_full and r.raw is not None:
         shown = (
             f"{r.raw:.1f}%" if BY_ID[r.indicator].unit == "percent" else f"{r.raw:,.1f}".removesuffix(".0")
         )
-        return {"value": r.raw, "display": shown, "disclosure": "unrounded: your own provider"}
-    return {"value": r.cell.value, "display": r.cell.display, "disclosure": r.cell.reason}
+        return Cell(value=r.raw, display=shown, disclosure="unrounded: your own provider")
+    return Cell(value=r.cell.value, display=r.cell.display, disclosure=r.cell.reason)
 
 
 def _one(
@@ -70,31 +92,31 @@ def _one(
     return next((r for r in results if r.year == year and r.category == "all"), None)
 
 
-def _meta(comp: Computation, year: int) -> dict[str, Any]:
+def _meta(comp: Computation, year: int) -> Meta:
     returned = sum(1 for (_, y), r in comp.returned.items() if y == year and r)
     total = sum(1 for (_, y) in comp.returned if y == year)
-    return {
-        "year": codes.year_label(year),
-        "definition": comp.definition.stamp,
-        "disclosure": comp.rules.stamp,
-        "population": f"non-academic indicators use the {returned} of {total} providers "
+    return Meta(
+        year=codes.year_label(year),
+        definition=comp.definition.stamp,
+        disclosure=comp.rules.stamp,
+        population=f"non-academic indicators use the {returned} of {total} providers "
         "that returned non-academic staff",
-    }
+    )
 
 
-def _filters(wf: Workforce, comp: Computation, year: int | None) -> dict[str, Any]:
+def _filters(wf: Workforce, comp: Computation, year: int | None) -> Filters:
     """The choices a page offers: reporting year and definition."""
     newest: dict[str, definitions.Definition] = {}
     with wf.db.session() as session:
         for d in definitions.all_definitions(session):
             if d.name not in newest or d.version > newest[d.name].version:
                 newest[d.name] = d
-    return {
-        "year": year,
-        "years": [{"value": y, "label": codes.year_label(y)} for y in wf.years(comp)],
-        "definition": comp.definition.name,
-        "definitions": [{"value": n, "label": f"{d.title} ({d.stamp})"} for n, d in newest.items()],
-    }
+    return Filters(
+        year=year,
+        years=[YearOption(value=y, label=codes.year_label(y)) for y in wf.years(comp)],
+        definition=comp.definition.name,
+        definitions=[DefinitionOption(value=n, label=f"{d.title} ({d.stamp})") for n, d in newest.items()],
+    )
 
 
 def _chart(
@@ -105,7 +127,7 @@ def _chart(
     y: str,
     color: str | None = None,
     horizontal: bool = False,
-) -> dict[str, Any]:
+) -> Chart:
     """A chart with its text alternative and the table it is drawn from."""
     plotted = [r for r in rows if r.get(y) is not None]
     spec = (
@@ -122,29 +144,36 @@ def _chart(
         if top
         else f"{title}: no data to plot"
     )
-    return {"title": title, "spec": spec, "alt": alt, "columns": list(rows[0]) if rows else [], "rows": rows}
+    return Chart(title=title, spec=spec, alt=alt, columns=list(rows[0]) if rows else [], rows=rows)
 
 
-def overview(wf: Workforce, *, year: int | None = None, definition: str | None = None) -> dict[str, Any]:
+def overview(wf: Workforce, *, year: int | None = None, definition: str | None = None) -> OverviewPage:
     return wf.cached(("overview", year, definition), lambda: _overview(wf, year, definition))
 
 
-def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[str, Any]:
+def _overview(wf: Workforce, year: int | None, definition: str | None) -> OverviewPage:
     comp = wf.computation(definition)
     chosen = _year(comp, year)
     names = wf.names()
-    headline = [{"indicator": i, "title": BY_ID[i].title, **_cell(_one(comp, i, chosen))} for i in HEADLINE]
+    headline = [
+        HeadlineCell(indicator=i, title=BY_ID[i].title, **_cell(_one(comp, i, chosen)).model_dump())
+        for i in HEADLINE
+    ]
     share = _one(comp, "leadership.share", chosen)
     leaders = _one(comp, "leadership.has_leader", chosen)
     returned = _one(comp, "providers.returned_non_academic", chosen)
     per_provider = {
         i: comp.provider_cells(i, chosen) for i in ("tech.headcount", "tech.fpe", "leadership.leaders")
     }
-    providers = []
+    providers: list[dict[str, Any]] = []
     for (ukprn, y), did_return in sorted(comp.returned.items()):
         if y != chosen:
             continue
-        row = {"ukprn": ukprn, "provider": names.get(ukprn, ukprn), "returned non-academic": did_return}
+        row: dict[str, Any] = {
+            "ukprn": ukprn,
+            "provider": names.get(ukprn, ukprn),
+            "returned non-academic": did_return,
+        }
         for ind, cells in per_provider.items():
             cell = cells.get(ukprn)
             row[BY_ID[ind].title] = cell.display if cell is not None else comp.rules.marker
@@ -158,26 +187,26 @@ def _overview(wf: Workforce, year: int | None, definition: str | None) -> dict[s
         for r in comp.results("tech.by_age", "sector", None)
         if r.year == chosen
     ]
-    return {
-        "title": f"Sector overview {codes.year_label(chosen)}",
-        "years": [codes.year_label(y) for y in wf.years(comp)],
-        "headline": headline,
-        "leadership": {
-            "share": _cell(share),
-            "providers_with_leader": _cell(leaders),
-            "providers_returned": _cell(returned),
-            "text": f"{leaders.cell.display if leaders else '..'} of "
+    return OverviewPage(
+        title=f"Sector overview {codes.year_label(chosen)}",
+        years=[codes.year_label(y) for y in wf.years(comp)],
+        headline=headline,
+        leadership=Leadership(
+            share=_cell(share),
+            providers_with_leader=_cell(leaders),
+            providers_returned=_cell(returned),
+            text=f"{leaders.cell.display if leaders else '..'} of "
             f"{returned.cell.display if returned else '..'} providers that returned "
             "non-academic staff have a strategic technical leader",
-        },
-        "providers": providers,
-        "charts": [
+        ),
+        providers=providers,
+        charts=[
             _chart("Technical headcount over time", trend_rows, x="year", y="technical headcount"),
             _chart("Technical staff by age band", ages, x="age band", y="FPE"),
         ],
-        "meta": _meta(comp, chosen),
-        "filters": _filters(wf, comp, chosen),
-    }
+        meta=_meta(comp, chosen),
+        filters=_filters(wf, comp, chosen),
+    )
 
 
 def profile(
@@ -188,7 +217,7 @@ def profile(
     year: int | None = None,
     definition: str | None = None,
     in_full: bool = False,
-) -> dict[str, Any]:
+) -> ProfilePage:
     """Every indicator for one provider against a peer group and the sector. ``in_full`` is
     for the provider's own lead: unrounded values (the decision is made by the caller's
     access policy, never here)."""
@@ -200,7 +229,7 @@ def profile(
 
 def _profile(
     wf: Workforce, ukprn: str, group: str | None, year: int | None, definition: str | None, in_full: bool
-) -> dict[str, Any]:
+) -> ProfilePage:
     comp = wf.computation(definition)
     chosen = _year(comp, year)
     if (ukprn, chosen) not in comp.returned:
@@ -211,33 +240,33 @@ def _profile(
     members = groups.get(group, []) if group else []
     _check_group_size(wf, group, members)
     name = wf.names().get(ukprn, ukprn)
-    single = []
-    comparison = []
+    single: list[ProfileIndicator] = []
+    comparison: list[dict[str, Any]] = []
     for ind in SINGLE:
         own = _cell(_one(comp, ind, chosen, [ukprn], scope=ukprn, true_values=in_full), in_full=in_full)
         sector = _cell(_one(comp, ind, chosen))
         pos = peer_groups.position(comp, ind, chosen, ukprn, group, members) if group else None
         if BY_ID[ind].unit == "percent" and BY_ID[ind].aggregate != "providers":
-            series = [("This provider", own["value"]), ("Sector", sector["value"])]
+            series = [("This provider", own.value), ("Sector", sector.value)]
             if pos:
                 series.insert(1, (f"{group} median", pos.median.value))
             comparison += [
                 {"indicator": BY_ID[ind].title, "series": label, "percent": value} for label, value in series
             ]
         single.append(
-            {
-                "indicator": ind,
-                "title": BY_ID[ind].title,
-                "unit": BY_ID[ind].unit,
-                "provider": own,
-                "group_median": pos.median.display if pos else None,
-                "group_quartiles": f"{pos.lower_quartile.display} – {pos.upper_quartile.display}"
+            ProfileIndicator(
+                indicator=ind,
+                title=BY_ID[ind].title,
+                unit=BY_ID[ind].unit,
+                provider=own,
+                group_median=pos.median.display if pos else None,
+                group_quartiles=f"{pos.lower_quartile.display} – {pos.upper_quartile.display}"
                 if pos
                 else None,
-                "rank": f"{pos.rank} of {pos.of}" if pos and pos.rank else None,
-                "quartile": pos.quartile if pos else None,
-                "sector": sector,
-            }
+                rank=f"{pos.rank} of {pos.of}" if pos and pos.rank else None,
+                quartile=pos.quartile if pos else None,
+                sector=sector,
+            )
         )
     breakdowns = []
     for ind in BREAKDOWNS:
@@ -245,7 +274,7 @@ def _profile(
         for r in comp.results(ind, ukprn, [ukprn], true_values=in_full):
             if r.year == chosen:
                 cell = _cell(r, in_full=in_full)
-                rows.append({"category": r.category, "FPE": cell["value"], "shown": cell["display"]})
+                rows.append({"category": r.category, "FPE": cell.value, "shown": cell.display})
         breakdowns.append(_chart(f"{BY_ID[ind].title}: {name}", rows, x="category", y="FPE", horizontal=True))
     compare_chart = _chart(
         "Percentages against " + (f"{group} and " if group else "") + "the sector",
@@ -260,19 +289,19 @@ def _profile(
         for r in comp.results("grade.ceiling", ukprn, [ukprn])
         if r.year == chosen
     ]
-    return {
-        "title": f"{name} ({ukprn}) {codes.year_label(chosen)}",
-        "ukprn": ukprn,
-        "group": group,
-        "groups": sorted(groups),
-        "in_full": in_full,
-        "indicators": single,
-        "comparison": compare_chart,
-        "grade_ceiling": ceiling,
-        "breakdowns": breakdowns,
-        "meta": _meta(comp, chosen),
-        "filters": _filters(wf, comp, chosen),
-    }
+    return ProfilePage(
+        title=f"{name} ({ukprn}) {codes.year_label(chosen)}",
+        ukprn=ukprn,
+        group=group,
+        groups=sorted(groups),
+        in_full=in_full,
+        indicators=single,
+        comparison=compare_chart,
+        grade_ceiling=ceiling,
+        breakdowns=breakdowns,
+        meta=_meta(comp, chosen),
+        filters=_filters(wf, comp, chosen),
+    )
 
 
 def explore(
@@ -283,7 +312,7 @@ def explore(
     year: int | None = None,
     definition: str | None = None,
     in_full: bool = False,
-) -> dict[str, Any]:
+) -> ExplorePage:
     """One indicator for a population: the sector, a peer group (``group:NAME``) or one
     provider (``provider:UKPRN``), by its breakdown; chart, table and CSV rows."""
     return wf.cached(
@@ -294,7 +323,7 @@ def explore(
 
 def _explore(
     wf: Workforce, indicator: str, scope: str, year: int | None, definition: str | None, in_full: bool
-) -> dict[str, Any]:
+) -> ExplorePage:
     if indicator not in BY_ID:
         raise NotFound(f"no indicator {indicator!r}; see the indicator list")
     comp = wf.computation(definition)
@@ -315,38 +344,44 @@ def _explore(
     else:
         raise NotFound(f"unknown population {scope!r}: use sector, group:NAME or provider:UKPRN")
     ind = BY_ID[indicator]
-    rows = []
+    rows: list[ExploreRow] = []
     own = in_full and kind == "provider"
     for r in comp.results(indicator, label, members, true_values=own):
         if chosen is not None and r.year != chosen:
             continue
         cell = _cell(r, in_full=own)
         rows.append(
-            {
-                "year": codes.year_label(r.year),
-                "category": r.category,
-                "value": cell["value"],
-                "shown": cell["display"],
-                "disclosure": cell["disclosure"],
-            }
+            ExploreRow(
+                year=codes.year_label(r.year),
+                category=r.category,
+                value=cell.value,
+                shown=cell.display,
+                disclosure=cell.disclosure,
+            )
         )
     x = "category" if ind.breakdown else "year"
     chart = (
-        _chart(f"{ind.title}: {label}", rows, x=x, y="value", horizontal=bool(ind.breakdown))
+        _chart(
+            f"{ind.title}: {label}",
+            [r.model_dump() for r in rows],
+            x=x,
+            y="value",
+            horizontal=bool(ind.breakdown),
+        )
         if ind.unit != "level"
         else _chart(ind.title, [], x=x, y="value")
     )
-    return {
-        "title": f"{ind.title}: {label}",
-        "indicator": indicator_info(indicator),
-        "scope": scope,
-        "rows": rows,
-        "chart": chart,
-        "catalogue": catalogue(),
-        "groups": sorted(wf.groups()),
-        "filters": _filters(wf, comp, chosen),
-        "meta": {"definition": comp.definition.stamp, "disclosure": comp.rules.stamp},
-    }
+    return ExplorePage(
+        title=f"{ind.title}: {label}",
+        indicator=indicator_info(indicator),
+        scope=scope,
+        rows=rows,
+        chart=chart,
+        catalogue=catalogue(),
+        groups=sorted(wf.groups()),
+        filters=_filters(wf, comp, chosen),
+        meta=ExploreMeta(definition=comp.definition.stamp, disclosure=comp.rules.stamp),
+    )
 
 
 def _check_group_size(wf: Workforce, group: str | None, members: list[str]) -> None:
@@ -359,63 +394,65 @@ def _check_group_size(wf: Workforce, group: str | None, members: list[str]) -> N
         )
 
 
-def indicator_info(indicator: str) -> dict[str, Any]:
+def indicator_info(indicator: str) -> IndicatorInfo:
     ind = BY_ID[indicator]
-    return {
-        "id": ind.id,
-        "title": ind.title,
-        "definition": ind.definition,
-        "unit": ind.unit,
-        "population": ind.population,
-        "breakdown": ind.breakdown,
-    }
+    return IndicatorInfo(
+        id=ind.id,
+        title=ind.title,
+        definition=ind.definition,
+        unit=ind.unit,
+        population=ind.population,
+        breakdown=ind.breakdown,
+    )
 
 
-def catalogue() -> list[dict[str, Any]]:
+def catalogue() -> list[IndicatorInfo]:
     return [indicator_info(i.id) for i in CATALOGUE]
 
 
-def definitions_page(wf: Workforce) -> dict[str, Any]:
+def definitions_page(wf: Workforce) -> DefinitionsPage:
     with wf.db.session() as session:
         found = definitions.all_definitions(session)
     rules = RULE_SETS[wf.settings.disclosure_rules]
-    return {
-        "title": "Definitions",
-        "disclosure": rules.describe(),
-        "definitions": [
-            {
-                "stamp": d.stamp,
-                "name": d.name,
-                "version": d.version,
-                "title": d.title,
-                "description": d.description,
-                "soc2010": d.soc2010,
-                "soc2020": d.soc2020,
-                "leadership_levels": d.leadership_levels,
-                "managers_in_technical_cost_centres": d.managers_in_technical_cost_centres,
-            }
+    return DefinitionsPage(
+        title="Definitions",
+        disclosure=rules.describe(),
+        definitions=[
+            DefinitionInfo(
+                stamp=d.stamp,
+                name=d.name,
+                version=d.version,
+                title=d.title,
+                description=d.description,
+                soc2010=d.soc2010,
+                soc2020=d.soc2020,
+                leadership_levels=d.leadership_levels,
+                managers_in_technical_cost_centres=d.managers_in_technical_cost_centres,
+            )
             for d in found
         ],
-        "indicators": catalogue(),
-    }
+        indicators=catalogue(),
+    )
 
 
-def peer_groups_page(wf: Workforce) -> dict[str, Any]:
+def peer_groups_page(wf: Workforce) -> PeerGroupsPage:
     names = wf.names()
     with wf.db.session() as session:
         groups = [
-            {
-                "name": g.name,
-                "description": g.description,
-                "members": [{"ukprn": m.ukprn, "provider": names.get(m.ukprn, m.ukprn)} for m in g.members],
-            }
+            PeerGroupInfo(
+                name=g.name,
+                description=g.description,
+                members=[
+                    ProviderName(ukprn=m.ukprn, provider=names.get(m.ukprn, m.ukprn)) for m in g.members
+                ],
+            )
             for g in peer_groups.all_groups(session)
         ]
-    return {
-        "title": "Peer groups",
-        "groups": groups,
-        "providers": [{"ukprn": u, "provider": n} for u, n in sorted(names.items(), key=lambda kv: kv[1])],
-    }
+    return PeerGroupsPage(
+        title="Peer groups",
+        groups=groups,
+        providers=[ProviderName(ukprn=u, provider=n) for u, n in sorted(names.items(), key=lambda kv: kv[1])],
+    )
 
 
 def snapshot_rows(

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, select
 
@@ -30,6 +30,7 @@ class NoData(NotFound):
     """Nothing has been ingested yet."""
 
 
+Page = TypeVar("Page")
 MAX_CACHED_PAGES = 512
 MAX_CACHED_COMPUTATIONS = 8  # definitions x rule sets kept at once
 VERSION_TTL = 1.0  # seconds
@@ -45,7 +46,7 @@ class Workforce:
         self.db = db
         self._computations: OrderedDict[tuple[Any, ...], Computation] = OrderedDict()
         self._building: dict[tuple[Any, ...], threading.Lock] = {}
-        self._pages: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], object] = OrderedDict()  # page models
         self._pages_version: int | None = -1
         self._version: int | None = None
         self._version_read = float("-inf")
@@ -98,8 +99,9 @@ class Workforce:
                 self._computations.move_to_end(key)
             return found
 
-    def cached(self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Page data for ``key``, built once per data version. Callers must not mutate it."""
+    def cached(self, key: tuple[Any, ...], build: Callable[[], Page]) -> Page:
+        """Page data for ``key`` (a frozen page model), built once per data version. The key
+        names the page, so one key always holds the same type. Callers must not mutate it."""
         version = self.version()
         with self._lock:
             if self._pages_version != version:
@@ -108,12 +110,13 @@ class Workforce:
             if found is not None:
                 self._pages.move_to_end(key)
         if found is None:
-            found = build()
+            built = build()
             with self._lock:
-                self._pages[key] = found
+                self._pages[key] = built
                 while len(self._pages) > MAX_CACHED_PAGES:
                     self._pages.popitem(last=False)
-        return found
+            return built
+        return cast(Page, found)
 
     def names(self) -> dict[str, str]:
         with self.db.session() as session:
