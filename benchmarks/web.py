@@ -38,9 +38,9 @@ from techforce.db import Database
 from techforce.settings import Settings
 from techforce.workforce import definitions, peer_groups, store, synth
 from techforce.workforce import synth_output as output
-from techforce.workforce.service import MAX_CACHED_COMPUTATIONS
 from techforce.workforce.indicators import CATALOGUE
 from techforce.workforce.ingest import ingest
+from techforce.workforce.service import MAX_CACHED_COMPUTATIONS
 
 PASSWORD = "copper walrus lantern orbit"  # passes the account password rules
 # SOC prefixes a user might add to the core definition (domain.md section 2, "broad").
