@@ -290,13 +290,8 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                 return 422, _refused(
                     [
                         Problem(
-                            severity="error",
                             rule="file.type",
                             file=name,
-                            line=None,
-                            path="",
-                            field="",
-                            value="",
                             message="not an .xml or .csv file",
                             fix="upload HESA Staff XML or data-supply CSV tables",
                         )
@@ -308,13 +303,8 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                 return 422, _refused(
                     [
                         Problem(
-                            severity="error",
                             rule="file.name",
                             file=name,
-                            line=None,
-                            path="",
-                            field="",
-                            value="",
                             message="two files have this name",
                             fix="upload each table of a return once",
                         )
@@ -324,13 +314,8 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
                 return 413, _refused(
                     [
                         Problem(
-                            severity="error",
                             rule="upload.size",
                             file=name,
-                            line=None,
-                            path="",
-                            field="",
-                            value="",
                             message=f"the upload is larger than {_size(limit)}",
                             fix="ingest large sector files with `techforce workforce ingest`",
                         )

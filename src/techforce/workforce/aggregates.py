@@ -47,15 +47,7 @@ def _err(
     return InputError(
         [
             Problem(
-                severity="error",
-                rule=rule,
-                file=str(path),
-                line=line,
-                path="",
-                field=fieldname,
-                value=value,
-                message=message,
-                fix=fix,
+                rule=rule, file=str(path), line=line, field=fieldname, value=value, message=message, fix=fix
             )
         ]
     )

@@ -68,15 +68,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         raise InputError(
             [
                 Problem(
-                    severity="error",
-                    rule="file.missing",
-                    file=str(p),
-                    line=None,
-                    path="",
-                    field="",
-                    value="",
-                    message="no such file or folder",
-                    fix="check the path",
+                    rule="file.missing", file=str(p), message="no such file or folder", fix="check the path"
                 )
                 for p in missing
             ]
@@ -93,13 +85,8 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
                 raise InputError(
                     [
                         Problem(
-                            severity="error",
                             rule="file.type",
                             file=str(f),
-                            line=None,
-                            path="",
-                            field="",
-                            value="",
                             message="not an .xml or .csv file",
                             fix="give HESA Staff XML files or data-supply CSV tables",
                         )
@@ -109,13 +96,8 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         raise InputError(
             [
                 Problem(
-                    severity="error",
                     rule="file.none",
                     file=", ".join(map(str, paths)),
-                    line=None,
-                    path="",
-                    field="",
-                    value="",
                     message="no .xml or .csv files found",
                     fix="point at the return's files",
                 )
@@ -196,11 +178,8 @@ def _provider_years(
     ).fetchall()
     clashes = [
         Problem(
-            severity="error",
             rule="ingest.provider_year.twice",
             file=sets[1],
-            line=None,
-            path="",
             field="UKPRN",
             value=ukprn,
             message=f"provider {ukprn} {year} is supplied by more than one return in this call (also {sets[0]})",
@@ -219,13 +198,8 @@ def _empty_returns(con: duckdb.DuckDBPyConnection, set_files: dict[str, list[Pat
     people = dict(con.execute("SELECT _set, count(*) FROM person_raw GROUP BY _set").fetchall())
     return [
         Problem(
-            severity="error",
             rule="ingest.no_people",
             file=str(files[0]),
-            line=None,
-            path="",
-            field="",
-            value="",
             message="the return holds no people (no PERSON rows, or no <Person> elements)",
             fix="export the return again with its staff; a Staff return lists at least one person",
         )
@@ -239,11 +213,8 @@ def _check_scope(provider_years: list[tuple[str, int, list[str]]], allowed: froz
         return
     outside = [
         Problem(
-            severity="error",
             rule="ingest.provider.scope",
             file=sets[0],
-            line=None,
-            path="",
             field="UKPRN",
             value=ukprn,
             message=f"provider {ukprn} is not one of the providers you may upload for "

@@ -16,18 +16,22 @@ COLUMNS = ("severity", "rule", "file", "line", "path", "field", "value", "messag
 
 @dataclass(frozen=True, kw_only=True)
 class Problem:
-    severity: Severity
+    """One problem found in the input; a whole-file problem leaves line, path, field and
+    value at their defaults."""
+
     rule: str
     file: str
-    line: int | None
-    path: str
-    field: str
-    value: str
     message: str
     fix: str
+    severity: Severity = "error"
+    line: int | None = None
+    path: str = ""
+    field: str = ""
+    value: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        found = asdict(self)
+        return {name: found[name] for name in COLUMNS}
 
     def describe(self) -> str:
         where = f"{self.file}"
@@ -86,11 +90,11 @@ def write_report(problems: list[Problem], path: Path) -> None:
     """Write every problem to a .csv or .json report."""
     suffix = path.suffix.lower()
     if suffix == ".json":
-        path.write_text(json.dumps([asdict(p) for p in problems], indent=2), encoding="utf-8")
+        path.write_text(json.dumps([p.as_dict() for p in problems], indent=2), encoding="utf-8")
     elif suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(asdict(p) for p in problems)
+            writer.writerows(p.as_dict() for p in problems)
     else:
         raise ValueError(f"report file must end in .csv or .json, not {path.name!r}")

@@ -499,10 +499,7 @@ class Validation:
                     severity=severity,
                     rule=rule_id,
                     file=last.file,
-                    line=None,
-                    path="",
                     field=field_name,
-                    value="",
                     message=SUMMARY.format(more=count - len(listed), count=count, listed=len(listed)),
                     fix=fix,
                 )
