@@ -14,7 +14,7 @@ import pytest
 from fastapi import UploadFile
 from fastapi.testclient import TestClient
 
-from techforce.web import workforce
+from techforce.web import workforce_manage as workforce
 from techforce.web.app import create_app
 from techforce.workforce.problems import InputError
 from tests.web.conftest import WebEnv, sign_in, unknown_level
