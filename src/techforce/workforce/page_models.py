@@ -172,6 +172,8 @@ class DefinitionsPage(Model):
 class ProviderName(Model):
     ukprn: str
     provider: str
+    nation: str = ""  # from the providers table, where known (the peer-group builder filters by it)
+    region: str = ""
 
 
 class PeerGroupInfo(Model):

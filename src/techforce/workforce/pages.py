@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from techforce.disclosure import RULE_SETS
 from techforce.present import charts
 from techforce.workforce import codes, definitions, peer_groups, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
+from techforce.workforce.models import Provider
 from techforce.workforce.page_models import (
     Cell,
     Chart,
@@ -438,6 +441,9 @@ def definitions_page(wf: Workforce) -> DefinitionsPage:
 def peer_groups_page(wf: Workforce) -> PeerGroupsPage:
     names = wf.names()
     with wf.db.session() as session:
+        places = {
+            p.ukprn: {"nation": p.nation, "region": p.region} for p in session.scalars(select(Provider))
+        }
         groups = [
             PeerGroupInfo(
                 name=g.name,
@@ -451,7 +457,10 @@ def peer_groups_page(wf: Workforce) -> PeerGroupsPage:
     return PeerGroupsPage(
         title="Peer groups",
         groups=groups,
-        providers=[ProviderName(ukprn=u, provider=n) for u, n in sorted(names.items(), key=lambda kv: kv[1])],
+        providers=[
+            ProviderName(ukprn=u, provider=n, **places.get(u, {}))
+            for u, n in sorted(names.items(), key=lambda kv: kv[1])
+        ],
     )
 
 
