@@ -115,8 +115,8 @@ def resolve_provider(names: dict[str, str], query: str) -> str:
         return typed
     if not names:
         raise errors.NotFound(
-            f"no provider {typed!r}: no providers are known yet; ingest returns first "
-            "(`techforce workforce ingest`)"
+            f"no provider {typed!r}: no providers are known yet; import the provider list "
+            "(`techforce workforce providers FILE.csv`) or ingest returns first"
         )
     matches = search_providers(names, typed, limit=None)
     exact = [u for u, name in matches if fold(name) == fold(typed)]
