@@ -12,7 +12,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from techforce import capabilities, errors
-from techforce.cli.output import Format, FormatOption, emit
+from techforce.cli.output import Column, Format, FormatOption, emit
 from techforce.db import Database
 from techforce.settings import Settings
 
@@ -21,13 +21,42 @@ class Shell(TyperGroup):
     """Every command runs inside this: one of the four base errors becomes its message on
     stderr, as plain text (it may hold user data), and exit code 2."""
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:  # type: ignore[override]
+        """An unknown command that one of the capability groups has says its full path:
+        `techforce indicators` -> "did you mean `techforce workforce indicators`?" (exit 2)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            paths = _paths_to(self, ctx, name)
+            if paths:
+                listed = " or ".join(f"`{' '.join([ctx.command_path, *p])}`" for p in paths)
+                _error(f"no command {name!r}; did you mean {listed}?")
+                raise typer.Exit(2)
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except errors.TechforceError as exc:
-            message = Text.assemble(("error:", "bold red"), " ", exc.message)
-            Console(stderr=True).print(message, highlight=False, soft_wrap=True)
+            _error(exc.message)
             raise typer.Exit(2) from None
+
+
+def _error(message: str) -> None:
+    """An error on stderr, as plain text (it may hold user data)."""
+    shown = Text.assemble(("error:", "bold red"), " ", message)
+    Console(stderr=True).print(shown, highlight=False, soft_wrap=True)
+
+
+def _paths_to(group: Any, ctx: typer.Context, name: str) -> list[list[str]]:
+    """The paths (below ``group``) of every subcommand called ``name``."""
+    found = []
+    for sub_name in group.list_commands(ctx):
+        sub = group.get_command(ctx, sub_name)
+        if sub_name == name and group is not ctx.command:
+            found.append([sub_name])
+        if hasattr(sub, "list_commands"):  # a group of commands
+            found += [[sub_name, *p] for p in _paths_to(sub, ctx, name)]
+    return found
 
 
 app = typer.Typer(
@@ -82,7 +111,15 @@ def show_settings(ctx: typer.Context, fmt: Format = FormatOption) -> None:
         }
         for name, info in Settings.model_fields.items()
     ]
-    emit(rows, fmt, title="Settings")
+    shown = [
+        {
+            "setting": r["setting"],
+            "about": f"{'(not set)' if r['value'] == 'None' else r['value']}\n{r['help']}",
+        }
+        for r in rows
+    ]
+    columns = [Column("setting", wrap=False), Column("about", header="value, then what it is", wrap=True)]
+    emit(rows, fmt, title="Settings", table_rows=shown, columns=columns, sections=range(len(rows) - 1))
 
 
 from techforce.cli import demo as _demo  # noqa: E402

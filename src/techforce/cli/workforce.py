@@ -7,16 +7,21 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from techforce import disclosure
-from techforce.cli.output import Format, FormatOption, emit
+from techforce import disclosure, errors
+from techforce.cli import views
+from techforce.cli.output import Format, FormatOption, emit, progress
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
+from techforce.workforce.finding import check_choice, provider_label, resolve_provider
 from techforce.workforce.ingest import discover, ingest
+from techforce.workforce.models import AggregateTable, PeerGroup, Snapshot
 from techforce.workforce.problems import InputError, Problem, report_path_problem, write_report
+from techforce.workforce.service import Workforce
 
 app = typer.Typer(
     help="Know the workforce: HESA Staff returns, indicators and benchmarks.", no_args_is_help=True
@@ -34,14 +39,72 @@ def _fail(ctx: typer.Context, message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _year(ctx: typer.Context, text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return codes.parse_year(text)
-    except ValueError as exc:
-        _fail(ctx, str(exc))
-    return None
+def _names(ctx: typer.Context) -> dict[str, str]:
+    """UKPRN -> provider name, for every provider techforce knows."""
+    return Workforce(ctx.obj.settings, ctx.obj.db).names()
+
+
+def _provider(ctx: typer.Context, typed: str) -> str:
+    """The UKPRN for a UKPRN or a unique part of a provider's name (else exit 2, listing
+    the nearest names or the matches)."""
+    return resolve_provider(_names(ctx), typed)
+
+
+def _held_years(ctx: typer.Context, ukprn: str | None = None) -> list[int]:
+    query = select(Snapshot.year).distinct().order_by(Snapshot.year)
+    if ukprn is not None:
+        query = query.where(Snapshot.ukprn == ukprn)
+    with ctx.obj.db.session() as session:
+        return list(session.scalars(query))
+
+
+def _listed_years(years: list[int]) -> str:
+    return ", ".join(codes.year_label(y) for y in years) or "none"
+
+
+def _years(ctx: typer.Context, texts: list[str], ukprn: str | None = None) -> list[int]:
+    """The reporting years asked for (default: the latest held), each one held, for
+    ``ukprn`` when given; a wrong or missing year exits 2 listing the years held."""
+    held = _held_years(ctx)
+    if not held:
+        raise errors.NotFound(
+            "no staff returns have been ingested yet: ingest returns first (`techforce workforce ingest`)"
+        )
+    chosen = []
+    for text in texts:
+        try:
+            chosen.append(codes.parse_year(text))
+        except ValueError as exc:
+            raise errors.NotFound(f"{exc}; years held: {_listed_years(held)}") from None
+    missing = [y for y in chosen if y not in held]
+    if missing:
+        raise errors.NotFound(f"no data for {_listed_years(missing)}; years held: {_listed_years(held)}")
+    chosen = chosen or held[-1:]
+    if ukprn is not None:
+        own = _held_years(ctx, ukprn)
+        label = provider_label(_names(ctx), ukprn)
+        if not own:
+            raise errors.NotFound(f"no return from {label} has been ingested; ingest it first")
+        gaps = [y for y in chosen if y not in own]
+        if gaps:
+            raise errors.NotFound(
+                f"no return from {label} for {_listed_years(gaps)}; its years: {_listed_years(own)}"
+            )
+    return chosen
+
+
+def _group(ctx: typer.Context, typed: str) -> tuple[str, list[str]]:
+    """A peer group's name and members (unknown: exit 2 with the nearest names)."""
+    with ctx.obj.db.session() as session:
+        known = list(session.scalars(select(PeerGroup.name).order_by(PeerGroup.name)))
+        name = check_choice("peer group", typed, known)
+        return name, peer_groups.members(session, name)
+
+
+def _indicators(wanted: list[str], choices: list[str] | None = None, what: str = "indicator") -> list[str]:
+    """Indicator ids, each one known (else exit 2 with the nearest ids and the list)."""
+    known = choices or [i.id for i in indicators.CATALOGUE]
+    return [check_choice(what, w, known) for w in wanted]
 
 
 def _plain(ctx: typer.Context, text: str, style: str = "") -> None:
@@ -94,8 +157,8 @@ def ingest_command(
     total = sum(p.stat().st_size for p in xml + csv)
     columns = (TextColumn("[bold]Reading"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=ctx.obj.console, transient=True) as progress:
-            task = progress.add_task("read", total=total)
+        with progress(ctx.obj.console, *columns) as bars:
+            task = bars.add_task("read", total=total)
             # The catalogue is opened (and a new data folder created) only for a valid return.
             result = ingest(
                 ctx.obj.settings,
@@ -105,7 +168,7 @@ def ingest_command(
                 non_academic=flags[non_academic],
                 strict=strict,
                 multi_provider=multi_provider,
-                on_progress=lambda n: progress.advance(task, n),
+                on_progress=lambda n: bars.advance(task, n),
             )
     except InputError as exc:
         shown = [p for p in exc.problems if p.severity == "error"] or exc.problems
@@ -135,17 +198,27 @@ def ingest_command(
         }
         for s in result.snapshots
     ]
+    view = views.ingested(rows, _names(ctx) if fmt is Format.table and rows else {})
     emit(
         rows,
         fmt,
         title=f"Ingested {len(rows)} snapshot(s), {result.warning_count:,} warning(s)",
         meta={"note": "counts are the unrounded contents of your own files"},
+        **view.emit_args(),
     )
 
 
 @app.command("snapshots")
-def snapshots_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
-    """List the catalogue: one snapshot per provider and year, with hashes and who ingested it."""
+def snapshots_command(
+    ctx: typer.Context,
+    provider: str | None = typer.Option(None, help="Only this provider: a UKPRN or part of its name."),
+    year: str | None = typer.Option(None, help="Only this reporting year (2022 or 2022/23)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """List the catalogue, by year: one snapshot per provider and year, with hashes and who
+    ingested it."""
+    ukprns = [_provider(ctx, provider)] if provider else None
+    years = _years(ctx, [year]) if year else None
     with ctx.obj.db.session() as session:
         rows = [
             {
@@ -159,9 +232,15 @@ def snapshots_command(ctx: typer.Context, fmt: Format = FormatOption) -> None:
                 "by": s.ingested_by,
                 "at": s.ingested_at.isoformat(timespec="seconds"),
             }
-            for s, _ in store.snapshot_files(session, ctx.obj.settings)
+            for s, _ in store.snapshot_files(session, ctx.obj.settings, years=years, ukprns=ukprns)
         ]
-    emit(rows, fmt, title="Snapshots")
+    if fmt is not Format.table or not rows:
+        emit(rows, fmt, title="Snapshots")
+        return
+    names = _names(ctx)
+    for label, view in views.snapshots(rows, names).items():
+        found = [r for r in rows if r["year"] == label]
+        emit(found, fmt, title=views.snapshot_title(label, found), **view.emit_args())
 
 
 @app.command("gc")
@@ -193,22 +272,21 @@ def synth_command(
     if scale <= 0:
         _fail(ctx, f"--scale must be above 0, not {scale}")
     cfg = synth.SynthConfig.for_providers(providers, seed=seed).scaled(scale)
-    sector = synth.generate(cfg)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=ctx.obj.console,
-        transient=True,
-    ) as progress:
+    with progress(ctx.obj.console) as bars:
+        task = bars.add_task("Generating the sector", total=None)
+        sector = synth.generate(cfg)
+        bars.update(task, total=1, completed=1)
         for year in sector.years:
             for kind, writer in (("csv", output.write_csv), ("xml", output.write_xml)):
                 if shape in (kind, "both"):
-                    task = progress.add_task(f"{codes.year_label(year)} {kind}", total=len(sector.providers))
-                    writer(sector, out, year, lambda n, t=task: progress.advance(t, n))  # type: ignore[misc]
+                    task = bars.add_task(
+                        f"Writing {codes.year_label(year)} {kind}", total=len(sector.providers)
+                    )
+                    writer(sector, out, year, lambda n, t=task: bars.advance(t, n))  # type: ignore[misc]
             aggregates.write_open_data(sector, out, year)
-    output.write_metadata(sector, out)
-    output.write_truth(sector, out, definitions.get(None))
+        task = bars.add_task("Writing metadata and truth", total=None)
+        output.write_metadata(sector, out)
+        output.write_truth(sector, out, definitions.get(None))
     _plain(ctx, f"synthetic sector written to {out}")
 
 
@@ -289,7 +367,7 @@ def indicators_command(
     ctx: typer.Context,
     list_: bool = typer.Option(False, "--list", help="List the indicator catalogue."),
     indicator: list[str] = typer.Option([], "--indicator", "-i", help="Indicator id(s); default all."),
-    provider: str | None = typer.Option(None, help="A provider's UKPRN."),
+    provider: str | None = typer.Option(None, help="A provider: its UKPRN or a unique part of its name."),
     group: str | None = typer.Option(None, "--peer-group", help="A peer group's name."),
     year: list[str] = typer.Option([], help="Reporting year(s); several for a trend. Default: latest."),
     definition: str | None = typer.Option(None, help="Definition name (see `definitions`)."),
@@ -297,41 +375,50 @@ def indicators_command(
     fmt: Format = FormatOption,
 ) -> None:
     """Compute indicators for the sector, a provider or a peer group, one year or a trend."""
+    wanted = _indicators(indicator)
     if list_:
-        emit(
-            [
-                {
-                    "id": i.id,
-                    "title": i.title,
-                    "unit": i.unit,
-                    "breakdown": i.breakdown or "",
-                    "population": i.population,
-                    "definition": i.definition,
-                }
-                for i in indicators.CATALOGUE
-            ],
-            fmt,
-            title="Indicators",
-        )
+        listed = [i for i in indicators.CATALOGUE if not wanted or i.id in wanted]
+        rows = [
+            {
+                "id": i.id,
+                "title": i.title,
+                "unit": i.unit,
+                "breakdown": i.breakdown or "",
+                "population": i.population,
+                "definition": i.definition,
+            }
+            for i in listed
+        ]
+        emit(rows, fmt, title="Indicators", **views.catalogue(listed).emit_args())
         return
-    years = [y for y in (_year(ctx, t) for t in year) if y is not None]
-    with ctx.obj.db.session() as session:
-        years = years or [y for y in [store.latest_year(session)] if y is not None]
-        members = None
-        scope = "sector"
-        if group:
-            members, scope = peer_groups.members(session, group), group
+    if provider and group:
+        raise errors.Refused("give --provider or --peer-group, not both")
+    members, scope, label = None, "sector", "sector"
+    if group:
+        scope, members = _group(ctx, group)
+        label = scope
     if provider:
-        members, scope = [provider], provider
-    comp = _computation(ctx, years, definition, unrounded, indicator or None)
+        scope = _provider(ctx, provider)
+        members, label = [scope], provider_label(_names(ctx), scope)
+    years = _years(ctx, year, scope if provider else None)
+    comp = _computation(ctx, years, definition, unrounded, wanted or None)
     rows = [r.as_dict() for ind in comp.rows for r in comp.results(ind, scope, members)]
-    emit(rows, fmt, title=f"Indicators: {scope}", meta=_meta(comp))
+    emit(
+        rows,
+        fmt,
+        title=f"Indicators: {label}, {_listed_years(years)}",
+        meta=_meta(comp),
+        **views.indicators(rows).emit_args(),
+    )
+
+
+SINGLE_VALUED = [i.id for i in indicators.CATALOGUE if not i.breakdown and i.unit != "level"]
 
 
 @app.command("compare")
 def compare_command(
     ctx: typer.Context,
-    provider: str = typer.Argument(..., help="The provider's UKPRN."),
+    provider: str = typer.Argument(..., help="The provider: its UKPRN or a unique part of its name."),
     group: str = typer.Option(..., "--peer-group", help="Peer group to compare against."),
     indicator: list[str] = typer.Option([], "--indicator", "-i", help="Indicator id(s)."),
     year: str | None = typer.Option(None, help="Reporting year; default latest."),
@@ -339,17 +426,22 @@ def compare_command(
     fmt: Format = FormatOption,
 ) -> None:
     """A provider against a peer group: value, median, quartiles, rank."""
-    wanted = indicator or [
+    wanted = _indicators(indicator, SINGLE_VALUED, "single-valued indicator") or [
         i.id for i in indicators.CATALOGUE if not i.breakdown and i.unit in ("people", "percent")
     ]
-    with ctx.obj.db.session() as session:
-        members = peer_groups.members(session, group)
-        chosen_year = _year(ctx, year) or store.latest_year(session)
-    comp = _computation(ctx, [chosen_year] if chosen_year else None, definition, False, wanted)
-    rows = [
-        peer_groups.position(comp, i, chosen_year or 0, provider, group, members).as_dict() for i in wanted
-    ]
-    emit(rows, fmt, title=f"{provider} against {group}", meta=_meta(comp))
+    ukprn = _provider(ctx, provider)
+    name, members = _group(ctx, group)
+    chosen_year = _years(ctx, [year] if year else [], ukprn)[0]
+    comp = _computation(ctx, [chosen_year], definition, False, wanted)
+    rows = [peer_groups.position(comp, i, chosen_year, ukprn, name, members).as_dict() for i in wanted]
+    label = provider_label(_names(ctx), ukprn)
+    emit(
+        rows,
+        fmt,
+        title=f"{label} against {name}, {codes.year_label(chosen_year)}",
+        meta=_meta(comp),
+        **views.compare(rows).emit_args(),
+    )
 
 
 peers = typer.Typer(help="Peer groups: named, overlapping sets of providers.", no_args_is_help=True)
@@ -357,25 +449,37 @@ app.add_typer(peers, name="peers")
 
 
 @peers.command("list")
-def peers_list(ctx: typer.Context, fmt: Format = FormatOption) -> None:
-    """List peer groups and their members."""
+def peers_list(
+    ctx: typer.Context,
+    full: bool = typer.Option(False, "--full", help="List each group's members by name."),
+    fmt: Format = FormatOption,
+) -> None:
+    """List peer groups with their member counts (--full: their members)."""
     with ctx.obj.db.session() as session:
         rows = [
             {"group": g.name, "members": len(g.members), "ukprns": " ".join(m.ukprn for m in g.members)}
             for g in peer_groups.all_groups(session)
         ]
-    emit(rows, fmt, title="Peer groups")
+    names = _names(ctx) if full and fmt is Format.table else {}
+    view = views.peer_groups(rows, names, full=full)
+    if not full and rows:
+        view.notes.append("--full lists each group's members")
+    emit(rows, fmt, title="Peer groups", **view.emit_args())
 
 
 @peers.command("add")
 def peers_add(
     ctx: typer.Context,
     name: str,
-    ukprns: list[str],
+    providers: list[str] = typer.Argument(
+        ..., metavar="PROVIDERS...", help="Members: UKPRNs or unique parts of provider names."
+    ),
     description: str = typer.Option("", help="What the group is."),
 ) -> None:
-    """Create or replace a peer group with these UKPRNs."""
+    """Create or replace a peer group with these providers."""
     least = ctx.obj.settings.min_peer_group_size
+    known = _names(ctx)
+    ukprns = [resolve_provider(known, p) for p in providers]
     _in_session(
         ctx,
         lambda s: peer_groups.save(
@@ -398,6 +502,10 @@ def _in_session(ctx: typer.Context, action: Callable[[Session], T]) -> T:
 @peers.command("remove")
 def peers_remove(ctx: typer.Context, name: str) -> None:
     """Delete a peer group."""
+    with ctx.obj.db.session() as session:
+        name = check_choice(
+            "peer group", name, session.scalars(select(PeerGroup.name).order_by(PeerGroup.name))
+        )
     _in_session(ctx, lambda s: peer_groups.remove(s, name, actor=ctx.obj.settings.user))
     _plain(ctx, f"peer group {name!r} removed")
 
@@ -442,18 +550,26 @@ def aggregates_show(
     ctx: typer.Context,
     name: str,
     where: list[str] = typer.Option([], help='Filter "Column=Value"; repeat for several.'),
-    provider: str | None = typer.Option(None, help="Only this UKPRN."),
+    provider: str | None = typer.Option(None, help="Only this provider: a UKPRN or part of its name."),
     fmt: Format = FormatOption,
 ) -> None:
     """Per-provider totals of a loaded table (roll-up rows never double counted)."""
-    filters = dict(w.split("=", 1) for w in where if "=" in w)
+    bad = [w for w in where if "=" not in w]
+    if bad:
+        raise errors.Invalid(f"--where {bad[0]!r}: write it as Column=Value")
+    filters = dict(w.split("=", 1) for w in where)
     with ctx.obj.db.session() as session:
+        tables = session.scalars(select(AggregateTable.name).order_by(AggregateTable.name))
+        name = check_choice("aggregate table", name, tables)
         rows = aggregates.totals(session, ctx.obj.settings, name, filters)
     if provider:
-        rows = [r for r in rows if r["ukprn"] == provider]
+        chosen = resolve_provider({r["ukprn"]: r["provider"] or r["ukprn"] for r in rows}, provider)
+        rows = [r for r in rows if r["ukprn"] == chosen]
+    shown = ", ".join(f"{k}={v}" for k, v in filters.items()) or "all"
     emit(
         rows,
         fmt,
-        title=f"{name}: {filters or 'all'}",
+        title=f"{name}: {shown}",
         meta={"note": "published figures, already rounded by HESA"},
+        **views.aggregates(rows).emit_args(),
     )
