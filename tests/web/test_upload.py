@@ -4,6 +4,7 @@ and nothing ingested; a good one is ingested and the indicators change."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import stat
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from fastapi import UploadFile
 from fastapi.testclient import TestClient
 
+from techforce.web import upload_files
 from techforce.web import workforce_manage as workforce
 from techforce.web.app import create_app
 from techforce.workforce.problems import InputError
@@ -160,9 +162,9 @@ def test_save_stops_reading_at_the_limit(tmp_path: Path) -> None:
 
     source = Endless()
     upload = UploadFile(file=io.BufferedReader(source), filename="PERSON.csv")  # type: ignore[arg-type]
-    with pytest.raises(workforce._TooLarge):
-        workforce._save(upload, tmp_path / "PERSON.csv", 0, 3 * workforce.UPLOAD_CHUNK)
-    assert source.read_bytes <= 5 * workforce.UPLOAD_CHUNK
+    with pytest.raises(upload_files.TooLarge):
+        upload_files.save(upload, tmp_path / "PERSON.csv", 0, 3 * upload_files.UPLOAD_CHUNK)
+    assert source.read_bytes <= 5 * upload_files.UPLOAD_CHUNK
 
 
 def test_upload_folder_and_files_are_owner_only(
@@ -170,8 +172,8 @@ def test_upload_folder_and_files_are_owner_only(
 ) -> None:
     seen: dict[str, int] = {}
 
-    def fake_ingest(_settings: object, _db: object, folders: list[Path], **_kw: object) -> None:
-        folder = folders[0]
+    def fake_ingest(_settings: object, _db: object, files: list[Path], **_kw: object) -> None:
+        folder = files[0].parent
         seen["uploads"] = stat.S_IMODE(folder.parent.stat().st_mode)
         seen["folder"] = stat.S_IMODE(folder.stat().st_mode)
         seen.update({f.name: stat.S_IMODE(f.stat().st_mode) for f in folder.iterdir()})
@@ -198,5 +200,268 @@ def test_upload_file_names_lose_folders_and_control_characters(web: WebEnv) -> N
         files = [("files", ("..\\..\\evil.txt", b"x", "text/plain"))]
         refused = client.post("/api/workforce/upload", files=files, headers={"X-CSRF-Token": csrf})
         assert refused.status_code == 422 and refused.json()["problems"][0]["file"] == "evil.txt"
-    assert workforce._file_name("C:\\data\\PER\r\nSON.csv") == "PERSON.csv"
-    assert workforce._file_name("../..") == "upload" and workforce._file_name(None) == "upload"
+    assert upload_files.file_name("C:\\data\\PER\r\nSON.csv") == "PERSON.csv"
+    assert upload_files.file_name("../..") == "upload" and upload_files.file_name(None) == "upload"
+
+
+# --- re-upload: see what will change, then confirm ---------------------------------------
+def _fewer_technicians(web: WebEnv, tmp: Path, drop: int = 3) -> Path:
+    """The provider lead's 2022 return (already held) without ``drop`` technical staff
+    (SOC2010 311: science technicians): fewer people, contracts and technicians."""
+    import csv
+
+    folder = tmp / "again" / web.own
+    shutil.copytree(web.sector_dir / "2022" / "csv" / web.own, folder)
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def write(name: str, kept: list[dict[str, str]]) -> None:
+        with (folder / name).open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(kept[0]))
+            writer.writeheader()
+            writer.writerows(kept)
+
+    activities, contracts, people = rows("ACTIVITY.csv"), rows("CONTRACT.csv"), rows("PERSON.csv")
+    person_of = {c["CONTRACTKEY"]: c["PERSONKEY"] for c in contracts}
+    gone = list(
+        dict.fromkeys(person_of[a["CONTRACTKEY"]] for a in activities if a["ACTSOC"].startswith("311"))
+    )
+    gone = gone[:drop]
+    assert len(gone) == drop
+    gone_contracts = {c["CONTRACTKEY"] for c in contracts if c["PERSONKEY"] in gone}
+    write("PERSON.csv", [p for p in people if p["PERSONKEY"] not in gone])
+    write("CONTRACT.csv", [c for c in contracts if c["PERSONKEY"] not in gone])
+    write("ACTIVITY.csv", [a for a in activities if a["CONTRACTKEY"] not in gone_contracts])
+    return folder
+
+
+def _store_state(web: WebEnv) -> tuple[list[tuple[str, str, int, int]], int, list[str]]:
+    """Catalogue rows, audit events and snapshot files: what an ingest would change."""
+    from sqlalchemy import func, select
+
+    from techforce.audit import AuditEvent
+    from techforce.workforce.models import Snapshot
+
+    with web.db.session() as session:
+        snapshots = [
+            (s.id, s.ukprn, s.year, s.persons)
+            for s in session.scalars(select(Snapshot).order_by(Snapshot.ukprn, Snapshot.year))
+        ]
+        events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    files = sorted(str(p) for p in web.settings.snapshot_dir.rglob("*.parquet"))
+    return snapshots, events, files  # type: ignore[return-value]
+
+
+def _held(web: WebEnv, year: int = 2022) -> tuple[str, int, int]:
+    from sqlalchemy import select
+
+    from techforce.workforce.models import Snapshot
+
+    with web.db.session() as session:
+        found = session.scalar(select(Snapshot).where(Snapshot.ukprn == web.own, Snapshot.year == year))
+        assert found is not None
+        return found.id, found.persons, found.contracts
+
+
+def test_reupload_through_the_api_is_409_with_the_changes_until_replace_is_sent(
+    web: WebEnv, tmp_path: Path
+) -> None:
+    folder = _fewer_technicians(web, tmp_path)
+    old_id, old_persons, old_contracts = _held(web)
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        before_page = client.get(f"/api/workforce/providers/{web.own}").json()
+        head = next(i for i in before_page["indicators"] if i["indicator"] == "tech.headcount")
+        state = _store_state(web)
+        asked = client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
+        assert asked.status_code == 409, asked.text[:500]
+        body = asked.json()
+        assert body["replaces"] == 1 and "replace=true" in body["detail"] and not body["token"]
+        change = body["changes"][0]
+        assert (change["ukprn"], change["year"], change["replaces"]) == (web.own, 2022, True)
+        assert change["before_exact"] is True  # the lead's own provider
+        assert change["persons"]["before"] == old_persons and change["persons"]["after"] == old_persons - 3
+        assert change["contracts"]["before"] == old_contracts
+        assert change["contracts"]["after"] < old_contracts
+        assert change["technical"]["before"] == head["provider"]["value"]  # as the profile says
+        assert change["technical"]["after"] == change["technical"]["before"] - 3
+        assert _store_state(web) == state  # nothing written: no snapshot, catalogue row or audit event
+        assert list((web.settings.data_dir / "uploads").iterdir()) == []  # the files are gone
+
+        replaced = client.post(
+            "/api/workforce/upload",
+            files=_files(folder),
+            data={"replace": "true"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert replaced.status_code == 201, replaced.text[:500]
+        assert replaced.json()["snapshots"][0]["replaced"] is True
+        new_id, new_persons, _ = _held(web)
+        assert new_id != old_id and new_persons == old_persons - 3
+        after_page = client.get(f"/api/workforce/providers/{web.own}").json()
+        after = next(i for i in after_page["indicators"] if i["indicator"] == "tech.headcount")
+        assert after["provider"]["value"] == head["provider"]["value"] - 3
+
+
+def test_a_new_provider_year_is_ingested_at_once(web: WebEnv, tmp_path: Path) -> None:
+    folder = _return_of(web, web.own, tmp_path)  # 2023: nothing held yet
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
+        assert page.status_code == 200 and 'id="accepted"' in page.text and "upload-preview" not in page.text
+
+
+def test_reupload_on_the_page_previews_then_ingests_on_confirmation(web: WebEnv, tmp_path: Path) -> None:
+    folder = _fewer_technicians(web, tmp_path)
+    old_id, old_persons, _ = _held(web)
+    uploads = web.settings.data_dir / "uploads"
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        state = _store_state(web)
+        page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
+        assert page.status_code == 200 and 'id="upload-preview"' in page.text
+        assert "nothing is ingested until you confirm" in page.text
+        assert f"{old_persons:,} → {old_persons - 3:,}" in page.text
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token is not None
+        assert _store_state(web) == state  # previewed, not written
+        kept = list(uploads.iterdir())
+        assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o700
+        assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in kept[0].iterdir())
+
+        with TestClient(web.app) as other:  # another session (even the same user) cannot confirm it
+            other_csrf = sign_in(other, "provider-lead")
+            stolen = other.post(
+                "/workforce/upload", data={"csrf_token": other_csrf, "token": token.group(1), "op": "replace"}
+            )
+            assert stolen.status_code == 410 and "upload the files again" in stolen.text
+        assert _held(web)[0] == old_id
+
+        confirmed = client.post(
+            "/workforce/upload", data={"csrf_token": csrf, "token": token.group(1), "op": "replace"}
+        )
+        assert confirmed.status_code == 200 and 'id="accepted"' in confirmed.text
+        assert "replaced the earlier return" in confirmed.text
+        assert _held(web)[1] == old_persons - 3 and _held(web)[0] != old_id
+        assert list(uploads.iterdir()) == []
+        again = client.post(
+            "/workforce/upload", data={"csrf_token": csrf, "token": token.group(1), "op": "replace"}
+        )
+        assert again.status_code == 410  # one confirmation ingests once
+
+
+def test_cancelled_or_expired_reupload_changes_nothing(
+    web: WebEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _fewer_technicians(web, tmp_path)
+    old_id, _, _ = _held(web)
+    uploads = web.settings.data_dir / "uploads"
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token is not None
+        cancelled = client.post(
+            "/workforce/upload", data={"csrf_token": csrf, "token": token.group(1), "op": "cancel"}
+        )
+        assert cancelled.status_code == 200 and "Cancelled: nothing was ingested." in cancelled.text
+        assert list(uploads.iterdir()) == [] and _held(web)[0] == old_id
+
+        page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token is not None
+        later = upload_files._now() + upload_files.PENDING_SECONDS + 1
+        monkeypatch.setattr(upload_files, "_now", lambda: later)  # time passes
+        late = client.post(
+            "/workforce/upload", data={"csrf_token": csrf, "token": token.group(1), "op": "replace"}
+        )
+        assert late.status_code == 410 and "upload the files again" in late.text
+        assert _held(web)[0] == old_id and list(uploads.iterdir()) == []
+
+
+def test_a_change_between_preview_and_confirmation_shows_a_new_preview(web: WebEnv, tmp_path: Path) -> None:
+    folder = _fewer_technicians(web, tmp_path)
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token is not None
+        meanwhile = client.post(
+            "/api/workforce/upload",
+            files=_files(web.sector_dir / "2022" / "csv" / web.own),
+            data={"replace": "true"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert meanwhile.status_code == 201
+        held = _held(web)[0]
+        confirmed = client.post(
+            "/workforce/upload", data={"csrf_token": csrf, "token": token.group(1), "op": "replace"}
+        )
+        assert confirmed.status_code == 200 and 'id="upload-preview"' in confirmed.text
+        assert "changed since your preview" in confirmed.text
+        assert _held(web)[0] == held  # not replaced behind the user's back
+
+
+def test_ingest_with_expect_refuses_before_writing(web: WebEnv, tmp_path: Path) -> None:
+    from techforce.workforce.ingest import SnapshotChanged, ingest
+
+    folder = _fewer_technicians(web, tmp_path)
+    state = _store_state(web)
+    with pytest.raises(SnapshotChanged, match=web.own):
+        ingest(web.settings, web.db, [folder], expect={})
+    assert _store_state(web) == state
+    assert not list(web.settings.snapshot_dir.glob(".tmp-*"))
+
+
+def test_analyst_sees_the_held_figures_as_published(web: WebEnv, tmp_path: Path) -> None:
+    folder = _fewer_technicians(web, tmp_path)
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        published = client.get(f"/api/workforce/providers/{web.own}").json()
+        head = next(i for i in published["indicators"] if i["indicator"] == "tech.headcount")
+        asked = client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
+        assert asked.status_code == 409
+        change = asked.json()["changes"][0]
+        assert change["before_exact"] is False
+        assert change["technical"]["before_display"] == head["provider"]["display"]
+        assert change["persons"]["before"] % 5 == 0 and "rounded" in change["persons"]["before_disclosure"]
+
+
+# --- refused uploads name the user's files -------------------------------------------------
+def _no_server_path(web: WebEnv, body: str) -> None:
+    uploads = str(web.settings.data_dir / "uploads")
+    assert not re.search(r"upload-[a-z0-9_]{8}(?![a-z])|claimed-|pending-|uploads[/\\]", body), body[:2000]
+    assert uploads not in body and str(web.settings.data_dir) not in body
+
+
+def test_refused_uploads_name_the_users_files_never_the_server_folder(web: WebEnv, tmp_path: Path) -> None:
+    other = _return_of(web, web.other, tmp_path)
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        cases = {
+            "scope": _files(other),  # a whole-return problem (its file was the folder)
+            "missing table": [f for f in _files(other) if "ACTIVITY" not in f[1][0]],
+            "two tables": [
+                *_files(other),
+                ("files", ("PERSON-copy.csv", (other / "PERSON.csv").read_bytes(), "text/csv")),
+            ],
+        }
+        for case, files in cases.items():
+            for path, kwargs in (
+                ("/api/workforce/upload", {"headers": {"X-CSRF-Token": csrf}}),
+                ("/workforce/upload", {"data": {"csrf_token": csrf}}),
+            ):
+                response = client.post(path, files=files, **kwargs)  # type: ignore[arg-type]
+                assert response.status_code == 422, (case, response.text[:300])
+                _no_server_path(web, response.text)
+            problems = client.post(
+                "/api/workforce/upload", files=files, headers={"X-CSRF-Token": csrf}
+            ).json()["problems"]
+            sent = {f[1][0] for f in files}
+            for p in problems:
+                named = {n.strip() for n in str(p["file"]).split(",")}
+                assert named <= sent, (case, p)
+        scope = client.post("/api/workforce/upload", files=cases["scope"], headers={"X-CSRF-Token": csrf})
+        assert scope.json()["problems"][0]["file"] == "ACTIVITY.csv, CONTRACT.csv, PERSON.csv"

@@ -3,30 +3,28 @@ staff returns. Included in techforce.web.workforce's router."""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from techforce import audit
 from techforce.accounts.access import AccessDenied, Permission
+from techforce.disclosure import RULE_SETS, Cell, protect
+from techforce.web import upload_files
 from techforce.web.deps import Ctx, GroupEditor, Uploader, Viewer
 from techforce.web.pages import render
 from techforce.web.workforce_common import in_full as _in_full
 from techforce.web.workforce_common import wf as _wf
-from techforce.workforce import events, pages, peer_groups
-from techforce.workforce.ingest import ingest
+from techforce.workforce import codes, definitions, events, pages, peer_groups
+from techforce.workforce.ingest import IngestResult, Preview, SnapshotChanged, ingest, preview
 from techforce.workforce.page_models import PeerGroupsPage, ProfileIndicator
 from techforce.workforce.problems import InputError, Problem
 
 router = APIRouter()
-UPLOAD_CHUNK = 1024 * 1024  # bytes read at a time: an upload is never held whole in memory
 
 
 class PeerGroupsView(PeerGroupsPage):
@@ -123,67 +121,113 @@ def _remove_group(ctx: Ctx, name: str) -> None:
 
 
 # --- upload ----------------------------------------------------------------------------
-def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
-    """Ingest the uploaded files (XML, or the PERSON/CONTRACT/ACTIVITY CSV tables of one
-    return) within the user's provider scope. Returns (HTTP status, page data)."""
-    scope = ctx.principal.upload_scope()
-    limit = ctx.settings.max_upload_bytes
-    folder = upload_folder(ctx.settings.data_dir)
+# An upload that only adds provider-years is ingested at once. One that would replace a
+# snapshot is validated in full and previewed (counts before -> after), writing nothing: the
+# JSON API answers 409 with the preview (send the files again with replace=true); the page
+# keeps the files in the owner-only upload folder for this session for 30 minutes
+# (web/upload_files.py) and ingests them when the user confirms.
+def _upload(ctx: Ctx, files: list[UploadFile], *, replace: bool, keep: bool) -> tuple[int, dict[str, Any]]:
+    """Receive the uploaded files (XML, or the PERSON/CONTRACT/ACTIVITY CSV tables of one
+    return) and ingest them within the user's provider scope, or preview them when they
+    would replace a snapshot and ``replace`` is not given. Returns (HTTP status, page data)."""
+    upload_files.sweep(ctx.settings.data_dir)
+    folder = upload_files.upload_folder(ctx.settings.data_dir)
+    kept = False
     try:
-        total = 0
-        for upload in files:
-            name = _file_name(upload.filename)
-            if not name.lower().endswith((".xml", ".csv")):
-                return 422, _refused(
-                    [
-                        Problem(
-                            rule="file.type",
-                            file=name,
-                            message="not an .xml or .csv file",
-                            fix="upload HESA Staff XML or data-supply CSV tables",
-                        )
-                    ]
-                )
-            try:
-                total = _save(upload, folder / name, total, limit)
-            except FileExistsError:
-                return 422, _refused(
-                    [
-                        Problem(
-                            rule="file.name",
-                            file=name,
-                            message="two files have this name",
-                            fix="upload each table of a return once",
-                        )
-                    ]
-                )
-            except _TooLarge:
-                return 413, _refused(
-                    [
-                        Problem(
-                            rule="upload.size",
-                            file=name,
-                            message=f"the upload is larger than {_size(limit)}",
-                            fix="ingest large sector files with `techforce workforce ingest`",
-                        )
-                    ]
-                )
-        settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
-        try:
-            result = ingest(settings, ctx.db, [folder], allowed_ukprns=scope)
-            _wf(ctx).invalidate()
-        except InputError as exc:
-            with ctx.db.session() as session:
-                audit.record(
-                    session,
-                    actor=ctx.principal.username,
-                    action=events.UPLOAD_REFUSED,
-                    target=", ".join(f.filename or "" for f in files),
-                    payload={"problems": len(exc.problems)},
-                )
-            return 422, _refused(exc.problems)
+        names, refusal = _receive(files, folder, ctx.settings.max_upload_bytes)
+        if refusal is not None:
+            return refusal
+        status, data, kept = _ingest(ctx, folder, names, expect=None if replace else {}, keep=keep)
+        return status, data
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _receive(
+    files: list[UploadFile], folder: Path, limit: int
+) -> tuple[list[str], tuple[int, dict[str, Any]] | None]:
+    """Save the files under their own names; (names, None), or (names, refusal)."""
+    names: list[str] = []
+    total = 0
+    if not files:
+        return names, (422, _refused([_whole("upload.none", "", "no files were sent", "choose the files")]))
+    for upload in files:
+        name = upload_files.file_name(upload.filename)
+        if not name.lower().endswith((".xml", ".csv")):
+            problem = _whole(
+                "file.type",
+                name,
+                "not an .xml or .csv file",
+                "upload HESA Staff XML or data-supply CSV tables",
+            )
+            return names, (422, _refused([problem]))
+        try:
+            total = upload_files.save(upload, folder / name, total, limit)
+        except FileExistsError:
+            problem = _whole(
+                "file.name", name, "two files have this name", "upload each table of a return once"
+            )
+            return names, (422, _refused([problem]))
+        except upload_files.TooLarge:
+            problem = _whole(
+                "upload.size",
+                name,
+                f"the upload is larger than {_size(limit)}",
+                "ingest large sector files with `techforce workforce ingest`",
+            )
+            return names, (413, _refused([problem]))
+        names.append(name)
+    return names, None
+
+
+def _whole(rule: str, file: str, message: str, fix: str) -> dict[str, object]:
+    return Problem(rule=rule, file=file, message=message, fix=fix).as_dict()
+
+
+def _ingest(
+    ctx: Ctx,
+    folder: Path,
+    names: list[str],
+    *,
+    expect: dict[tuple[str, int], str | None] | None,
+    keep: bool,
+    note: str = "",
+) -> tuple[int, dict[str, Any], bool]:
+    """Ingest the saved files, or preview them (SnapshotChanged: they would replace something
+    ``expect`` does not name). Returns (status, page data, whether the folder was kept)."""
+    settings = ctx.settings.model_copy(update={"user": ctx.principal.username})
+    scope = ctx.principal.upload_scope()
+    paths = upload_files.named(folder, names)
+    try:
+        try:
+            result = ingest(settings, ctx.db, paths, allowed_ukprns=scope, expect=expect)
+        except SnapshotChanged:
+            with ctx.db.session() as session:
+                definition = definitions.get(None, session)
+            found = preview(settings, ctx.db, paths, definition=definition, allowed_ukprns=scope)
+            data = _preview_data(ctx, found, upload_files.listed(found.warnings, folder, names), note)
+            if not keep:
+                return 409, data, False
+            data["token"] = upload_files.keep(
+                folder, user=ctx.principal.username, csrf=ctx.csrf, names=names, expected=found.expected()
+            )
+            return 200, data, True
+    except InputError as exc:
+        with ctx.db.session() as session:
+            audit.record(
+                session,
+                actor=ctx.principal.username,
+                action=events.UPLOAD_REFUSED,
+                target=", ".join(names),
+                payload={"problems": len(exc.problems)},
+            )
+        return 422, _refused(upload_files.listed(exc.problems, folder, names)), False
+    _wf(ctx).invalidate()
+    return 201, _accepted(ctx, result, upload_files.listed(result.warnings, folder, names)), False
+
+
+def _accepted(ctx: Ctx, result: IngestResult, warnings: list[dict[str, object]]) -> dict[str, Any]:
     snapshots = [
         {
             "ukprn": s.ukprn,
@@ -207,58 +251,116 @@ def _upload(ctx: Ctx, files: list[UploadFile]) -> tuple[int, dict[str, Any]]:
         }
         for s in result.snapshots
     ]
-    return 201, {
+    return {
         "title": "Upload accepted",
         "accepted": True,
         "snapshots": snapshots,
-        "warnings": _listed(result.warnings),
+        "warnings": warnings,
         "indicators": indicators,
     }
 
 
-class _TooLarge(Exception):
-    pass
+def _preview_data(
+    ctx: Ctx, found: Preview, warnings: list[dict[str, object]], note: str = ""
+) -> dict[str, Any]:
+    """The preview as this user may see it: the new figures are those of their own files;
+    the figures held now are exact for the provider's own lead and otherwise as published
+    (through the disclosure gate: rounded, the technical headcount as on the profile)."""
+    wf = _wf(ctx)
+    names = wf.names()
+    rules = RULE_SETS[ctx.settings.disclosure_rules]
+    changes = []
+    for c in found.changes:
+        full = _in_full(ctx, c.ukprn)
+        held = c.current
+        before: dict[str, Cell | None]
+        if held is None:
+            before = {"persons": None, "contracts": None, "technical": None}
+        elif full:
+            before = {
+                "persons": _exact(held.persons),
+                "contracts": _exact(held.contracts),
+                "technical": _exact(held.technical),
+            }
+        else:
+            published = wf.computation().provider_cells("tech.headcount", c.year).get(c.ukprn)
+            before = {
+                "persons": protect(held.persons, "people", rules),
+                "contracts": protect(held.contracts, "contracts", rules),
+                "technical": published or Cell(None, "not returned", "no non-academic staff returned"),
+            }
+        after = {"persons": c.persons, "contracts": c.contracts, "technical": c.technical}
+        changes.append(
+            UploadChange(
+                ukprn=c.ukprn,
+                provider=names.get(c.ukprn, c.ukprn),
+                year=c.year,
+                year_label=codes.year_label(c.year),
+                replaces=held is not None,
+                before_exact=held is None or full,
+                **{k: _change(before[k], after[k]) for k in after},
+            )
+        )
+    replacing = [c for c in changes if c.replaces]
+    listed = ", ".join(f"{c.provider} ({c.ukprn}) {c.year_label}" for c in replacing)
+    return UploadPreview(
+        title="Check what will change",
+        accepted=None,
+        replaces=len(replacing),
+        changes=changes,
+        definition=found.definition,
+        warnings=warnings,
+        note=note,
+        detail=f"this upload replaces the return held for {listed}; nothing was ingested: "
+        "confirm to replace it (JSON API: send the files again with replace=true)",
+    ).model_dump()
 
 
-def upload_folder(data_dir: Path) -> Path:
-    """A new folder (mode 0700) for one upload, under data_dir/uploads (0700): removed when
-    the upload is ingested or refused."""
-    root = data_dir / "uploads"
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="upload-", dir=root))  # mkdtemp: mode 0700
+def _exact(value: int) -> Cell:
+    return Cell(value, f"{value:,}", "exact: you lead this provider")
 
 
-def _file_name(given: str | None) -> str:
-    """The last part of a browser's file name (either slash), without control characters."""
-    name = re.split(r"[/\\]", given or "")[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
-    return name if name not in ("", ".", "..") else "upload"
+def _change(before: Cell | None, after: int) -> CountChange:
+    if before is None:
+        return CountChange(before=None, before_display="none held", after=after, after_display=f"{after:,}")
+    value = before.value if isinstance(before.value, int | float) else None
+    return CountChange(
+        before=value,
+        before_display=before.display,
+        before_disclosure=before.reason,
+        after=after,
+        after_display=f"{after:,}",
+    )
 
 
-def _save(upload: UploadFile, target: Path, total: int, limit: int) -> int:
-    """Copy one uploaded file to ``target`` (mode 0600) a chunk at a time, stopping as soon as
-    the upload so far passes ``limit``. Returns the new total."""
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := upload.file.read(UPLOAD_CHUNK):
-            total += len(chunk)
-            if total > limit:
-                raise _TooLarge()
-            out.write(chunk)
-    return total
+def _confirm(ctx: Ctx, token: str, *, cancel: bool) -> tuple[int, dict[str, Any]]:
+    """Ingest (or drop) an upload kept for confirmation. If the store changed since the
+    preview, a new preview is shown and kept instead."""
+    pending = upload_files.claim(ctx.settings.data_dir, token, user=ctx.principal.username, csrf=ctx.csrf)
+    kept = False
+    try:
+        if cancel:
+            return 200, {**upload_form_json(ctx).model_dump(), "message": "Cancelled: nothing was ingested."}
+        status, data, kept = _ingest(
+            ctx,
+            pending.folder,
+            pending.names,
+            expect=pending.expected,
+            keep=True,
+            note="The data held changed since your preview (another upload?): check again before you confirm.",
+        )
+        return status, data
+    finally:
+        if not kept:
+            shutil.rmtree(pending.folder, ignore_errors=True)
 
 
 def _size(limit: int) -> str:
     return f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit} bytes"
 
 
-def _listed(problems: list[Problem]) -> list[dict[str, object]]:
-    """Problems for the page: file names without the server's temporary folder."""
-    return [{**p.as_dict(), "file": Path(p.file).name if p.file else ""} for p in problems[:2000]]
-
-
-def _refused(problems: list[Problem]) -> dict[str, Any]:
-    return {"title": "Upload refused", "accepted": False, "problems": _listed(problems)}
+def _refused(problems: list[dict[str, object]]) -> dict[str, Any]:
+    return {"title": "Upload refused", "accepted": False, "problems": problems}
 
 
 class UploadForm(BaseModel):
@@ -267,6 +369,7 @@ class UploadForm(BaseModel):
     scope: list[str] | None  # the providers a provider lead may upload for; None: any
     formats: list[str]
     max_bytes: int
+    message: str = ""
 
 
 class UploadedSnapshot(BaseModel):
@@ -299,6 +402,42 @@ class UploadRefused(BaseModel):
     ]  # every problem: severity, rule, file, line, path, field, value, message, fix
 
 
+class CountChange(BaseModel):
+    """One figure of a provider-year: held now (as this user may see it) and after."""
+
+    before: float | None  # None: nothing held, or not shown (suppressed)
+    before_display: str
+    before_disclosure: str = ""
+    after: int  # from the uploaded files: exact
+    after_display: str
+
+
+class UploadChange(BaseModel):
+    ukprn: str
+    provider: str
+    year: int
+    year_label: str
+    replaces: bool  # a snapshot is held for this provider-year now
+    before_exact: bool  # the "before" figures are exact (the provider's own lead), else as published
+    persons: CountChange
+    contracts: CountChange
+    technical: CountChange  # technical headcount, 1 December population
+
+
+class UploadPreview(BaseModel):
+    """What a re-upload would change; nothing has been ingested."""
+
+    title: str
+    accepted: None
+    replaces: int  # how many provider-years would be replaced
+    changes: list[UploadChange]
+    definition: str  # the definition of "technical" the headcounts use
+    warnings: list[dict[str, Any]]
+    detail: str
+    note: str = ""
+    token: str = ""  # the page's confirmation token (never in the JSON API's answer)
+
+
 @router.get("/api/workforce/upload", tags=["workforce"])
 def upload_form_json(ctx: Uploader) -> UploadForm:
     """What may be uploaded: formats, size limit and (for a provider lead) the providers."""
@@ -322,18 +461,35 @@ def upload_form(request: Request, ctx: Uploader) -> Response:
     tags=["workforce"],
     status_code=201,
     response_model=UploadAccepted,
-    responses={413: {"model": UploadRefused}, 422: {"model": UploadRefused}},
+    responses={
+        409: {"model": UploadPreview, "description": "Would replace a snapshot: send replace=true"},
+        413: {"model": UploadRefused},
+        422: {"model": UploadRefused},
+    },
 )
-def upload_json(ctx: Uploader, files: list[UploadFile]) -> Response:
-    """Upload HESA Staff XML or CSV tables. 201 with the new snapshots and indicators, or
-    422 with every validation problem (nothing is ingested)."""
-    status, data = _upload(ctx, files)
+def upload_json(ctx: Uploader, files: list[UploadFile], replace: Annotated[bool, Form()] = False) -> Response:
+    """Upload HESA Staff XML or CSV tables. 201 with the new snapshots and indicators; 422
+    with every validation problem; 409 with what would change (persons, contracts and
+    technical headcount before and after) when a provider-year already has a snapshot and
+    ``replace`` is not true. Nothing is ingested unless the answer is 201."""
+    status, data = _upload(ctx, files, replace=replace, keep=False)
     return JSONResponse(data, status_code=status)
 
 
 @router.post("/workforce/upload", include_in_schema=False)
-def upload_page(request: Request, ctx: Uploader, files: list[UploadFile]) -> Response:
-    status, data = _upload(ctx, files)
+def upload_page(
+    request: Request,
+    ctx: Uploader,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    token: Annotated[str, Form()] = "",
+    op: Annotated[str, Form()] = "upload",
+) -> Response:
+    """Upload files (op=upload), or confirm (op=replace) or cancel (op=cancel) an upload
+    kept for confirmation by its token."""
+    if token:
+        status, data = _confirm(ctx, token, cancel=op == "cancel")
+    else:
+        status, data = _upload(ctx, [f for f in files or [] if f.filename], replace=False, keep=True)
     scope = ctx.principal.upload_scope()
     data["scope"] = sorted(scope) if scope is not None else None
     return render(request, "upload.html.j2", data, ctx, status_code=200 if status == 201 else status)

@@ -9,20 +9,23 @@ before any input is read. Every path is a bound parameter."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.db import Database
 from techforce.settings import Settings
-from techforce.workforce import events, readers, store
+from techforce.workforce import codes, events, readers, store
+from techforce.workforce.definitions import Definition
 from techforce.workforce.models import Provider, Snapshot
 from techforce.workforce.problems import InputError, Problem
 from techforce.workforce.validate import Validation, validate, year_sql
@@ -260,13 +263,19 @@ def ingest(
     strict: bool = False,
     allowed_ukprns: frozenset[str] | None = None,
     multi_provider: bool = False,
+    expect: Mapping[tuple[str, int], str | None] | None = None,
 ) -> IngestResult:
     """Validate and store every return found under ``paths``. All or nothing: any error
     raises InputError and leaves the store exactly as it was (a refused ingest into a new
     data folder creates nothing). ``db`` may be a function that opens the catalogue, called
     only once the input is valid. ``allowed_ukprns`` limits the providers the caller may
     write (a provider lead uploading their own return). A return is one provider's data for
-    one year unless ``multi_provider`` says the input is a multi-provider data supply."""
+    one year unless ``multi_provider`` says the input is a multi-provider data supply.
+
+    ``expect``, when given, is the snapshot each provider-year must hold now (its id; None or
+    absent: none yet), as a preview showed it: ``{}`` ingests only new provider-years. When the
+    catalogue holds something else, SnapshotChanged is raised before anything is written
+    (checked again in the commit's transaction, so a parallel ingest cannot slip between)."""
     xml, csv = discover(paths)
     csv_sets = readers.group_csv_sets(csv) if csv else []
     set_files = _set_files(xml, csv_sets)
@@ -276,17 +285,26 @@ def ingest(
         hashes = pool.submit(lambda: {str(p): store.sha256_file(p) for p in xml + csv})
         con = readers.locked_connection([str(p) for p in csv], f"{tmp_dir}{os.sep}")
         try:
-            load(con, xml, csv_sets, result.warnings, on_progress)
-            found = validate(con, year, multi_provider=multi_provider)
-            found.extend(_empty_returns(con, set_files) + result.warnings)
-            _refuse_or_keep(found, result, strict=strict)
-            provider_years = _provider_years(con, year)
-            _check_scope(provider_years, allowed_ukprns)
+            provider_years = _checked(
+                con,
+                xml,
+                csv_sets,
+                set_files,
+                result,
+                year=year,
+                on_progress=on_progress,
+                strict=strict,
+                allowed_ukprns=allowed_ukprns,
+                multi_provider=multi_provider,
+            )
             store.private_dir(settings.data_dir)
+            database = db() if callable(db) else db
+            if expect is not None:
+                with database.session() as session:
+                    _check_expected(session, provider_years, expect)
             key = store.load_or_create_key(settings.key_file)
             query = snapshot_query(con, key, year)
             file_hashes = hashes.result()
-            database = db() if callable(db) else db
             _write(
                 settings,
                 database,
@@ -299,10 +317,198 @@ def ingest(
                 non_academic,
                 result,
                 xml_sets={str(p) for p in xml},
+                expect=expect,
             )
         finally:
             con.close()
     return result
+
+
+def _checked(
+    con: duckdb.DuckDBPyConnection,
+    xml: list[Path],
+    csv_sets: list[readers.CsvSet],
+    set_files: dict[str, list[Path]],
+    result: IngestResult,
+    *,
+    year: int | None,
+    on_progress: Progress | None,
+    strict: bool,
+    allowed_ukprns: frozenset[str] | None,
+    multi_provider: bool,
+) -> list[tuple[str, int, list[str]]]:
+    """Load and validate the returns; raise InputError on any error (or warning, when
+    ``strict``) and for providers outside ``allowed_ukprns``. Returns the provider-years."""
+    load(con, xml, csv_sets, result.warnings, on_progress)
+    found = validate(con, year, multi_provider=multi_provider)
+    found.extend(_empty_returns(con, set_files) + result.warnings)
+    _refuse_or_keep(found, result, strict=strict)
+    provider_years = _provider_years(con, year)
+    _check_scope(provider_years, allowed_ukprns)
+    return provider_years
+
+
+class SnapshotChanged(errors.Refused):
+    """The catalogue does not hold the snapshots the caller expected (what a preview showed,
+    or nothing for an upload that may only add): nothing was written."""
+
+    status = 409
+
+    def __init__(self, message: str, provider_years: list[tuple[str, int]]) -> None:
+        super().__init__(message)
+        self.provider_years = provider_years
+
+
+def _check_expected(
+    session: Session,
+    provider_years: list[tuple[str, int, list[str]]],
+    expect: Mapping[tuple[str, int], str | None],
+) -> None:
+    current = _current(session, [(u, y) for u, y, _ in provider_years])
+    changed = [
+        (u, y)
+        for u, y, _ in provider_years
+        if (current[(u, y)].id if (u, y) in current else None) != expect.get((u, y))
+    ]
+    if changed:
+        listed = ", ".join(f"{u} {codes.year_label(y)}" for u, y in changed)
+        raise SnapshotChanged(
+            f"the store holds another return than expected for {listed} "
+            "(a snapshot would be replaced, or was replaced meanwhile); nothing was written: "
+            "check what will change, then confirm",
+            changed,
+        )
+
+
+def _current(session: Session, provider_years: list[tuple[str, int]]) -> dict[tuple[str, int], Snapshot]:
+    """The catalogued snapshots of these provider-years."""
+    wanted = set(provider_years)
+    rows = session.scalars(select(Snapshot).where(Snapshot.ukprn.in_(sorted({u for u, _ in wanted}))))
+    return {(s.ukprn, s.year): s for s in rows if (s.ukprn, s.year) in wanted}
+
+
+@dataclass
+class HeldSnapshot:
+    """The snapshot a provider-year holds now: its id and exact counts."""
+
+    id: str
+    persons: int
+    contracts: int
+    technical: int  # technical headcount, 1 December population, under the preview's definition
+
+
+@dataclass
+class ProviderYearChange:
+    """What an ingest would store for one provider-year, and what it holds now (None: new)."""
+
+    ukprn: str
+    year: int
+    persons: int
+    contracts: int
+    technical: int
+    current: HeldSnapshot | None
+
+
+@dataclass
+class Preview:
+    """What ingesting the returns would change, found without writing anything."""
+
+    changes: list[ProviderYearChange]
+    definition: str  # the stamp of the definition the technical headcounts use
+    warnings: list[Problem] = field(default_factory=list)
+    warning_count: int = 0
+
+    @property
+    def replaces(self) -> list[ProviderYearChange]:
+        return [c for c in self.changes if c.current is not None]
+
+    def expected(self) -> dict[tuple[str, int], str | None]:
+        """The snapshots this preview saw, for ingest(expect=...)."""
+        return {(c.ukprn, c.year): c.current.id if c.current else None for c in self.changes}
+
+
+def _counts_sql(source: str, definition: Definition) -> str:
+    """Persons, contracts and technical headcount (people with a technical activity in the
+    1 December population, as the tech.headcount indicator counts them) per provider-year."""
+    return (
+        "SELECT ukprn, year, count(DISTINCT person_id), count(DISTINCT contract_id), "
+        f"count(DISTINCT person_id) FILTER (WHERE {definition.technical_sql()} AND in_census) "
+        f"FROM {source} GROUP BY ALL"
+    )
+
+
+def preview(
+    settings: Settings,
+    db: Database,
+    paths: list[Path],
+    *,
+    definition: Definition,
+    year: int | None = None,
+    strict: bool = False,
+    allowed_ukprns: frozenset[str] | None = None,
+    multi_provider: bool = False,
+) -> Preview:
+    """Validate the returns under ``paths`` exactly as ingest() does (raising InputError
+    the same way) and say what ingesting them would change: per provider-year the persons,
+    contracts and technical headcount it would hold, and those of the snapshot it would
+    replace. Writes nothing: no snapshot, catalogue row, audit event or pseudonym key (the
+    counts use a throwaway key; distinct counts do not depend on it)."""
+    xml, csv = discover(paths)
+    csv_sets = readers.group_csv_sets(csv) if csv else []
+    set_files = _set_files(xml, csv_sets)
+    result = IngestResult()
+    con = readers.locked_connection([str(p) for p in csv])
+    try:
+        provider_years = _checked(
+            con,
+            xml,
+            csv_sets,
+            set_files,
+            result,
+            year=year,
+            on_progress=None,
+            strict=strict,
+            allowed_ukprns=allowed_ukprns,
+            multi_provider=multi_provider,
+        )
+        query = snapshot_query(con, secrets.token_bytes(32), year)
+        after = {
+            (u, y): (p, c, t)
+            for u, y, p, c, t in con.execute(_counts_sql(f"({query})", definition)).fetchall()
+        }
+    finally:
+        con.close()
+    with db.session() as session:
+        current = _current(session, [(u, y) for u, y, _ in provider_years])
+    changes = []
+    for ukprn, year_, _sets in provider_years:
+        persons, contracts, technical = after.get((ukprn, year_), (0, 0, 0))
+        held = current.get((ukprn, year_))
+        changes.append(
+            ProviderYearChange(
+                ukprn,
+                year_,
+                persons,
+                contracts,
+                technical,
+                _held(settings, held, definition) if held is not None else None,
+            )
+        )
+    return Preview(changes, definition.stamp, result.warnings, result.warning_count)
+
+
+def _held(settings: Settings, snapshot: Snapshot, definition: Definition) -> HeldSnapshot:
+    """The counts of a catalogued snapshot (its technical headcount read from its file)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        con.execute("SET enable_progress_bar = false")
+        row = con.execute(
+            _counts_sql("read_parquet(?)", definition), [str(settings.data_dir / snapshot.path)]
+        ).fetchone()
+    finally:
+        con.close()
+    technical = int(row[4]) if row else 0
+    return HeldSnapshot(snapshot.id, snapshot.persons, snapshot.contracts, technical)
 
 
 def _refuse_or_keep(found: Validation, result: IngestResult, *, strict: bool) -> None:
@@ -328,6 +534,7 @@ def _write(
     result: IngestResult,
     *,
     xml_sets: set[str],
+    expect: Mapping[tuple[str, int], str | None] | None = None,
 ) -> None:
     with store.store_lock(settings):
         with db.session() as session:
@@ -357,7 +564,16 @@ def _write(
                 store.publish(parts[0], final)
                 staged.append((ukprn, year, sets, snapshot_id, final))
             replaced = _commit(
-                settings, db, staged, set_files, file_hashes, summaries, non_academic, result, xml_sets
+                settings,
+                db,
+                staged,
+                set_files,
+                file_hashes,
+                summaries,
+                non_academic,
+                result,
+                xml_sets,
+                expect,
             )
         except BaseException:
             for *_, final in staged:
@@ -379,11 +595,14 @@ def _commit(
     non_academic: bool | None,
     result: IngestResult,
     xml_sets: set[str],
+    expect: Mapping[tuple[str, int], str | None] | None = None,
 ) -> list[str]:
     """Replace the catalogue rows of every staged snapshot in one transaction; returns the
     paths of the replaced files."""
     replaced: list[str] = []
     with db.session() as session:
+        if expect is not None:
+            _check_expected(session, [(u, y, sets) for u, y, sets, *_ in staged], expect)
         existing = {
             (s.ukprn, s.year): s
             for s in session.scalars(select(Snapshot).where(Snapshot.ukprn.in_([u for u, *_ in staged])))
