@@ -251,7 +251,7 @@ def _store_state(web: WebEnv) -> tuple[list[tuple[str, str, int, int]], int, lis
         ]
         events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
     files = sorted(str(p) for p in web.settings.snapshot_dir.rglob("*.parquet"))
-    return snapshots, events, files  # type: ignore[return-value]
+    return snapshots, events, files
 
 
 def _held(web: WebEnv, year: int = 2022) -> tuple[str, int, int]:
