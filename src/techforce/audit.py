@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from techforce.db import Base
@@ -44,3 +44,33 @@ def recent(
     if actor:
         query = query.where(AuditEvent.actor == actor)
     return list(session.scalars(query))
+
+
+def search(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEvent], int]:
+    """One page of events, newest first, and how many match in all: actions starting with
+    ``action``, by ``actor``, whose target contains ``target`` (any case), at or after
+    ``since`` and before ``before``. Every value is a bound parameter."""
+    conditions = []
+    if action:
+        conditions.append(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        conditions.append(AuditEvent.actor == actor)
+    if target:
+        conditions.append(AuditEvent.target.icontains(target, autoescape=True))
+    if since is not None:
+        conditions.append(AuditEvent.at >= since)
+    if before is not None:
+        conditions.append(AuditEvent.at < before)
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+    query = select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+    return list(session.scalars(query)), total
