@@ -25,6 +25,7 @@ class MenuItem:
     label: str
     href: str
     permission: Permission = Permission.VIEW_PUBLISHED
+    landing: bool = False  # where a user who may follow it lands after signing in (e.g. a lead's provider)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ WORKFORCE = Capability(
         MenuItem("Explorer", "/workforce/explore"),
         MenuItem("Peer groups", "/workforce/peer-groups"),
         MenuItem("Definitions", "/workforce/definitions"),
-        MenuItem("Provider {ukprn}", "/workforce/providers/{ukprn}", Permission.VIEW_IN_FULL),
+        MenuItem("{provider}", "/workforce/providers/{ukprn}", Permission.VIEW_IN_FULL, landing=True),
         MenuItem("Upload", "/workforce/upload", Permission.UPLOAD),
     ),
     permissions=(

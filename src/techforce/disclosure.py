@@ -223,7 +223,10 @@ def protect(
     perturbed = " after cell key perturbation" if rules.cell_key else ""
     if unit in ("people", "contracts"):
         rounded = round_count(float(value), rules)
-        return Cell(rounded, f"{rounded:,}", f"rounded to nearest {rules.round_to}{perturbed}")
+        # A count that rounds to zero is shown as the range it stands for, never a bare 0
+        # beside other rounded counts: "0–2" (below zero_below).
+        shown = f"{rounded:,}" if rounded else f"0–{math.ceil(rules.zero_below) - 1}"
+        return Cell(rounded, shown, f"rounded to nearest {rules.round_to}{perturbed}")
     if unit == "percent":
         if population is None or population < rules.percent_min_population:
             return Cell(None, rules.marker, f"suppressed: population below {rules.percent_min_population:g}")

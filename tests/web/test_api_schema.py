@@ -98,12 +98,15 @@ def test_openapi_document_describes_the_page_shapes(web: WebEnv) -> None:
         "value",
         "display",
         "disclosure",
+        "previous",
+        "change",
+        "trend",
     }
-    assert set(schemas["Chart"]["properties"]) == {"title", "spec", "alt", "columns", "rows"}
+    assert set(schemas["Chart"]["properties"]) == {"title", "spec", "alt", "columns", "rows", "name", "note"}
     assert set(schemas["Cell"]["properties"]) == {"value", "display", "disclosure"}
 
     profile = _schema(document, "/api/workforce/providers/{ukprn}")
-    assert {"ukprn", "group", "in_full", "indicators", "comparison", "breakdowns", "meta"} <= set(
+    assert {"ukprn", "group", "in_full", "indicators", "comparison", "strips", "breakdowns", "meta"} <= set(
         profile["properties"]
     )
     assert {"provider", "sector", "group_median", "rank"} <= set(schemas["ProfileIndicator"]["properties"])

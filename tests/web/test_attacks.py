@@ -105,9 +105,14 @@ def _max_change(s: Sector) -> int:
     return int(ptable.get("max_change") or 0)
 
 
+def _count(shown: str) -> int:
+    """A published count as a number: "0–2" (a count that rounds to zero) is 0."""
+    return 0 if shown.startswith("0–") else int(shown.replace(",", ""))
+
+
 def _interval(shown: str, s: Sector) -> tuple[float, float]:
     """The published count shown as ``shown`` came from a value in [low, high)."""
-    r = int(shown.replace(",", ""))
+    r = _count(shown)
     half = _round_to(s) / 2
     return (0.0, half) if r == 0 else (r - half, r + half)
 
@@ -327,8 +332,8 @@ def test_ranks_teach_nothing_beyond_the_published_values(sector: Sector) -> None
     for p in members[:6]:
         profile = sector.get(f"/api/workforce/providers/{p}", group="rank probe", year=sector.year)
         row = next(i for i in profile["indicators"] if i["indicator"] == "tech.headcount")
-        own = int(published[p].replace(",", ""))
-        expected = 1 + sum(int(published[u].replace(",", "")) > own for u in members)
+        own = _count(published[p])
+        expected = 1 + sum(_count(published[u]) > own for u in members)
         assert row["rank"] == f"{expected} of {len(members)}", (p, row)
 
 

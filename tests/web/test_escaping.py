@@ -197,6 +197,16 @@ def _twins(web: WebEnv, client: TestClient) -> dict[str, list[dict[str, Any]]]:
     found["login.html.j2"] = [{"title": "t", "error": "e", "next": "n", "login_csrf": "c"}]
     found["password.html.j2"] = [{"title": "t", "error": "e"}]
     found["error.html.j2"] = [{"title": "t", "message": "m"}]
+    found["find.html.j2"] = [
+        {
+            "title": "t",
+            "query": "q",
+            "matches": [{"ukprn": "u", "provider": "p"}],
+            "more": 1,
+            "nearest": [{"ukprn": "u", "provider": "p"}],
+        },
+        {"title": "t", "query": "q", "matches": [], "more": 0, "nearest": [{"ukprn": "u", "provider": "p"}]},
+    ]
     found["empty.html.j2"] = [{"title": "t", "message": "m", "can_upload": True}]
     return found
 
@@ -250,7 +260,9 @@ def test_every_template_is_autoescaped() -> None:
 
 def test_report_template_escapes_names_and_its_svg_is_inert() -> None:
     rows = [{"provider": name, "share %": 10.0 + i} for i, name in enumerate(HOSTILE)]
-    spec = charts.bar(rows, x="provider", y="share %", title=HOSTILE[0], horizontal=True)
+    spec = charts.bar(
+        rows, x="provider", y="share %", title=HOSTILE[0], unit="%", order=list(HOSTILE), horizontal=True
+    )
     section = {
         "title": HOSTILE[1],
         "svg": charts.to_svg(spec),
@@ -319,13 +331,13 @@ def test_peer_group_description_is_text_for_the_admin(web: WebEnv) -> None:
 def test_crafted_login_next_link_is_not_markup(web: WebEnv, next_path: str) -> None:
     with TestClient(web.app) as client:
         page = client.get("/login", params={"next": next_path}).text
-        assert next_path not in page and 'name="next" value="/workforce/overview"' in page
+        assert next_path not in page and 'name="next" value="/"' in page
         response = client.post(
             "/login",
             data={"username": "admin", "password": PASSWORD, "next": next_path, "csrf_token": csrf_of(page)},
             follow_redirects=False,
         )
-        assert response.status_code == 303 and response.headers["location"] == "/workforce/overview"
+        assert response.status_code == 303 and response.headers["location"] == "/"
 
 
 @pytest.mark.parametrize(
@@ -353,7 +365,7 @@ def test_login_next_accepts_only_local_paths(web: WebEnv, next_path: str) -> Non
             data={"username": "admin", "password": PASSWORD, "next": next_path, "csrf_token": csrf_of(page)},
             follow_redirects=False,
         )
-        assert response.status_code == 303 and response.headers["location"] == "/workforce/overview"
+        assert response.status_code == 303 and response.headers["location"] == "/"
         assert "x=1" not in response.headers.get("set-cookie", "")
 
 

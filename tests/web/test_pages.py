@@ -141,7 +141,7 @@ def test_sign_in_never_redirects_off_site(web: WebEnv) -> None:
                 },
                 follow_redirects=False,
             )
-            assert response.headers["location"] == "/workforce/overview"
+            assert response.headers["location"] == "/"  # the home page: each user's landing page
 
 
 def test_a_new_deployment_says_what_to_do(tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ def test_downloads_encode_their_file_names_and_neutralise_formulas(web: WebEnv) 
         fallback = disposition.split('filename="')[1].split('"')[0]
         assert disposition.startswith("attachment; ") and re.fullmatch(r"[A-Za-z0-9._-]+", fallback)
         assert (
-            "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x.csv" in disposition
+            "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x-all-years.csv" in disposition
         )
         assert "\r" not in disposition and "\n" not in disposition
     assert security.content_disposition('a/b\\c\r\nSet-Cookie: x="1".csv').count('"') == 2

@@ -162,15 +162,16 @@ def _section(
     color: str | None = None,
     horizontal: bool = False,
 ) -> dict[str, Any]:
-    plotted = [r for r in rows if r.get(y) is not None]
     spec = charts.bar(
-        plotted,
+        rows,
         x=x,
         y=y,
         title=title,
-        color=color,
+        unit=y,
+        order=list(dict.fromkeys(str(r[x]) for r in rows)),
+        series=color,
         horizontal=horizontal,
-        sort=[str(r[x]) for r in rows] if not horizontal else None,
+        stacked=color is not None,
     )
     alt = (
         f"Bar chart of {y} by {x}" + (f" and {color}" if color else "") + "; the table below has the figures."

@@ -139,8 +139,9 @@ def from_environment() -> FastAPI:
 
 def _auth_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
-    def home() -> Response:
-        return RedirectResponse("/workforce/overview", status_code=303)
+    def home(ctx: deps.SignedIn) -> Response:
+        """Each user starts where their work is (a provider lead: their provider's profile)."""
+        return RedirectResponse(deps.landing(ctx), status_code=303)
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = security.DEFAULT_NEXT) -> Response:
@@ -152,7 +153,7 @@ def _auth_routes(app: FastAPI) -> None:
         username: Annotated[str, Form()],
         password: Annotated[str, Form()],
         csrf_token: Annotated[str, Form()] = "",
-        next: Annotated[str, Form()] = "/workforce/overview",
+        next: Annotated[str, Form()] = "/",
     ) -> Response:
         target = security.local_path(next)  # no open redirect, nothing hostile echoed
         pre = request.cookies.get(security.PRE_COOKIE, "")

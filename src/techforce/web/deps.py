@@ -110,4 +110,32 @@ def nav(ctx: Ctx) -> list[dict[str, Any]]:
             items += [(item.label, item.href, u) for u in sorted(p.providers) if p.can(item.permission, u)]
         elif p.can_any(item.permission):
             items.append((item.label, item.href, ""))
-    return [{"label": label.format(ukprn=u), "href": href.format(ukprn=u)} for label, href, u in items]
+    names = _provider_names(ctx) if any(u for _, _, u in items) else {}
+    return [
+        {"label": label.format(ukprn=u, provider=names.get(u, u)), "href": href.format(ukprn=u)}
+        for label, href, u in items
+    ]
+
+
+def landing(ctx: Ctx) -> str:
+    """Where this user starts: the first landing menu item they may follow (a provider lead:
+    their own provider's profile), else the first item of the menu."""
+    p = ctx.principal
+    for item in ctx.menu:
+        if item.landing and "{ukprn}" in item.href:
+            for u in sorted(p.providers):
+                if p.can(item.permission, u):
+                    return item.href.format(ukprn=u)
+        elif item.landing and p.can_any(item.permission):
+            return item.href
+    first = nav(ctx)
+    return first[0]["href"] if first else "/account/password"
+
+
+def _provider_names(ctx: Ctx) -> dict[str, str]:
+    """Provider names for menu labels, from any service that knows them (``names()``)."""
+    for known in ctx.services.values():
+        names = getattr(known, "names", None)
+        if callable(names):
+            return dict(names())
+    return {}

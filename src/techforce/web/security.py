@@ -100,7 +100,7 @@ def check(expected: str | None, given: str) -> None:
         raise CsrfError("missing or wrong CSRF token: reload the page and try again")
 
 
-DEFAULT_NEXT = "/workforce/overview"
+DEFAULT_NEXT = "/"  # the home page sends each user to their landing page
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

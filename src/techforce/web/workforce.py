@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from pydantic import BeforeValidator
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, BeforeValidator
 
 from techforce import audit
 from techforce.accounts.access import Permission
@@ -18,7 +18,7 @@ from techforce.web.security import content_disposition
 from techforce.web.workforce_common import in_full as _in_full
 from techforce.web.workforce_common import wf as _wf
 from techforce.web.workforce_manage import router as manage_router
-from techforce.workforce import events, pages
+from techforce.workforce import events, finding, pages
 from techforce.workforce.page_models import DefinitionsPage, ExplorePage, OverviewPage, ProfilePage
 from techforce.workforce.service import NoData
 
@@ -145,9 +145,63 @@ def explore_csv(
     year: Year = None,
     definition: str | None = None,
 ) -> Response:
-    """The explorer's table as CSV (the same published figures)."""
+    """The explorer's table as CSV: the rows shown for the same indicator, population, year
+    and definition, each saying what it is (the same published figures)."""
     data = explore_json(ctx, indicator, scope, year, definition)
-    return _csv([r.model_dump() for r in data.rows], f"techforce-{indicator}-{scope.replace(':', '-')}.csv")
+    rows = [
+        {
+            "indicator": data.indicator.title,
+            "population": data.population,
+            **r.model_dump(),
+            "unit": data.indicator.unit,
+            "definition": data.meta.definition,
+            "disclosure rules": data.meta.disclosure,
+        }
+        for r in data.rows
+    ]
+    when = data.year.replace("/", "-").replace(" ", "-")
+    return _csv(rows, f"techforce-{indicator}-{scope.replace(':', '-')}-{when}.csv")
+
+
+# --- finding a provider ----------------------------------------------------------------
+class FoundProvider(BaseModel):
+    ukprn: str
+    provider: str
+
+
+class FindResult(BaseModel):
+    query: str
+    matches: list[FoundProvider]
+
+
+@router.get("/api/workforce/find", tags=["workforce"])
+def find_json(ctx: Viewer, q: str = "") -> FindResult:
+    """Providers whose UKPRN starts with, or whose name contains, ``q`` (best first, at most 10)."""
+    found = finding.search_providers(_wf(ctx).names(), q[:200])
+    return FindResult(query=q, matches=[FoundProvider(ukprn=u, provider=n) for u, n in found])
+
+
+@router.get("/workforce/find", include_in_schema=False)
+def find_page(request: Request, ctx: Viewer, q: str = "") -> Response:
+    """One match (a UKPRN, or "Name (UKPRN)" from the suggestions): its profile. Several: a
+    list to choose from. None: the nearest names."""
+    names = _wf(ctx).names()
+    typed = q.strip()[:200]
+    picked = typed.rsplit("(", 1)[-1].rstrip(")").strip() if typed.endswith(")") else typed
+    if picked in names:
+        return RedirectResponse(f"/workforce/providers/{picked}", status_code=303)
+    found = finding.search_providers(names, typed, limit=None)
+    if len(found) == 1:
+        return RedirectResponse(f"/workforce/providers/{found[0][0]}", status_code=303)
+    near = [] if found or not typed else finding.nearest_providers(names, typed)
+    data = {
+        "title": f"Providers matching {typed!r}" if typed else "Find a provider",
+        "query": typed,
+        "matches": [{"ukprn": u, "provider": n} for u, n in found[:50]],
+        "more": max(0, len(found) - 50),
+        "nearest": [{"ukprn": u, "provider": names.get(u, u)} for u in near],
+    }
+    return render(request, "find.html.j2", data, ctx, status_code=200 if found or not typed else 404)
 
 
 # --- definitions and peer groups -------------------------------------------------------

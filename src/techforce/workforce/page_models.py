@@ -33,6 +33,16 @@ class HeadlineCell(Model):
     value: Value
     display: str
     disclosure: str
+    previous: str | None = None  # the published figure of the year before, as shown
+    change: str | None = None  # e.g. "▲ 130 from 4,130 in 2022/23"; None without a year before
+    trend: str | None = None  # up, down or same
+
+
+class LegendItem(Model):
+    """What a marker in the page's tables means (one meaning per marker per page)."""
+
+    marker: str
+    meaning: str
 
 
 class Chart(Model):
@@ -44,6 +54,8 @@ class Chart(Model):
     alt: str
     columns: list[str]
     rows: list[dict[str, Any]]
+    name: str = "chart"  # file name (without extension) for downloads
+    note: str = ""  # what a reader must know, e.g. that the axis does not start at zero
 
 
 class Meta(Model):
@@ -79,13 +91,36 @@ class Leadership(Model):
     text: str
 
 
+class AreaRow(Model):
+    """One UK nation or English region: its providers and published figures."""
+
+    area: str
+    providers: int
+    returned: int
+    cells: list[Cell]  # published figures for the area's providers, in the order of Regions.columns[3:]
+
+
+class Regions(Model):
+    map: Chart
+    columns: list[str]
+    rows: list[AreaRow]
+
+
 class OverviewPage(Model):
     title: str
+    summary: str  # the headline sentence
+    source: str  # data, year, definition, rule set
     years: list[str]
     headline: list[HeadlineCell]
     leadership: Leadership
     providers: list[dict[str, Any]]  # one row a provider; the columns are indicator titles
+    provider_columns: list[str]  # the indicator columns of ``providers``, in order
+    nations: list[str]
+    areas: list[str]
+    groups: list[str]
     charts: list[Chart]
+    regions: Regions
+    legend: list[LegendItem]
     meta: Meta
     filters: Filters
 
@@ -95,23 +130,31 @@ class ProfileIndicator(Model):
     title: str
     unit: str
     provider: Cell
-    group_median: str | None
+    group_median: str | None  # the median of the comparison (the peer group, or the sector's providers)
     group_quartiles: str | None
-    rank: str | None
+    rank: str | None  # "3 of 8"; "=3 of 8" when others share the value
     quartile: str | None
     sector: Cell
+    better: str = ""  # whether a higher value is better, worse, or only different
+    compared_with: str = ""  # "Russell Group" or "sector providers"
 
 
 class ProfilePage(Model):
     title: str
     ukprn: str
+    name: str
     group: str | None
     groups: list[str]
+    compared_with: str  # the peer group's name, or "sector providers" (the median provider)
     in_full: bool
     indicators: list[ProfileIndicator]
+    provider_level: list[ProfileIndicator]  # yes/no facts about the provider (has a leader...)
     comparison: Chart
+    strips: list[Chart]  # each peer's published value per indicator, this provider highlighted
     grade_ceiling: list[dict[str, str]]  # {"staff group": ..., "highest level": ...}
+    grade_chart: Chart
     breakdowns: list[Chart]
+    legend: list[LegendItem]
     meta: Meta
     filters: Filters
 
@@ -127,7 +170,7 @@ class IndicatorInfo(Model):
 
 class ExploreRow(Model):
     year: str
-    category: str
+    category: str  # with its label where it is a code ("3111 Laboratory technicians")
     value: Value
     shown: str
     disclosure: str
@@ -142,11 +185,15 @@ class ExplorePage(Model):
     title: str
     indicator: IndicatorInfo
     scope: str
+    population: str  # the population's name: "sector", a peer group's or a provider's name
+    year: str  # "2023/24" or "all years"
+    csv: str  # the link that downloads exactly this table
     rows: list[ExploreRow]
     chart: Chart
     catalogue: list[IndicatorInfo]
     groups: list[str]
     filters: Filters
+    legend: list[LegendItem]
     meta: ExploreMeta
 
 

@@ -243,6 +243,8 @@ class Position:
     rank: int | None
     of: int
     quartile: str
+    own: float | None = None  # the provider's published value (None when suppressed)
+    values: tuple[float, ...] = ()  # every published value in the group, highest first
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -298,7 +300,19 @@ def position(
         )
     median, lower, upper = (_statistic(v, ind.unit, comp.rules.marker) for v in (med, q1, q3))
     return Position(
-        indicator, year, ukprn, group, own_cell, median, lower, upper, rank, len(ordered), quartile
+        indicator,
+        year,
+        ukprn,
+        group,
+        own_cell,
+        median,
+        lower,
+        upper,
+        rank,
+        len(ordered),
+        quartile,
+        own,
+        tuple(ordered),
     )
 
 

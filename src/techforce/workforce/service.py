@@ -122,6 +122,19 @@ class Workforce:
         with self.db.session() as session:
             return {p.ukprn: p.name or p.ukprn for p in session.scalars(select(Provider))}
 
+    def places(self) -> dict[str, str]:
+        """Each provider's area for maps and filters: its English region, or its nation
+        outside England ("" when not imported)."""
+        with self.db.session() as session:
+            return {
+                p.ukprn: (p.region if p.nation == "England" else p.nation) or p.region or p.nation
+                for p in session.scalars(select(Provider))
+            }
+
+    def nations(self) -> dict[str, str]:
+        with self.db.session() as session:
+            return {p.ukprn: p.nation for p in session.scalars(select(Provider))}
+
     def years(self, comp: Computation) -> list[int]:
         return sorted({y for _, y in comp.returned})
 
