@@ -60,7 +60,9 @@ def test_peer_group_builder_then_profile_against_it(web: WebEnv) -> None:
         page = client.get(f"/workforce/providers/{web.own}", params={"group": "Five"}).text
         assert "Group median" in page and head["group_median"] in page
         removed = client.post(
-            "/workforce/peer-groups/Five/remove", data={"csrf_token": csrf}, follow_redirects=False
+            "/workforce/peer-groups/Five/remove",
+            data={"csrf_token": csrf, "confirm": "yes"},
+            follow_redirects=False,
         )
         assert removed.status_code == 303 and "Five" not in client.get("/api/workforce/peer-groups").text
         assert client.get(f"/api/workforce/providers/{web.own}", params={"group": "Pair"}).status_code == 404
@@ -188,7 +190,8 @@ def test_downloads_encode_their_file_names_and_neutralise_formulas(web: WebEnv) 
         fallback = disposition.split('filename="')[1].split('"')[0]
         assert disposition.startswith("attachment; ") and re.fullmatch(r"[A-Za-z0-9._-]+", fallback)
         assert (
-            "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x-all-years.csv" in disposition
+            "filename*=UTF-8''techforce-tech.by_age-group-Gr%C3%BCne%20Nord%3B%3D1%2B1-x-all-years.csv"
+            in disposition
         )
         assert "\r" not in disposition and "\n" not in disposition
     assert security.content_disposition('a/b\\c\r\nSet-Cookie: x="1".csv').count('"') == 2
@@ -231,3 +234,62 @@ def test_a_peer_group_belongs_to_its_creator(web: WebEnv) -> None:
             ).status_code
             == 204
         )
+
+
+def test_a_provider_is_found_by_name_or_ukprn(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "technician")
+        names = {
+            p["ukprn"]: p["provider"] for p in client.get("/api/workforce/peer-groups").json()["providers"]
+        }
+        own = names[web.own]
+        found = client.get("/api/workforce/find", params={"q": own[:6].lower()}).json()
+        assert found["matches"] and found["matches"][0]["provider"].lower().startswith(own[:6].lower())
+        for typed in (web.own, f"{own} ({web.own})", own.upper()):  # UKPRN, a suggestion, the name
+            response = client.get("/workforce/find", params={"q": typed}, follow_redirects=False)
+            assert response.status_code == 303, typed
+            assert response.headers["location"] == f"/workforce/providers/{web.own}"
+        several = client.get("/workforce/find", params={"q": "university"})
+        assert several.status_code == 200 and several.text.count('href="/workforce/providers/') >= 2
+        missing = client.get("/workforce/find", params={"q": own[:-2] + "qq"})  # a typo
+        assert missing.status_code == 404 and "Nearest names" in missing.text
+
+
+def test_a_provider_lead_lands_on_their_own_profile_named_in_the_menu(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "provider-lead")
+        home = client.get("/", follow_redirects=False)
+        assert home.headers["location"] == f"/workforce/providers/{web.own}"
+        page = client.get(home.headers["location"]).text
+        name = client.get(f"/api/workforce/providers/{web.own}").json()["name"]
+        assert f'<a href="/workforce/providers/{web.own}"' in page and f">{name}</a></li>" in page
+        client.cookies.clear()
+        sign_in(client, "sector-analyst")
+        assert client.get("/", follow_redirects=False).headers["location"] == "/workforce/overview"
+
+
+def test_explorer_csv_is_the_table_shown_with_what_it_is(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "technician")
+        data = client.get("/api/workforce/explore", params={"indicator": "tech.by_mode", "year": 2022}).json()
+        assert data["title"] == "Technical staff by mode: sector, 2022/23"
+        response = client.get(data["csv"])
+        rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+        assert [(r["year"], r["category"], r["shown"]) for r in rows] == [
+            (r["year"], r["category"], r["shown"]) for r in data["rows"]
+        ]
+        assert {r["population"] for r in rows} == {"sector"} and {r["definition"] for r in rows} == {
+            "core@v1"
+        }
+        assert "2022-23" in response.headers["content-disposition"]
+
+
+def test_unknown_choices_are_errors_that_list_the_valid_ones(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "technician")
+        wrong = client.get("/api/workforce/explore", params={"indicator": "tech.by_agee"})
+        assert wrong.status_code == 404 and "did you mean: tech.by_age" in wrong.json()["detail"]
+        year = client.get("/api/workforce/overview", params={"year": 2001})
+        assert year.status_code == 404 and "years held: 2022/23" in year.json()["detail"]
+        provider = client.get("/workforce/providers/1234")
+        assert provider.status_code == 404 and "nearest" in provider.text

@@ -24,7 +24,20 @@ WIDTH, HEIGHT = 520, 260
 
 
 def _data(rows: list[dict[str, Any]]) -> alt.Data:
-    return alt.Data(values=rows)  # type: ignore[no-untyped-call]
+    """A named data source: the rows go into the finished spec (_finish), not through altair,
+    which would validate and deep-copy every row of every layer (seconds per page)."""
+    return alt.Data(name=DATASET)  # type: ignore[no-untyped-call]
+
+
+DATASET = "table"
+
+
+def _finish(chart: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Vega-Lite spec with the rows inlined as its named dataset. Specs are validated
+    against the Vega-Lite schema in the tests, not here: per chart that costs ~0.5 s."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    spec["datasets"] = {DATASET: rows}
+    return spec
 
 
 def _colour(field: str, domain: list[str], *, title: str | None = None) -> alt.Color:
@@ -120,7 +133,7 @@ def bar(
     chart = alt.layer(*layers, title=title).properties(
         width=WIDTH, height=min(height, 1400) if horizontal else HEIGHT
     )
-    return chart.to_dict()
+    return _finish(chart, rows)
 
 
 def line(
@@ -156,7 +169,7 @@ def line(
         ),
         title=title,
     ).properties(width=WIDTH, height=HEIGHT)
-    return chart.to_dict()
+    return _finish(chart, rows)
 
 
 def strip(
@@ -188,7 +201,7 @@ def strip(
     chart = alt.layer(
         *(layer.encode(x=val, y=cat, tooltip=tooltip) for layer in (peers, median, own)), title=title
     ).properties(width=WIDTH, height=max(60, 44 * len(order)))
-    return chart.to_dict()
+    return _finish(chart, rows)
 
 
 def levels(
@@ -222,7 +235,7 @@ def levels(
         ),
         title=title,
     ).properties(width=WIDTH, height=max(90, 40 * len({r[y] for r in rows})))
-    return chart.to_dict()
+    return _finish(chart, rows)
 
 
 def to_svg(spec: dict[str, Any]) -> str:
