@@ -6,43 +6,68 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.accounts.access import AccessDenied, Permission
 from techforce.disclosure import RULE_SETS, Cell, protect
-from techforce.web import upload_files
+from techforce.web import peer_builder, upload_files
 from techforce.web.deps import Ctx, GroupEditor, Uploader, Viewer
 from techforce.web.pages import render
+from techforce.web.peer_builder import PeerGroupsView
 from techforce.web.workforce_common import in_full as _in_full
 from techforce.web.workforce_common import wf as _wf
 from techforce.workforce import codes, definitions, events, pages, peer_groups
 from techforce.workforce.ingest import IngestResult, Preview, SnapshotChanged, ingest, preview
-from techforce.workforce.page_models import PeerGroupsPage, ProfileIndicator
+from techforce.workforce.page_models import ProfileIndicator
 from techforce.workforce.problems import InputError, Problem
 
 router = APIRouter()
 
 
-class PeerGroupsView(PeerGroupsPage):
-    """The peer groups page for one user: whether they may create and delete groups."""
-
-    can_edit: bool
-
-
 @router.get("/api/workforce/peer-groups", tags=["workforce"])
-def peer_groups_json(ctx: Viewer) -> PeerGroupsView:
-    """Peer groups and the providers they can be built from."""
+def peer_groups_json(
+    ctx: Viewer,
+    q: str = "",
+    edit: str = "",
+    remove: str = "",
+    saved: str = "",
+    deleted: str = "",
+    check: str = "",
+) -> PeerGroupsView:
+    """Peer groups and the providers they can be built from (with nation and region), and
+    the builder's state: ``q`` filters the providers by name or UKPRN, ``edit`` fills the
+    builder with a group (its members ticked), ``remove`` asks to confirm a deletion,
+    ``saved``/``deleted`` (with ``check``, as the page's redirect gives it) say what just
+    happened in ``message``."""
     data = pages.peer_groups_page(_wf(ctx))
-    return PeerGroupsView(**dict(data), can_edit=ctx.principal.can(Permission.MANAGE_PEER_GROUPS))
+    state = peer_builder.BuilderState(q=q)
+    confirm = None
+    if edit:
+        state = peer_builder.editing(peer_builder.group_to_change(ctx, data, edit), q)
+    if remove:
+        confirm = peer_builder.group_to_change(ctx, data, remove)
+    note = peer_builder.message(ctx, data, saved, deleted, check)
+    return peer_builder.view(ctx, data, state, message=note, confirm_remove=confirm)
 
 
 @router.get("/workforce/peer-groups", include_in_schema=False)
-def peer_groups_page(request: Request, ctx: Viewer) -> Response:
-    return render(request, "peer_groups.html.j2", peer_groups_json(ctx), ctx)
+def peer_groups_page(
+    request: Request,
+    ctx: Viewer,
+    q: str = "",
+    edit: str = "",
+    remove: str = "",
+    saved: str = "",
+    deleted: str = "",
+    check: str = "",
+) -> Response:
+    view = peer_groups_json(ctx, q, edit, remove, saved, deleted, check)
+    return render(request, "peer_groups.html.j2", view, ctx)
 
 
 class PeerGroupIn(BaseModel):
@@ -83,13 +108,52 @@ def peer_group_save_json(ctx: GroupEditor, group: PeerGroupIn) -> PeerGroupSaved
 
 @router.post("/workforce/peer-groups", include_in_schema=False)
 def peer_group_save_page(
+    request: Request,
     ctx: GroupEditor,
-    name: Annotated[str, Form()],
-    ukprns: Annotated[list[str], Form()],
+    name: Annotated[str, Form()] = "",
+    ukprns: Annotated[list[str] | None, Form()] = None,
     description: Annotated[str, Form()] = "",
+    op: Annotated[str, Form()] = "save",
+    q: Annotated[str, Form()] = "",
+    tick_nation: Annotated[str, Form()] = "",
+    tick_region: Annotated[str, Form()] = "",
+    tick_group: Annotated[str, Form()] = "",
+    editing: Annotated[str, Form()] = "",
 ) -> Response:
-    _save_group(ctx, PeerGroupIn(name=name, ukprns=ukprns, description=description))
-    return RedirectResponse("/workforce/peer-groups", status_code=303)
+    """The builder form: save (op=save, the default), or one builder step without saving
+    (filter, tick the providers shown / in a nation / region / group, untick all)."""
+    state = peer_builder.BuilderState(
+        name=name,
+        description=description,
+        editing=editing,
+        q=q,
+        tick_nation=tick_nation,
+        tick_region=tick_region,
+        tick_group=tick_group,
+        ticked=ukprns or [],
+    )
+    data = pages.peer_groups_page(_wf(ctx))
+    if op not in peer_builder.OPS:
+        view = peer_builder.view(ctx, data, state, error=f"unknown builder step {op!r}")
+        return render(request, "peer_groups.html.j2", view, ctx, status_code=400)
+    if op != "save":
+        state = peer_builder.apply(op, state, data)
+        return render(request, "peer_groups.html.j2", peer_builder.view(ctx, data, state), ctx)
+    try:
+        if not name.strip():
+            raise errors.Invalid("a peer group needs a name: type one above the list")
+        if not ukprns:
+            raise errors.Invalid(f"tick at least {ctx.settings.min_peer_group_size} providers for the group")
+        try:
+            group = PeerGroupIn(name=name, ukprns=ukprns, description=description)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise errors.Invalid(f"{first['loc'][0]}: {first['msg']}") from None
+        _save_group(ctx, group)
+    except errors.TechforceError as exc:  # refused: the builder as it was, with the reason
+        view = peer_builder.view(ctx, data, state, error=exc.message)
+        return render(request, "peer_groups.html.j2", view, ctx, status_code=exc.http_status)
+    return RedirectResponse(peer_builder.after(ctx, "saved", name), status_code=303)
 
 
 @router.delete("/api/workforce/peer-groups/{name}", tags=["workforce"], status_code=204)
@@ -100,9 +164,13 @@ def peer_group_remove_json(ctx: GroupEditor, name: str) -> Response:
 
 
 @router.post("/workforce/peer-groups/{name}/remove", include_in_schema=False)
-def peer_group_remove_page(ctx: GroupEditor, name: str) -> Response:
+def peer_group_remove_page(ctx: GroupEditor, name: str, confirm: Annotated[str, Form()] = "") -> Response:
+    """Delete the group when the form says confirm=yes; otherwise ask first."""
+    if confirm != "yes":
+        query = urlencode({"remove": name})
+        return RedirectResponse(f"/workforce/peer-groups?{query}#confirm", status_code=303)
     _remove_group(ctx, name)
-    return RedirectResponse("/workforce/peer-groups", status_code=303)
+    return RedirectResponse(peer_builder.after(ctx, "deleted", name), status_code=303)
 
 
 def _remove_group(ctx: Ctx, name: str) -> None:

@@ -1,0 +1,212 @@
+"""The peer-group builder without JavaScript: filter the providers, tick them by nation,
+region or group, edit a group with its members ticked, confirm before delete, and read what
+happened after a save or delete (the JSON twin says the same)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi.testclient import TestClient
+
+from techforce.workforce import peer_groups
+from tests.web.conftest import WebEnv, sign_in
+
+
+def _ticked(html: str) -> set[str]:
+    return set(re.findall(r'<input type="checkbox" name="ukprns" value="(\d{8})" checked>', html))
+
+
+def _shown(html: str) -> set[str]:
+    return {
+        u for u, hidden in re.findall(r'<label data-ukprn="(\d{8})"[^>]*?( hidden)?>', html) if not hidden
+    }
+
+
+def test_the_filter_shows_matching_providers_and_keeps_the_ticks(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        everyone = client.get("/api/workforce/peer-groups").json()
+        providers = everyone["providers"]
+        assert len(providers) == len(everyone["builder"]["shown"]) and all(p["nation"] for p in providers)
+        one = providers[7]
+        word = one["provider"].split()[-1]
+        by_name = client.get("/api/workforce/peer-groups", params={"q": word.upper()}).json()["builder"]
+        assert one["ukprn"] in by_name["shown"]
+        assert all(word.lower() in p["provider"].lower() for p in providers if p["ukprn"] in by_name["shown"])
+        by_ukprn = client.get("/api/workforce/peer-groups", params={"q": one["ukprn"]}).json()["builder"]
+        assert by_ukprn["shown"] == [one["ukprn"]]
+        page = client.post(
+            "/workforce/peer-groups",
+            data={"op": "filter", "q": one["ukprn"], "ukprns": [web.own, web.other], "csrf_token": csrf},
+        )
+        assert page.status_code == 200 and _shown(page.text) == {one["ukprn"]}
+        assert _ticked(page.text) == {web.own, web.other}  # ticked, hidden, still sent with the form
+        assert "2</strong> providers ticked, 2 of them hidden by the filter" in page.text
+        none = client.post("/workforce/peer-groups", data={"op": "filter", "q": "zzzz", "csrf_token": csrf})
+        assert re.search(r'<p id="no-match" class="hint">No provider matches', none.text)
+
+
+def test_tick_by_nation_region_and_group(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        data = client.get("/api/workforce/peer-groups").json()
+        providers, groups = data["providers"], data["groups"]
+        region = data["regions"][0]
+        in_region = {p["ukprn"] for p in providers if p["region"] == region}
+        page = client.post(
+            "/workforce/peer-groups",
+            data={"op": "tick-region", "tick_region": region, "ukprns": [web.own], "csrf_token": csrf},
+        )
+        assert page.status_code == 200 and _ticked(page.text) == in_region | {web.own}
+        assert f"<strong>{len(in_region | {web.own})}</strong> providers ticked" in page.text
+        nation = data["nations"][-1]
+        page = client.post(
+            "/workforce/peer-groups", data={"op": "tick-nation", "tick_nation": nation, "csrf_token": csrf}
+        )
+        assert _ticked(page.text) == {p["ukprn"] for p in providers if p["nation"] == nation}
+        group = groups[0]
+        page = client.post(
+            "/workforce/peer-groups",
+            data={"op": "tick-group", "tick_group": group["name"], "csrf_token": csrf},
+        )
+        assert _ticked(page.text) == {m["ukprn"] for m in group["members"]}
+        page = client.post(
+            "/workforce/peer-groups",
+            data={"op": "tick-shown", "q": providers[3]["ukprn"], "ukprns": [web.own], "csrf_token": csrf},
+        )
+        assert _ticked(page.text) == {providers[3]["ukprn"], web.own}
+        cleared = client.post(
+            "/workforce/peer-groups", data={"op": "untick-all", "ukprns": [web.own], "csrf_token": csrf}
+        )
+        assert _ticked(cleared.text) == set() and 'name="name"' in cleared.text
+        kept = client.post(
+            "/workforce/peer-groups",
+            data={"op": "filter", "name": "Kept <name>", "description": "and text", "csrf_token": csrf},
+        )
+        assert 'value="Kept &lt;name&gt;"' in kept.text and 'value="and text"' in kept.text
+        assert client.get("/api/workforce/peer-groups").json()["groups"] == groups  # nothing saved
+
+
+def test_save_says_what_happened_and_edit_keeps_members_ticked(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        saved = client.post(
+            "/workforce/peer-groups",
+            data={"name": "Mine & yours", "description": "first", "ukprns": web.five, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        target = saved.headers["location"]
+        assert parse_qs(urlsplit(target).query)["saved"] == ["Mine & yours"]
+        page = client.get(target)
+        assert "Saved the peer group “Mine &amp; yours” with 5 providers." in page.text
+        twin = client.get("/api/workforce" + target.removeprefix("/workforce")).json()
+        assert twin["message"] == "Saved the peer group “Mine & yours” with 5 providers."
+        assert (
+            "Mine &amp; yours" in page.text
+            and 'aria-label="Edit the peer group Mine &amp; yours"' in page.text
+        )
+
+        edit = client.get("/workforce/peer-groups", params={"edit": "Mine & yours"})
+        assert edit.status_code == 200 and "Edit the peer group “Mine &amp; yours”" in edit.text
+        assert _ticked(edit.text) == set(web.five)
+        assert 'id="name" name="name" maxlength="200" value="Mine &amp; yours"' in edit.text
+        assert 'value="first"' in edit.text
+        builder = client.get("/api/workforce/peer-groups", params={"edit": "Mine & yours"}).json()["builder"]
+        assert builder["editing"] == "Mine & yours" and sorted(builder["ticked"]) == sorted(web.five)
+
+        extra = next(
+            p["ukprn"]
+            for p in client.get("/api/workforce/peer-groups").json()["providers"]
+            if p["ukprn"] not in web.five
+        )
+        members = [*web.five[1:], extra]
+        again = client.post(
+            "/workforce/peer-groups",
+            data={
+                "name": "Mine & yours",
+                "editing": "Mine & yours",
+                "description": "second",
+                "ukprns": members,
+                "csrf_token": csrf,
+            },
+        )
+        assert again.status_code == 200 and "with 5 providers" in again.text  # followed the redirect
+        groups = {g["name"]: g for g in client.get("/api/workforce/peer-groups").json()["groups"]}
+        assert sorted(m["ukprn"] for m in groups["Mine & yours"]["members"]) == sorted(members)
+        assert groups["Mine & yours"]["description"] == "second"
+
+        short = client.post(
+            "/workforce/peer-groups",
+            data={"name": "Too few", "ukprns": web.five[:2], "description": "kept", "csrf_token": csrf},
+        )
+        assert short.status_code == 400 and "at least 5 providers" in short.text
+        assert _ticked(short.text) == set(web.five[:2]) and 'value="Too few"' in short.text  # nothing lost
+        nameless = client.post("/workforce/peer-groups", data={"ukprns": web.five, "csrf_token": csrf})
+        assert nameless.status_code == 422 and "needs a name" in nameless.text
+
+
+def test_a_crafted_message_link_says_nothing(web: WebEnv) -> None:
+    with TestClient(web.app) as client:
+        sign_in(client, "sector-analyst")
+        page = client.get(
+            "/workforce/peer-groups",
+            params={"deleted": "Your account is locked: call 0800", "check": "0" * 32},
+        )
+        assert page.status_code == 200 and "call 0800" not in page.text and 'id="flash"' not in page.text
+        twin = client.get("/api/workforce/peer-groups", params={"deleted": "x", "check": "é"}).json()
+        assert twin["message"] == ""
+
+
+def test_delete_needs_confirmation_then_says_so(web: WebEnv) -> None:
+    with web.db.session() as session:
+        peer_groups.save(session, "Doomed", web.five, actor="test", owner="sector-analyst")
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        page = client.get("/workforce/peer-groups")
+        assert 'href="/workforce/peer-groups?remove=Doomed#confirm"' in page.text
+        asked = client.post(
+            "/workforce/peer-groups/Doomed/remove", data={"csrf_token": csrf}, follow_redirects=False
+        )
+        assert (
+            asked.status_code == 303
+            and asked.headers["location"] == "/workforce/peer-groups?remove=Doomed#confirm"
+        )
+        confirm = client.get(asked.headers["location"])
+        assert (
+            "Delete the peer group “Doomed”?" in confirm.text and 'name="confirm" value="yes"' in confirm.text
+        )
+        assert "Doomed" in {g["name"] for g in client.get("/api/workforce/peer-groups").json()["groups"]}
+        twin = client.get("/api/workforce/peer-groups", params={"remove": "Doomed"}).json()
+        assert twin["confirm_remove"]["name"] == "Doomed"
+
+        done = client.post(
+            "/workforce/peer-groups/Doomed/remove",
+            data={"csrf_token": csrf, "confirm": "yes"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        after = client.get(done.headers["location"])
+        assert "Deleted the peer group “Doomed”." in after.text
+        assert "Doomed" not in {g["name"] for g in client.get("/api/workforce/peer-groups").json()["groups"]}
+
+
+def test_only_groups_the_user_may_change_offer_edit_and_delete(web: WebEnv) -> None:
+    with web.db.session() as session:
+        peer_groups.save(session, "Analyst's", web.five, actor="test", owner="sector-analyst")
+    with TestClient(web.app) as client:
+        sign_in(client, "provider-lead")
+        data = client.get("/api/workforce/peer-groups").json()
+        assert data["can_edit"] and "Analyst's" not in data["editable"]
+        page = client.get("/workforce/peer-groups").text
+        assert "?edit=Analyst%27s" not in page and "?remove=Analyst%27s" not in page
+        assert client.get("/workforce/peer-groups", params={"edit": "Analyst's"}).status_code == 403
+        assert client.get("/workforce/peer-groups", params={"remove": "Analyst's"}).status_code == 403
+        assert client.get("/workforce/peer-groups", params={"edit": "Nope"}).status_code == 404
+        sign_in(client, "technician")
+        viewer = client.get("/workforce/peer-groups")
+        assert viewer.status_code == 200 and 'id="builder-form"' not in viewer.text
+        assert client.get("/workforce/peer-groups", params={"edit": "Analyst's"}).status_code == 403
+        sign_in(client, "admin")
+        assert "Analyst's" in client.get("/api/workforce/peer-groups").json()["editable"]
