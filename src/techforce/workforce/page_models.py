@@ -207,6 +207,7 @@ class DefinitionInfo(Model):
     soc2020: list[str]
     leadership_levels: list[str]
     managers_in_technical_cost_centres: bool
+    labelled: dict[str, list[str]] = {}  # soc2010 / soc2020 / leadership_levels with their labels
 
 
 class DefinitionsPage(Model):

@@ -572,7 +572,7 @@ def _profile(
     for unit, rows in strips.items():
         if not rows:
             continue
-        title = f"Each {'peer' if group else 'provider'}'s published value ({unit}), {name} highlighted"
+        title = f"Each {'peer' if group else 'provider'}'s value ({unit})"
         strip_charts.append(
             _chart(
                 title,
@@ -588,7 +588,7 @@ def _profile(
                 x="provider",
                 y="value",
                 kind="dot plot",
-                note=f"One dot per provider in {against}; the red tick is the median.",
+                note=f"One dot per provider in {against}; {name} is the large blue dot, the red tick the median.",
             )
         )
     ceiling = [
@@ -892,11 +892,24 @@ def definitions_page(wf: Workforce) -> DefinitionsPage:
                 soc2020=d.soc2020,
                 leadership_levels=d.leadership_levels,
                 managers_in_technical_cost_centres=d.managers_in_technical_cost_centres,
+                labelled={
+                    "soc2010": [_soc(c, codes.SOC2010_UNIT) for c in d.soc2010],
+                    "soc2020": [_soc(c, codes.SOC2020_UNIT) for c in d.soc2020],
+                    "leadership_levels": [f"{c} {codes.LEVELS.get(c, '')}".strip() for c in d.leadership_levels],
+                },
             )
             for d in found
         ],
         indicators=catalogue(),
     )
+
+
+def _soc(code: str, units: dict[str, str]) -> str:
+    """A SOC code with its title: a unit group's own, or for a minor group (3 digits) its units'."""
+    if code in units:
+        return f"{code} {units[code]}"
+    inside = [t for c, t in units.items() if c.startswith(code)]
+    return f"{code} minor group: {'; '.join(inside)}" if inside else code
 
 
 def peer_groups_page(wf: Workforce) -> PeerGroupsPage:
