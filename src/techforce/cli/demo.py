@@ -8,14 +8,16 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
 
 from techforce import disclosure
-from techforce.cli.output import Format, emit
+from techforce.cli import views
+from techforce.cli.output import Column, Format, emit, progress
 from techforce.cli.web import run_server
 from techforce.reports import summary
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
+from techforce.workforce.finding import provider_label
 from techforce.workforce.ingest import ingest
 from techforce.workforce.models import Provider
 
@@ -35,68 +37,73 @@ def demo(
     settings = ctx.obj.settings.model_copy(update={"data_dir": out / "data"})
     ctx.obj.settings, ctx.obj._db = settings, None
     sector_dir = out / "sector"
-    sector = synth.generate(synth.SynthConfig().scaled(scale))
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress(console) as bars:
+        step = bars.add_task("Generating the synthetic sector", total=None)
+        sector = synth.generate(synth.SynthConfig().scaled(scale))
+        bars.update(step, total=1, completed=1)
         for year in sector.years:
-            task = progress.add_task(f"Writing {codes.year_label(year)} returns", total=len(sector.providers))
-            output.write_csv(sector, sector_dir, year, lambda n, t=task: progress.advance(t, n))  # type: ignore[misc]
+            task = bars.add_task(f"Writing {codes.year_label(year)} returns", total=len(sector.providers))
+            output.write_csv(sector, sector_dir, year, lambda n, t=task: bars.advance(t, n))  # type: ignore[misc]
             aggregates.write_open_data(sector, sector_dir, year)
-    providers_csv, groups_csv = output.write_metadata(sector, sector_dir)
+        providers_csv, groups_csv = output.write_metadata(sector, sector_dir)
     db = ctx.obj.db
     paths = [sector_dir / str(y) / "csv" for y in sector.years]
     total = sum(f.stat().st_size for p in paths for f in p.rglob("*.csv"))
-    with Progress(
-        TextColumn("[bold]Ingesting"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("ingest", total=total)
+    columns = (TextColumn("[bold]Ingesting"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    with progress(console, *columns) as bars:
+        task = bars.add_task("ingest", total=total)
         for path in paths:
-            ingest(settings, db, [path], on_progress=lambda n: progress.advance(task, n))
+            ingest(settings, db, [path], on_progress=lambda n: bars.advance(task, n))
     year = max(sector.years)
-    with db.session() as session:
-        peer_groups.import_providers(session, providers_csv, actor=settings.user)
-        peer_groups.import_csv(session, groups_csv, actor=settings.user)
-        aggregates.load(session, settings, sector_dir / "open-data" / f"staff_by_occupation_{year}.csv")
-        files, returned = store.catalogue_inputs(session, settings)
-        members = peer_groups.members(session, sector.consortium)
-        names = {p.ukprn: p.name for p in session.query(Provider)}
-    rules = disclosure.rule_set(settings.disclosure_rules)
-    comp = indicators.compute(files, returned, definitions.get(None), rules)
-    provider = members[0]
-    headline_year = min(sector.years)
-    context = summary.build(
-        comp,
-        year=headline_year,
-        provider=provider,
-        provider_name=names[provider],
-        group=sector.consortium,
-        group_members=members,
-        names=names,
-    )
+    with progress(console) as bars:
+        step = bars.add_task("Computing indicators", total=None)
+        with db.session() as session:
+            peer_groups.import_providers(session, providers_csv, actor=settings.user)
+            peer_groups.import_csv(session, groups_csv, actor=settings.user)
+            aggregates.load(session, settings, sector_dir / "open-data" / f"staff_by_occupation_{year}.csv")
+            files, returned = store.catalogue_inputs(session, settings)
+            members = peer_groups.members(session, sector.consortium)
+            names = {p.ukprn: p.name for p in session.query(Provider)}
+        rules = disclosure.rule_set(settings.disclosure_rules)
+        comp = indicators.compute(files, returned, definitions.get(None), rules)
+        bars.update(step, total=1, completed=1)
+        step = bars.add_task("Writing the HTML summary", total=None)
+        provider = members[0]
+        headline_year = min(sector.years)
+        context = summary.build(
+            comp,
+            year=headline_year,
+            provider=provider,
+            provider_name=names[provider],
+            group=sector.consortium,
+            group_members=members,
+            names=names,
+        )
+        html = summary.write_html(context, out / "summary.html")
+        (out / "summary.json").write_text(
+            json.dumps(
+                context
+                | {"sections": [{k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]},
+                indent=2,
+                default=str,
+            )
+        )
+        bars.update(step, total=1, completed=1)
     emit(
         [{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]],
         Format.table,
         title=f"Sector headline {codes.year_label(headline_year)}",
         meta=context["meta"],
+        columns=[Column("indicator", wrap=True), Column("sector", number=True)],
     )
-    keep = ("indicator", "value", "median", "lower_quartile", "upper_quartile", "rank", "of", "quartile")
+    compared = next(s for s in context["sections"] if s.get("rows") and "quartile" in s["rows"][0])
+    rows = compared["rows"]
     emit(
-        [{k: row[k] for k in keep} for row in context["sections"][3]["rows"]],
+        rows,
         Format.table,
-        title=f"{names[provider]} against {sector.consortium}",
-    )
-    html = summary.write_html(context, out / "summary.html")
-    (out / "summary.json").write_text(
-        json.dumps(
-            context | {"sections": [{k: v for k, v in s.items() if k != "svg"} for s in context["sections"]]},
-            indent=2,
-            default=str,
-        )
+        title=f"{provider_label(names, provider)} against {sector.consortium}, "
+        f"{codes.year_label(headline_year)}",
+        **views.compare(rows).emit_args(),
     )
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:

@@ -28,7 +28,7 @@ class Shell(TyperGroup):
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             paths = _paths_to(self, ctx, name)
             if paths:
-                listed = " or ".join(f"`{' '.join([ctx.command_path, *p])}`" for p in paths)
+                listed = " or ".join(f"`{' '.join(['techforce', *p])}`" for p in paths)
                 _error(f"no command {name!r}; did you mean {listed}?")
                 raise typer.Exit(2)
         return super().resolve_command(ctx, args)

@@ -35,6 +35,7 @@ class Format(str, Enum):
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
 
 SHORT = 12  # a column whose cells are all at most this long never wraps
+FOLD_LEAST = 8  # where words cannot fit whole, no column is folded narrower than this
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,16 @@ def _widths(texts: list[list[str]], headers: list[str], wrap: list[bool], room: 
     least = [max(1, longest_word[i]) if wrap[i] else widths[i] for i in range(len(widths))]
     slack = [w - m for w, m in zip(widths, least, strict=True)]
     excess = min(sum(widths) - room, sum(slack))
-    if excess <= 0:
-        return widths
-    cuts = [excess * s // sum(slack) for s in slack]
-    for i in sorted(range(len(cuts)), key=lambda i: -slack[i]):
-        if sum(cuts) < excess and cuts[i] < slack[i]:
-            cuts[i] += 1
-    return [w - c for w, c in zip(widths, cuts, strict=True)]
+    if excess > 0:
+        cuts = [excess * s // sum(slack) for s in slack]
+        for i in sorted(range(len(cuts)), key=lambda i: -slack[i]):
+            if sum(cuts) < excess and cuts[i] < slack[i]:
+                cuts[i] += 1
+        widths = [w - c for w, c in zip(widths, cuts, strict=True)]
+    # Where even the longest words do not fit, only the widest columns fold their words.
+    while sum(widths) > room and max(widths) > FOLD_LEAST:
+        widths[widths.index(max(widths))] -= 1
+    return widths
 
 
 def table(

@@ -8,9 +8,11 @@ from types import ModuleType
 
 import typer
 
-from techforce.cli.output import Format, FormatOption, emit
+from techforce.cli.output import Column, Format, FormatOption, emit
 from techforce.db import Database
 from techforce.settings import Settings
+from techforce.workforce.finding import provider_label, resolve_provider
+from techforce.workforce.service import Workforce
 
 users = typer.Typer(
     help="Accounts of the web app: add, list, disable, set-role, reset-password.", no_args_is_help=True
@@ -55,6 +57,15 @@ def run_server(settings: Settings, db: Database, host: str, port: int, workers: 
     uvicorn.run(app, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
 
 
+def _providers(ctx: typer.Context, typed: list[str]) -> list[str]:
+    """UKPRNs for what was typed: each a known provider's UKPRN or a unique part of its name
+    (an unknown or ambiguous one exits 2 with the nearest names or the matches)."""
+    if not typed:
+        return []
+    known = Workforce(ctx.obj.settings, ctx.obj.db).names()
+    return [resolve_provider(known, t) for t in typed]
+
+
 def _run(ctx: typer.Context, action):  # type: ignore[no-untyped-def]
     """One account change in a transaction; a refused change (AccountError, a base error)
     exits 2 with its message from the CLI's shell."""
@@ -70,12 +81,15 @@ def add(
     role: str = typer.Option(
         ..., help="admin, sector-analyst, provider-lead, programme-manager, researcher or technician."
     ),
-    provider: list[str] = typer.Option([], help="UKPRN a provider lead leads (repeat for several)."),
+    provider: list[str] = typer.Option(
+        [], help="A provider a provider lead leads: UKPRN or unique part of its name (repeat for several)."
+    ),
 ) -> None:
     """Add an account; prints a one-time password to change at first sign-in."""
     service = _accounts()
+    ukprns = _providers(ctx, provider)
     _user, password = _run(
-        ctx, lambda s: service.create_user(s, username, role, provider, actor=ctx.obj.settings.user)
+        ctx, lambda s: service.create_user(s, username, role, ukprns, actor=ctx.obj.settings.user)
     )
     typer.echo(f"account {username.lower()} added; one-time password: {password}")
 
@@ -85,7 +99,29 @@ def list_(ctx: typer.Context, fmt: Format = FormatOption) -> None:
     """List accounts with role, providers and status."""
     service = _accounts()
     rows = _run(ctx, lambda s: [service.as_row(u) for u in service.list_users(s)])
-    emit(rows, fmt, title="Accounts")
+    names = Workforce(ctx.obj.settings, ctx.obj.db).names() if fmt is Format.table and rows else {}
+    shown = [
+        {
+            "username": r["username"],
+            "providers": "; ".join(provider_label(names, u) for u in str(r["providers"]).split()),
+            "role": r["role"] + _status(r),
+            "created": str(r["created"])[:10],
+        }
+        for r in rows
+    ]
+    columns = [
+        Column("username", wrap=True),
+        Column("role", header="role, status", wrap=True),
+        Column("providers", wrap=True),
+        Column("created", wrap=False),
+    ]
+    emit(rows, fmt, title="Accounts", table_rows=shown, columns=columns)
+
+
+def _status(row: dict[str, object]) -> str:
+    if row["disabled"]:
+        return "\n(disabled)"
+    return "\n(password to change)" if row["must_change_password"] else ""
 
 
 @users.command("disable")
@@ -105,11 +141,14 @@ def set_role(
     ctx: typer.Context,
     username: str,
     role: str = typer.Option(..., help="The new role."),
-    provider: list[str] = typer.Option([], help="UKPRN for a provider lead (repeatable)."),
+    provider: list[str] = typer.Option(
+        [], help="A provider for a provider lead: UKPRN or unique part of its name (repeatable)."
+    ),
 ) -> None:
     """Change an account's role (and providers); its sessions end."""
     service = _accounts()
-    _run(ctx, lambda s: service.set_role(s, username, role, provider, actor=ctx.obj.settings.user))
+    ukprns = _providers(ctx, provider)
+    _run(ctx, lambda s: service.set_role(s, username, role, ukprns, actor=ctx.obj.settings.user))
     typer.echo(f"account {username} is now {role}")
 
 
