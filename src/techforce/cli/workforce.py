@@ -562,7 +562,7 @@ def aggregates_show(
         tables = session.scalars(select(AggregateTable.name).order_by(AggregateTable.name))
         name = check_choice("aggregate table", name, tables)
         rows = aggregates.totals(session, ctx.obj.settings, name, filters)
-    if provider:
+    if provider and rows:
         chosen = resolve_provider({r["ukprn"]: r["provider"] or r["ukprn"] for r in rows}, provider)
         rows = [r for r in rows if r["ukprn"] == chosen]
     shown = ", ".join(f"{k}={v}" for k, v in filters.items()) or "all"
