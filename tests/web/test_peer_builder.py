@@ -210,3 +210,34 @@ def test_only_groups_the_user_may_change_offer_edit_and_delete(web: WebEnv) -> N
         assert client.get("/workforce/peer-groups", params={"edit": "Analyst's"}).status_code == 403
         sign_in(client, "admin")
         assert "Analyst's" in client.get("/api/workforce/peer-groups").json()["editable"]
+
+
+def test_every_builder_state_is_escaped(web: WebEnv) -> None:
+    """The template with hostile strings in every field of an edit, a delete confirmation,
+    a message and an error (the default page is covered in test_escaping)."""
+    with web.db.session() as session:
+        peer_groups.save(session, "Edited", web.five, actor="test", owner="sector-analyst")
+    with TestClient(web.app) as client:
+        sign_in(client, "sector-analyst")
+        data = client.get("/api/workforce/peer-groups", params={"edit": "Edited", "remove": "Edited"}).json()
+        request = client.get("/workforce/definitions").request
+    render_hostile(request, "peer_groups.html.j2", {**data, "message": "m", "error": "e"})
+
+
+def render_hostile(request: object, template: str, data: dict[str, object]) -> None:
+    """Render ``template`` with every string of ``data`` replaced by a hostile one."""
+    import copy
+    import itertools
+
+    from techforce.web import app as web_app
+    from tests.web.test_escaping import HOSTILE, _assert_escaped, _hostile_copy
+
+    names = itertools.cycle(HOSTILE)
+    hostile = _hostile_copy(copy.deepcopy(data), names)
+    html = (
+        web_app.templates()
+        .env.get_template(template)
+        .render(request=request, data=hostile, user=None, csrf=next(names), path="/", nav=[])
+    )
+    _assert_escaped(template, html)
+    assert html.count("&lt;") > 5, f"{template}: hostile strings were not rendered"

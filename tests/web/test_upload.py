@@ -465,3 +465,16 @@ def test_refused_uploads_name_the_users_files_never_the_server_folder(web: WebEn
                 assert named <= sent, (case, p)
         scope = client.post("/api/workforce/upload", files=cases["scope"], headers={"X-CSRF-Token": csrf})
         assert scope.json()["problems"][0]["file"] == "ACTIVITY.csv, CONTRACT.csv, PERSON.csv"
+
+
+def test_the_preview_is_escaped(web: WebEnv, tmp_path: Path) -> None:
+    from tests.web.test_peer_builder import render_hostile
+
+    folder = _fewer_technicians(web, tmp_path)
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "provider-lead")
+        asked = client.post("/api/workforce/upload", files=_files(folder), headers={"X-CSRF-Token": csrf})
+        request = client.get("/workforce/definitions").request
+    data = {**asked.json(), "token": "t", "note": "n", "message": "m", "scope": ["s"]}
+    data["warnings"] = [{"message": "m", "file": "f"}]
+    render_hostile(request, "upload.html.j2", data)
