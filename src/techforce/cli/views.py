@@ -86,21 +86,18 @@ def indicators(rows: Rows) -> View:
 
 
 def catalogue(listed: Sequence[Indicator]) -> View:
-    """The indicator list: id, then title, definition and population in one column."""
+    """The indicator list: id, title and unit; then what it counts, its population and breakdown."""
     shown = [
         {
-            "id": i.id,
-            "about": f"{i.title}\n{i.definition}\npopulation: {i.population}",
-            "unit": i.unit,
-            "by": i.breakdown or "",
+            "indicator": f"{i.id}\n{i.title}\nunit: {i.unit}",
+            "about": f"{i.definition}\npopulation: {i.population}"
+            + (f"\nbreakdown: {i.breakdown}" if i.breakdown else ""),
         }
         for i in listed
     ]
     columns = [
-        Column("id", wrap=False),
-        Column("about", header="title, definition, population", wrap=True),
-        Column("unit", wrap=False),
-        Column("by", header="breakdown", wrap=True, min_width=9),
+        Column("indicator", header="indicator, title, unit", wrap=True),
+        Column("about", header="definition, population, breakdown", wrap=True),
     ]
     return View(shown, columns, list(range(len(shown) - 1)))
 
