@@ -125,6 +125,7 @@ SPEC = {
 # Like the profile's "percentages against…" chart: long labels and a legend beside the bars.
 WIDE = {
     "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "title": "Percentages: University of Ashford against the median provider of its peer group",
     "data": {
         "values": [
             {"indicator": f"Technical staff aged 55 and over, share {n}", "series": s, "percent": p}
@@ -144,6 +145,36 @@ WIDE = {
     },
 }
 
+# A spec that places its own legend (below, in a row): too wide for a phone whatever app.js does.
+ROW_LEGEND = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "data": {
+        "values": [
+            {
+                "indicator": "Aged 55 and over",
+                "series": "This provider (University of Ashford)",
+                "percent": 21,
+            },
+            {
+                "indicator": "Aged 55 and over",
+                "series": "Sector median provider (all providers)",
+                "percent": 24,
+            },
+        ]
+    },
+    "mark": "bar",
+    "encoding": {
+        "y": {"field": "indicator", "type": "nominal", "title": None},
+        "yOffset": {"field": "series"},
+        "x": {"field": "percent", "type": "quantitative", "title": "%"},
+        "color": {
+            "field": "series",
+            "title": None,
+            "legend": {"orient": "bottom", "direction": "horizontal"},
+        },
+    },
+}
+
 
 def _page() -> str:
     lines = []
@@ -157,9 +188,8 @@ def _page() -> str:
         )
         lines.append(f'<tr data-nation="{r["Nation"]}" data-groups="{r["groups"]}">{cells}</tr>')
     text = FIXTURE.read_text(encoding="utf-8")
-    text = text.replace("<!--SPEC-->", html.escape(json.dumps(SPEC)), 1).replace(
-        "<!--SPEC-->", html.escape(json.dumps(WIDE))
-    )
+    for spec in (SPEC, WIDE, ROW_LEGEND):
+        text = text.replace("<!--SPEC-->", html.escape(json.dumps(spec)), 1)
     return text.replace("<!--ROWS-->", "\n".join(lines))
 
 
@@ -410,7 +440,7 @@ def test_csv_download_holds_the_filtered_rows_of_every_page_in_the_order_shown(u
 
 def test_chart_downloads_svg_and_png(ui: Page) -> None:
     ui.page.wait_for_selector(".chart svg")
-    assert ui.page.locator(".chart svg").count() == 2
+    assert ui.page.locator(".chart svg").count() == 3
     first = ui.page.locator(".chart-figure").first
     name, svg = ui.download("Download SVG")
     assert name == "staff-by-year.svg"
@@ -472,6 +502,11 @@ def test_phone_width_nothing_overflows(browser: Any, server: str) -> None:
             svg: box(wide.querySelector('svg')),
             legend: box(wide.querySelector('.role-legend')),
             widest_bar: Math.max(...bars),
+            cut: [...document.querySelectorAll('.chart svg')].filter(svg => {
+              const b = svg.getBBox(), v = svg.viewBox.baseVal;
+              return b.x < v.x - 1 || b.y < v.y - 1 || b.x + b.width > v.x + v.width + 1
+                || b.y + b.height > v.y + v.height + 1 || box(svg).right > box(svg.parentNode).right + 1;
+            }).length,
           };
         }"""
     )
@@ -482,6 +517,7 @@ def test_phone_width_nothing_overflows(browser: Any, server: str) -> None:
     assert sizes["legend"]["right"] <= sizes["svg"]["right"] + 1, sizes
     assert sizes["legend"]["top"] > sizes["svg"]["top"] + 100, sizes  # below the bars
     assert sizes["widest_bar"] > 100, sizes
+    assert sizes["cut"] == 0, sizes  # no title, legend or label cut off at the drawing's edge
     page.context.close()
 
 

@@ -77,6 +77,34 @@
     el.insertAdjacentElement("afterend", bar);
   }
 
+  // A title, legend or axis title wider than the drawing is cut off at the SVG's edge: widen
+  // the viewBox to everything drawn, and CSS (max-width: 100%) scales it back to the width.
+  // Vega may draw again (container width, fonts): each time, the box is measured again.
+  function showAll(el) {
+    var svg = el.querySelector("svg");
+    if (!svg || !svg.getBBox) { return; }
+    var view = (svg.getAttribute("viewBox") || "").split(" ").map(Number);
+    var w = Number(svg.getAttribute("width")), h = Number(svg.getAttribute("height"));
+    if (view.length === 4 && view[2] > 0) { w = view[0] + view[2]; h = view[1] + view[3]; }
+    var box = svg.getBBox();
+    var x = Math.floor(Math.min(0, box.x)), y = Math.floor(Math.min(0, box.y));
+    var x2 = Math.ceil(Math.max(w, box.x + box.width)), y2 = Math.ceil(Math.max(h, box.y + box.height));
+    var wanted = [x, y, x2 - x, y2 - y].join(" ");
+    if (!w || !h || svg.getAttribute("viewBox") === wanted) { return; }
+    svg.setAttribute("viewBox", wanted);
+    svg.setAttribute("width", String(x2 - x));
+    svg.setAttribute("height", String(y2 - y));
+  }
+  function keepAllShown(el) {
+    var queued = false;
+    new MutationObserver(function () {
+      if (queued) { return; }
+      queued = true;
+      requestAnimationFrame(function () { queued = false; showAll(el); });
+    }).observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+    showAll(el);
+  }
+
   function drawCharts(root) {
     if (!window.vegaEmbed) { return; }
     root.querySelectorAll(".chart[data-spec]").forEach(function (el) {
@@ -85,11 +113,12 @@
       var spec = JSON.parse(el.dataset.spec);
       spec.width = "container";
       if (el.clientWidth && el.clientWidth < 600) {
-        // On a phone a legend beside the chart leaves the bars no room: below it, and short
-        // enough to fit beside the axis labels (the spec's own legend settings win).
-        var fit = Math.round(el.clientWidth * 0.35);
+        // On a phone a legend beside the chart leaves the bars no room: below it; a long title
+        // is cut with "…" (the figcaption says it all) rather than squeezing the chart. The
+        // spec's own settings win; showAll() scales down whatever still sticks out.
         spec.config = Object.assign({}, spec.config);
-        spec.config.legend = Object.assign({ orient: "bottom", direction: "vertical", labelLimit: fit, titleLimit: fit }, spec.config.legend);
+        spec.config.legend = Object.assign({ orient: "bottom", direction: "vertical" }, spec.config.legend);
+        spec.config.title = Object.assign({ limit: el.clientWidth - 20, anchor: "start" }, spec.config.title);
       }
       // Vega replaces the container's role and label with its own ("Vega visualization"):
       // the page's text alternative is put back once the chart is drawn.
@@ -105,6 +134,7 @@
           el.removeAttribute("aria-roledescription");
           if (role) { el.setAttribute("role", role); } else { el.removeAttribute("role"); }
           if (label) { el.setAttribute("aria-label", label); } else { el.removeAttribute("aria-label"); }
+          keepAllShown(el);
           chartDownloads(el, result.view);
         })
         .catch(function (err) { el.textContent = "Chart unavailable: " + err; });
