@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
 from techforce.workforce import peer_groups
@@ -241,3 +242,113 @@ def render_hostile(request: object, template: str, data: dict[str, object]) -> N
     )
     _assert_escaped(template, html)
     assert html.count("&lt;") > 5, f"{template}: hostile strings were not rendered"
+
+
+# --- in a real browser (Debian's chromium), with and without JavaScript ---------------------
+from tests.web.test_browser import ARTIFACTS, CHROMIUM  # noqa: E402
+from tests.web.test_browser import server as server  # noqa: E402  # the app on a real server
+
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def sign_in_browser(page: object, base: str, username: str) -> None:
+    from tests.web.conftest import PASSWORD
+
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    page.get_by_label("Username").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/workforce/overview")  # type: ignore[attr-defined]
+
+
+def shoot(page: object, name: str) -> None:
+    """Full-page screenshots at desktop and phone width, under test-artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)  # type: ignore[attr-defined]
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_builder_in_a_browser_filter_tick_region_save_edit_delete(web: WebEnv, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with TestClient(web.app) as client:
+        sign_in(client, "sector-analyst")
+        data = client.get("/api/workforce/peer-groups").json()
+    providers = data["providers"]
+    region = max(data["regions"], key=lambda r: sum(p["region"] == r for p in providers))
+    in_region = {p["ukprn"] for p in providers if p["region"] == region}
+    outsider = next(p for p in providers if p["region"] != region)
+    word = outsider["provider"]
+    matching = [p for p in providers if word.lower() in p["provider"].lower()]
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport=DESKTOP)
+        page.on(
+            "console",
+            lambda m: errors.append(f"{m.text} {m.location}") if m.type in ("error", "warning") else None,
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in_browser(page, server, "sector-analyst")
+        page.goto(f"{server}/workforce/peer-groups")
+        shoot(page, "peer-groups")
+        members = page.locator("#members label")
+        expect(members.first).to_be_visible()
+
+        page.get_by_label("Filter by name or UKPRN").fill(word)  # filtered in the page, as typed
+        expect(page.locator("#members label:visible")).to_have_count(len(matching))
+        expect(page.locator("#shown-count")).to_have_text(str(len(matching)))
+        page.get_by_label(f"{outsider['provider']} ({outsider['ukprn']})", exact=False).check()
+        expect(page.locator("#ticked-count")).to_contain_text("1 provider ticked")
+        page.get_by_label("Region").select_option(region)
+        page.get_by_role("button", name="Tick region").click()
+        total = len(in_region) + 1
+        expect(page.locator("#ticked-count")).to_contain_text(f"{total} providers ticked")
+        expect(page.locator("#ticked-count")).to_contain_text("hidden by the filter")
+        assert page.url == f"{server}/workforce/peer-groups"  # no round trip for the steps
+        page.get_by_label("Name", exact=True).fill("Browser group")
+        page.get_by_role("button", name="Save peer group").click()
+        expect(page.locator("#flash")).to_have_text(
+            f"Saved the peer group “Browser group” with {total} providers."
+        )
+        shoot(page, "peer-groups-saved")
+
+        page.get_by_role("link", name="Edit the peer group Browser group").click()
+        expect(page.locator("#builder")).to_have_text("Edit the peer group “Browser group”")
+        expect(page.locator("#members input:checked")).to_have_count(total)
+        expect(page.locator("#ticked-count")).to_contain_text(f"{total} providers ticked")
+        shoot(page, "peer-groups-edit")
+
+        page.get_by_role("link", name="Delete the peer group Browser group").click()
+        expect(page.locator("#confirm-title")).to_have_text("Delete the peer group “Browser group”?")
+        shoot(page, "peer-groups-delete-confirm")
+        page.get_by_role("button", name="Yes, delete this peer group").click()
+        expect(page.locator("#flash")).to_have_text("Deleted the peer group “Browser group”.")
+        browser.close()
+    assert not [e for e in errors if "favicon.ico" not in e], errors  # CSP refusals, script errors
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_builder_without_javascript(web: WebEnv, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_context(java_script_enabled=False, viewport=DESKTOP).new_page()
+        sign_in_browser(page, server, "sector-analyst")
+        page.goto(f"{server}/workforce/peer-groups")
+        page.get_by_label("Filter by name or UKPRN").fill(web.own)
+        page.get_by_role("button", name="Filter", exact=True).click()  # the server filters
+        expect(page.locator("#members label:visible")).to_have_count(1)
+        page.get_by_role("button", name="Tick all shown").click()
+        expect(page.locator("#ticked-count")).to_contain_text("1 provider ticked")
+        page.get_by_label("Peer group").select_option(index=1)
+        page.get_by_role("button", name="Tick group").click()
+        page.get_by_label("Name", exact=True).fill("No script")
+        page.get_by_role("button", name="Save peer group").click()
+        expect(page.locator("#flash")).to_contain_text("Saved the peer group “No script”")
+        browser.close()
