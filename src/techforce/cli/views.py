@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from techforce.cli import labels
 from techforce.cli.output import Column, number
-from techforce.workforce import codes
+from techforce.workforce import codes, labels
 from techforce.workforce.finding import provider_label
 from techforce.workforce.indicators import Indicator
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from techforce.disclosure import RULE_SETS
 from techforce.present import charts, maps
-from techforce.workforce import codes, definitions, finding, peer_groups, store
+from techforce.workforce import codes, definitions, finding, labels, peer_groups, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
 from techforce.workforce.models import Provider
 from techforce.workforce.page_models import (
@@ -89,19 +89,6 @@ def axis_unit(indicator: str) -> str:
     if "FTE" in ind.title:
         return "FTE"
     return "people (headcount)"
-
-
-def category_label(indicator: str, category: str, year: int) -> str:
-    """A category as a reader should see it: codes with their labels."""
-    if indicator == "tech.by_soc":
-        unit = codes.SOC2020_UNIT if year >= codes.FIRST_SOC2020_YEAR else codes.SOC2010_UNIT
-        title = unit.get(category) or codes.SOC_MAJOR.get(category[:1], "")
-        return f"{category} {title}".strip()
-    if indicator == "tech.by_cost_centre" and category in codes.COST_CENTRES:
-        return f"{category} {codes.COST_CENTRES[category]}"
-    if indicator == "tech.by_level" and category in codes.LEVELS:
-        return f"{category} {codes.LEVELS[category]}"
-    return category
 
 
 def _natural(indicator: str, results: list[Result]) -> list[Result]:
@@ -693,7 +680,7 @@ def _breakdown_chart(
     two_part = " / " in (BY_ID[ind].breakdown or "")
     for r in results:
         cell = _cell(r, in_full=in_full)
-        label = category_label(ind, r.category, r.year)
+        label = labels.category(ind, r.category, r.year)
         row: dict[str, Any] = {"category": label}
         if two_part:
             level, _, part = label.partition(" / ")
@@ -774,7 +761,7 @@ def _explore(
         rows.append(
             ExploreRow(
                 year=codes.year_label(r.year),
-                category=category_label(indicator, r.category, r.year),
+                category=labels.category(indicator, r.category, r.year),
                 value=cell.value,
                 shown=cell.display,
                 disclosure=cell.disclosure,
@@ -893,23 +880,15 @@ def definitions_page(wf: Workforce) -> DefinitionsPage:
                 leadership_levels=d.leadership_levels,
                 managers_in_technical_cost_centres=d.managers_in_technical_cost_centres,
                 labelled={
-                    "soc2010": [_soc(c, codes.SOC2010_UNIT) for c in d.soc2010],
-                    "soc2020": [_soc(c, codes.SOC2020_UNIT) for c in d.soc2020],
-                    "leadership_levels": [f"{c} {codes.LEVELS.get(c, '')}".strip() for c in d.leadership_levels],
+                    "soc2010": [labels.soc_group(c, codes.SOC2010_UNIT) for c in d.soc2010],
+                    "soc2020": [labels.soc_group(c, codes.SOC2020_UNIT) for c in d.soc2020],
+                    "leadership_levels": [labels.level(c) for c in d.leadership_levels],
                 },
             )
             for d in found
         ],
         indicators=catalogue(),
     )
-
-
-def _soc(code: str, units: dict[str, str]) -> str:
-    """A SOC code with its title: a unit group's own, or for a minor group (3 digits) its units'."""
-    if code in units:
-        return f"{code} {units[code]}"
-    inside = [t for c, t in units.items() if c.startswith(code)]
-    return f"{code} minor group: {'; '.join(inside)}" if inside else code
 
 
 def peer_groups_page(wf: Workforce) -> PeerGroupsPage:
