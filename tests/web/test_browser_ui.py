@@ -484,8 +484,8 @@ def test_search_box_suggests_providers_from_the_endpoint(ui: Page) -> None:
 
 def test_phone_width_nothing_overflows(browser: Any, server: str) -> None:
     """At 390 px the page does not scroll sideways: charts fit, a wide table scrolls inside its
-    .table-wrap with long cells wrapped in a readable column, and a chart's legend goes below
-    the bars instead of squeezing them to nothing."""
+    .table-wrap with long cells wrapped in a readable column and its caption kept in view, and
+    a chart's legend goes below the bars instead of squeezing them to nothing."""
     page = Page(browser, server, viewport={"width": 390, "height": 844})
     page.page.wait_for_selector(".chart + .downloads")
     sizes = page.page.evaluate(
@@ -518,6 +518,9 @@ def test_phone_width_nothing_overflows(browser: Any, server: str) -> None:
     assert sizes["legend"]["top"] > sizes["svg"]["top"] + 100, sizes  # below the bars
     assert sizes["widest_bar"] > 100, sizes
     assert sizes["cut"] == 0, sizes  # no title, legend or label cut off at the drawing's edge
+    page.page.locator(".table-wrap").evaluate("wrap => { wrap.scrollLeft = 300; }")
+    caption = page.page.locator("#providers caption").bounding_box()
+    assert caption is not None and caption["x"] >= 0 and caption["x"] + caption["width"] <= 390, caption
     page.context.close()
 
 

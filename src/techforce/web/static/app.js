@@ -316,7 +316,7 @@
     document.querySelectorAll("select[data-filter-for][data-filter-key]").forEach(function (s) {
       if (s.dataset.filterFor !== id) { return; }
       self.selects.push(s);
-      s.addEventListener("change", function () { self.filter(); });
+      s.addEventListener("change", function () { if (self.table.isConnected) { self.filter(); } });
     });
   };
 
