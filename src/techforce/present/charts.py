@@ -85,7 +85,10 @@ def bar(
     cat = cat_channel(
         f"{x}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelAngle=0 if horizontal else -40)
     )
-    val = val_channel(f"{y}:Q", title=unit, stack="zero" if stacked else None)
+    numbers = [r[y] for r in rows if isinstance(r.get(y), int | float)]
+    # Nothing to draw (every value hidden): a 0-1 axis, so the markers still have a place.
+    scale = alt.Scale() if numbers else alt.Scale(domain=[0, 1])
+    val = val_channel(f"{y}:Q", title=unit, stack="zero" if stacked else None, scale=scale)
     enc: dict[str, Any] = {"y": cat, "x": val} if horizontal else {"x": cat, "y": val}
     tooltip = [alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{shown}:N", title=unit)]
     if series:
