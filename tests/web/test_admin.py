@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from techforce import audit
 from techforce.accounts import service
 from tests.web.conftest import WebEnv, csrf_of, sign_in
+from tests.web.test_browser import CHROMIUM
+from tests.web.test_browser import server as server  # the app on a real server
 
 
 def _accounts(web: WebEnv) -> dict[str, str]:
@@ -141,7 +144,7 @@ def test_the_audit_log_is_paged(web: WebEnv) -> None:
         assert 'href="/admin/audit?action=test.&amp;per_page=25&amp;page=1" rel="prev"' in page.text
         assert 'href="/admin/audit?action=test.&amp;per_page=25&amp;page=3" rel="next"' in page.text
         assert page.text.count("<details>") == 25  # each event's details folded in its own row
-        assert "&lt;b&gt;bold&lt;/b&gt;" not in page.text and "\\u003cb\\u003ebold" in page.text
+        assert '"note": "&lt;b&gt;bold&lt;/b&gt;"' in page.text and "<b>" not in page.text  # text, as typed
         beyond = client.get("/api/admin/audit", params={"action": "test.", "page": 99}).json()
         assert beyond["events"] == [] and beyond["previous"] == "?action=test.&page=2"
 
@@ -175,3 +178,36 @@ def test_the_audit_log_filters_by_action_actor_target_and_dates(web: WebEnv) -> 
             "/admin/audit", params={"action": "test.", "target": "Target 00", "since": "2020-01-02"}
         ).text
         assert 'value="Target 00"' in page and 'value="2020-01-02"' in page and "Events 1–9 of 9" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_users_and_audit_pages_in_a_browser(web: WebEnv, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.test_peer_builder import DESKTOP, shoot, sign_in_browser
+
+    _plant_events(web, 80)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport=DESKTOP)
+        sign_in_browser(page, server, "admin")
+        page.goto(f"{server}/admin/users")
+        role = page.locator("#new-role")
+        expect(role).to_have_value("")  # nothing chosen until the admin chooses
+        page.locator("#new-username").fill("careful")
+        page.get_by_role("button", name="Add account").click()
+        assert page.evaluate("() => document.querySelector('#new-role').validity.valueMissing")
+        expect(page).to_have_url(f"{server}/admin/users")  # the browser asked for a role first
+        shoot(page, "admin-users")
+        assert "careful" not in _accounts(web)
+
+        page.goto(f"{server}/admin/audit?action=test.")
+        expect(page.locator("#audit-count")).to_contain_text("Events 1–50 of 80")
+        details = page.locator("#audit-table details").first
+        expect(details.locator("pre")).to_be_hidden()
+        details.locator("summary").click()
+        expect(details.locator("pre")).to_contain_text('"note": "<b>bold</b>"')  # as text
+        page.get_by_role("link", name="Next page").first.click()
+        expect(page.locator("#audit-count")).to_contain_text("Events 51–80 of 80")
+        shoot(page, "admin-audit")
+        browser.close()

@@ -259,7 +259,7 @@ def sign_in_browser(page: object, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)  # type: ignore[attr-defined]
     page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-    page.wait_for_url(f"{base}/workforce/overview")  # type: ignore[attr-defined]
+    page.wait_for_url(lambda url: "/login" not in url)  # type: ignore[attr-defined]
 
 
 def shoot(page: object, name: str) -> None:

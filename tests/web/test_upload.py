@@ -20,6 +20,8 @@ from techforce.web import workforce_manage as workforce
 from techforce.web.app import create_app
 from techforce.workforce.problems import InputError
 from tests.web.conftest import WebEnv, sign_in, unknown_level
+from tests.web.test_browser import CHROMIUM
+from tests.web.test_browser import server as server  # the app on a real server
 
 
 def _files(folder: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -478,3 +480,54 @@ def test_the_preview_is_escaped(web: WebEnv, tmp_path: Path) -> None:
     data = {**asked.json(), "token": "t", "note": "n", "message": "m", "scope": ["s"]}
     data["warnings"] = [{"message": "m", "file": "f"}]
     render_hostile(request, "upload.html.j2", data)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_reupload_confirmation_in_a_browser(web: WebEnv, server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.test_peer_builder import DESKTOP, shoot, sign_in_browser
+
+    folder = _fewer_technicians(web, tmp_path)
+    old_id, old_persons, _ = _held(web)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport=DESKTOP)
+        sign_in_browser(page, server, "provider-lead")
+        page.goto(f"{server}/workforce/upload")
+        shoot(page, "upload")
+        page.get_by_label("Files (.xml or .csv)").set_input_files(
+            sorted(str(f) for f in folder.glob("*.csv"))
+        )
+        page.get_by_role("button", name="Upload and validate").click()
+        expect(page.locator("#preview")).to_contain_text("nothing is ingested until you confirm")
+        row = page.locator("#preview-table tbody tr").first
+        expect(row).to_contain_text(f"{old_persons:,} → {old_persons - 3:,}")
+        shoot(page, "upload-preview")
+        assert _held(web)[0] == old_id  # asked, not written
+        page.get_by_role("button", name="Replace and ingest").click()
+        expect(page.locator("#accepted")).to_have_text("Accepted")
+        expect(page.locator("#upload-result")).to_contain_text("replaced the earlier return")
+        shoot(page, "upload-replaced")
+        browser.close()
+    assert _held(web)[1] == old_persons - 3
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_refused_upload_in_a_browser_names_the_files(web: WebEnv, server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.test_peer_builder import DESKTOP, shoot, sign_in_browser
+
+    other = _return_of(web, web.other, tmp_path)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport=DESKTOP)
+        sign_in_browser(page, server, "provider-lead")
+        page.goto(f"{server}/workforce/upload")
+        page.get_by_label("Files (.xml or .csv)").set_input_files(sorted(str(f) for f in other.glob("*.csv")))
+        page.get_by_role("button", name="Upload and validate").click()
+        first = page.locator("#problem-table tbody tr").first.locator("td").first
+        expect(first).to_have_text("ACTIVITY.csv, CONTRACT.csv, PERSON.csv")
+        shoot(page, "upload-refused")
+        browser.close()
