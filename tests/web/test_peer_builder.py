@@ -352,3 +352,33 @@ def test_builder_without_javascript(web: WebEnv, server: str) -> None:
         page.get_by_role("button", name="Save peer group").click()
         expect(page.locator("#flash")).to_contain_text("Saved the peer group “No script”")
         browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_builder_states_pass_axe(web: WebEnv, server: str) -> None:
+    """axe-core finds no serious or critical violation in the edit, delete-confirmation,
+    message and error states (the plain page is in test_browser)."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.test_browser import _violations
+
+    axe = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+    with web.db.session() as session:
+        peer_groups.save(session, "Checked", web.five, actor="test", owner="sector-analyst")
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_context(bypass_csp=True).new_page()  # only so that the test can inject axe
+        sign_in_browser(page, server, "sector-analyst")
+        page.goto(f"{server}/workforce/peer-groups?edit=Checked&remove=Checked&q=zzz")
+        page.add_script_tag(content=axe)
+        found["edit and confirm"] = _violations(page)
+        page.get_by_label("Name", exact=True).fill("")
+        page.get_by_role("button", name="Save peer group").click()  # no name: refused
+        page.wait_for_selector("#builder-error")
+        page.add_script_tag(content=axe)
+        found["refused"] = _violations(page)
+        browser.close()
+    assert not any(found.values()), found

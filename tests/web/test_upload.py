@@ -531,3 +531,28 @@ def test_refused_upload_in_a_browser_names_the_files(web: WebEnv, server: str, t
         expect(first).to_have_text("ACTIVITY.csv, CONTRACT.csv, PERSON.csv")
         shoot(page, "upload-refused")
         browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_upload_preview_passes_axe(web: WebEnv, server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.test_browser import _violations
+    from tests.web.test_peer_builder import sign_in_browser
+
+    axe = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+    folder = _fewer_technicians(web, tmp_path)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_context(bypass_csp=True).new_page()  # only so that the test can inject axe
+        sign_in_browser(page, server, "provider-lead")
+        page.goto(f"{server}/workforce/upload")
+        page.get_by_label("Files (.xml or .csv)").set_input_files(
+            sorted(str(f) for f in folder.glob("*.csv"))
+        )
+        page.get_by_role("button", name="Upload and validate").click()
+        page.wait_for_selector("#upload-preview")
+        page.add_script_tag(content=axe)
+        violations = _violations(page)
+        browser.close()
+    assert not violations, violations

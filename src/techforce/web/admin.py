@@ -243,7 +243,7 @@ def _audit(
     start, end = _day("since", since), _day("until", until)
     if start and end and end < start:
         raise Unchecked(f"until ({until}) is before since ({since}); swap them")
-    page = max(1, page)
+    page = min(max(1, page), 10**6)  # no offset past what a database can count
     with ctx.db.session() as session:
         found, total = audit.search(
             session,
