@@ -293,3 +293,21 @@ def test_unknown_choices_are_errors_that_list_the_valid_ones(web: WebEnv) -> Non
         assert year.status_code == 404 and "years held: 2022/23" in year.json()["detail"]
         provider = client.get("/workforce/providers/1234")
         assert provider.status_code == 404 and "nearest" in provider.text
+
+
+def test_shared_page_content_is_reused_but_the_frame_is_each_users(web: WebEnv) -> None:
+    with TestClient(web.app) as analyst, TestClient(web.app) as admin:
+        sign_in(analyst, "sector-analyst")
+        sign_in(admin, "admin")
+        a, b = analyst.get("/workforce/overview").text, admin.get("/workforce/overview").text
+        main_a, main_b = (page.split('<main id="main"')[1].split("</main>")[0] for page in (a, b))
+        assert main_a == main_b  # the same content for every viewer of the same published page
+        assert "sector-analyst (sector-analyst)" in a and "admin (admin)" in b
+        assert csrf_of(a) != csrf_of(b) and 'href="/admin/users"' in b and 'href="/admin/users"' not in a
+        saved = admin.post(
+            "/api/workforce/peer-groups",
+            json={"name": "Shared cache check", "ukprns": web.five},
+            headers={"X-CSRF-Token": csrf_of(b)},
+        )
+        assert saved.status_code == 201
+        assert "Shared cache check" in analyst.get("/workforce/overview").text  # new data, new content

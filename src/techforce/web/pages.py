@@ -3,6 +3,8 @@ imports the app; the app imports the routers through the capability list."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from importlib import resources
 from typing import Any
 
@@ -10,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 
 from techforce import errors
 from techforce.web import deps
@@ -31,9 +34,21 @@ def templates() -> Jinja2Templates:
 
 
 def render(
-    request: Request, template: str, data: Any, ctx: deps.Ctx | None = None, status_code: int = 200
+    request: Request,
+    template: str,
+    data: Any,
+    ctx: deps.Ctx | None = None,
+    status_code: int = 200,
+    *,
+    shared: bool = False,
 ) -> HTMLResponse:
-    """A page: ``data`` is the same object its JSON twin returns."""
+    """A page: ``data`` is the same object its JSON twin returns.
+
+    ``shared``: ``data`` is a cached page object (the same object for every viewer entitled
+    to it) and the template's ``content`` block reads nothing but ``data``, so the block is
+    rendered once per page object and reused; only the frame (menu, user, CSRF) is rendered
+    per request. A page's escaping is unchanged: the block is rendered by the same
+    autoescaping template."""
     found: Jinja2Templates = request.app.state.templates
     context = {
         "data": data,
@@ -42,7 +57,31 @@ def render(
         "nav": deps.nav(ctx) if ctx else [],
         "path": request.url.path,
     }
+    if shared:
+        context["content_html"] = _content(request, found, template, data)
     return found.TemplateResponse(request, template, context, status_code=status_code)
+
+
+MAX_SHARED = 256  # rendered content blocks kept (page objects are kept by their own cache)
+_shared: OrderedDict[tuple[str, int], tuple[Any, Markup]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def _content(request: Request, found: Jinja2Templates, template: str, data: Any) -> Markup:
+    key = (template, id(data))
+    with _shared_lock:
+        hit = _shared.get(key)
+        if hit is not None and hit[0] is data:  # the same object, not a new one at a reused id
+            _shared.move_to_end(key)
+            return hit[1]
+    page = found.env.get_template(template)
+    # The output of an autoescaping template (every value in it escaped), so it is markup.
+    html = Markup(page.render(data=data, request=request, content_only=True))  # noqa: S704
+    with _shared_lock:
+        _shared[key] = (data, html)
+        while len(_shared) > MAX_SHARED:
+            _shared.popitem(last=False)
+    return html
 
 
 def error(request: Request, status: int, message: str, problem: dict[str, Any] | None = None) -> Response:

@@ -64,7 +64,7 @@ def overview_page(
             },
             ctx,
         )
-    return render(request, "overview.html.j2", data, ctx)
+    return render(request, "overview.html.j2", data, ctx, shared=True)
 
 
 # --- provider profile ------------------------------------------------------------------
@@ -89,7 +89,7 @@ def profile_page(
     definition: str | None = None,
 ) -> Response:
     data = profile_json(ctx, ukprn, group or None, year, definition)
-    return render(request, "profile.html.j2", data, ctx)
+    return render(request, "profile.html.j2", data, ctx, shared=True)
 
 
 @router.get("/workforce/providers/{ukprn}/rows.csv", tags=["workforce"])
@@ -134,7 +134,7 @@ def explore_page(
 ) -> Response:
     data = explore_json(ctx, indicator, scope, year, definition)
     template = "explore_result.html.j2" if request.headers.get("hx-request") else "explore.html.j2"
-    return render(request, template, data, ctx)
+    return render(request, template, data, ctx, shared=template == "explore.html.j2")
 
 
 @router.get("/workforce/explore.csv", tags=["workforce"])
