@@ -8,7 +8,7 @@ from techforce.workforce.indicators import BY_ID
 
 
 def soc(code: str, year: int) -> str:
-    """"3111 Laboratory technicians"; a minor group (3 digits) with its major group's title."""
+    """ "3111 Laboratory technicians"; a minor group (3 digits) with its major group's title."""
     units = codes.SOC2020_UNIT if year >= codes.FIRST_SOC2020_YEAR else codes.SOC2010_UNIT
     title = units.get(code) or (codes.SOC_MAJOR.get(code[:1], "") if len(code) == 3 else "")
     return f"{code} {title}".strip()
