@@ -371,9 +371,17 @@ def test_cancelled_or_expired_reupload_changes_nothing(
         assert cancelled.status_code == 200 and "Cancelled: nothing was ingested." in cancelled.text
         assert list(uploads.iterdir()) == [] and _held(web)[0] == old_id
 
+        first = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
         page = client.post("/workforce/upload", files=_files(folder), data={"csrf_token": csrf})
         token = re.search(r'name="token" value="([^"]+)"', page.text)
         assert token is not None
+        assert len(list(uploads.iterdir())) == 1  # one upload waits per user: the newer one
+        earlier = re.search(r'name="token" value="([^"]+)"', first.text)
+        assert earlier is not None
+        dropped = client.post(
+            "/workforce/upload", data={"csrf_token": csrf, "token": earlier.group(1), "op": "replace"}
+        )
+        assert dropped.status_code == 410 and _held(web)[0] == old_id
         later = upload_files._now() + upload_files.PENDING_SECONDS + 1
         monkeypatch.setattr(upload_files, "_now", lambda: later)  # time passes
         late = client.post(

@@ -7,7 +7,8 @@ A kept upload is the folder of one upload, renamed ``pending-<sha256(token)>``, 
 session's CSRF token (so only the session that saw the preview can confirm it), the time it
 expires and the snapshots the preview showed. The token (32 random bytes) is only in the
 preview page's form. Confirming renames the folder again (``claimed-...``): of two
-confirmations of one token, one finds it. Expired folders go at the next upload."""
+confirmations of one token, one finds it. One upload waits per user (a new preview drops
+the earlier one); expired folders go at the next upload."""
 
 from __future__ import annotations
 
@@ -124,7 +125,13 @@ def _pending_name(token: str) -> str:
 def keep(
     folder: Path, *, user: str, csrf: str, names: list[str], expected: dict[tuple[str, int], str | None]
 ) -> str:
-    """Keep an upload's folder for confirmation by this session; returns its token."""
+    """Keep an upload's folder for confirmation by this session; returns its token. The
+    user's earlier kept upload, if any, goes: one waits per user, so previews cannot fill
+    the disk."""
+    for other in folder.parent.glob("pending-*"):
+        meta = _meta(other)
+        if meta is None or meta.get("user") == user:
+            shutil.rmtree(other, ignore_errors=True)
     token = secrets.token_urlsafe(32)
     meta = {
         "user": user,
