@@ -334,7 +334,8 @@ def test_ranks_teach_nothing_beyond_the_published_values(sector: Sector) -> None
         row = next(i for i in profile["indicators"] if i["indicator"] == "tech.headcount")
         own = _count(published[p])
         expected = 1 + sum(_count(published[u]) > own for u in members)
-        assert row["rank"] == f"{expected} of {len(members)}", (p, row)
+        tied = "=" if sum(_count(published[u]) == own for u in members) > 1 else ""
+        assert row["rank"] == f"{tied}{expected} of {len(members)}", (p, row)
 
 
 def test_no_output_carries_a_true_population(sector: Sector) -> None:

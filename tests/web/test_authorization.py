@@ -38,6 +38,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/workforce/explore"): "view",
     ("GET", "/workforce/explore"): "view",
     ("GET", "/workforce/explore.csv"): "view",
+    ("GET", "/api/workforce/find"): "view",
+    ("GET", "/workforce/find"): "view",
     ("GET", "/api/workforce/definitions"): "view",
     ("GET", "/workforce/definitions"): "view",
     ("GET", "/api/workforce/peer-groups"): "view",

@@ -174,3 +174,8 @@ def test_unknown_choices_name_the_nearest(wf: service.Workforce) -> None:
         pages.profile(wf, "1000000")
     with pytest.raises(errors.NotFound, match="no peer group"):
         pages.profile(wf, next(iter(wf.names())), group="Nope")
+
+
+def test_a_single_figure_keeps_the_category_all(wf: service.Workforce) -> None:
+    rows = pages.explore(wf, "leadership.leaders").rows
+    assert rows and {r.category for r in rows} == {"all"}  # the API's key for the whole population

@@ -761,7 +761,7 @@ def _explore(
         rows.append(
             ExploreRow(
                 year=codes.year_label(r.year),
-                category=labels.category(indicator, r.category, r.year),
+                category=labels.category(indicator, r.category, r.year) or r.category,  # "all" stays "all"
                 value=cell.value,
                 shown=cell.display,
                 disclosure=cell.disclosure,
