@@ -3,6 +3,7 @@ cluster (initdb + pg_ctl) that this session starts and stops; a small synthetic 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -115,7 +116,11 @@ def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
     yield from _migrated(sqlite_settings)
 
 
-SMALL = synth.SynthConfig(seed=7, providers=24, returners=14, leaders=6).scaled(0.01)
+# scaled() scales the consortium's technical FTE too; the small sector keeps its full 2,100 so
+# that its eight consortium providers give the pages and ACRO cells of ten people and more.
+SMALL = dataclasses.replace(
+    synth.SynthConfig(seed=7, providers=24, returners=14, leaders=6).scaled(0.01), consortium_fte=2100.0
+)
 
 
 @pytest.fixture(scope="session")
