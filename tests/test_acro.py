@@ -220,6 +220,8 @@ def test_no_cell_acro_flags_is_published_as_its_true_value(acro: Any, sector: Se
                         problems.append(f"{where}: published {row['shown']}, which pins the true count")
             else:
                 passed += 1
+                if value is None and "breakdown of a population below" in row["disclosure"]:
+                    continue  # stricter than ACRO: a small provider's breakdown is hidden whole
                 if value is None or abs(value - true) > PTABLE.max_change + HESA.round_to / 2:
                     problems.append(f"{where}: ACRO releases it, we publish {row['shown']}")
     assert not problems, "\n".join(problems[:20])

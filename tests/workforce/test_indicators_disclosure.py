@@ -54,7 +54,8 @@ def test_percentages_come_from_perturbed_counts_and_hide_small_populations() -> 
 def test_zero_cells_stay_zero_in_every_population() -> None:
     rows = [Row(u, 2022, "all", 0.0, None, 0.0, 4_000_000_000) for u in PROVIDERS]
     comp = _comp({"leadership.leaders": rows})
-    assert comp.results("leadership.leaders", "sector", None)[0].cell.display == "0"
+    cell = comp.results("leadership.leaders", "sector", None)[0].cell
+    assert cell.value == 0 and cell.display == "0–2"  # shown as the range a zero stands for
 
 
 def test_grade_ceiling_keeps_academics_of_providers_that_opted_out() -> None:

@@ -393,7 +393,8 @@ def _xml_syntax_problem(path: Path, exc: etree.XMLSyntaxError) -> Problem:
             "the file has no XML content",
             "export the Staff return again; the file holds no StaffRecord",
         )
-    if "premature end" in lowered or "end of data" in lowered or "not closed" in lowered:
+    cut = "premature end" in lowered or "end of data" in lowered or "not closed" in lowered
+    if cut or (exc.lineno and exc.lineno >= _last_line(path)):  # an error on the last line: cut short
         return _problem(
             path,
             exc.lineno,
@@ -408,6 +409,15 @@ def _xml_syntax_problem(path: Path, exc: etree.XMLSyntaxError) -> Problem:
         f"the XML is not well formed ({message})",
         "fix the XML at this line, or export the file again",
     )
+
+
+def _last_line(path: Path) -> int:
+    """The number of the file's last line (read in chunks: only on the error path)."""
+    lines = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
 
 
 def load_xml(
