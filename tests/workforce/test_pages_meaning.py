@@ -179,3 +179,13 @@ def test_unknown_choices_name_the_nearest(wf: service.Workforce) -> None:
 def test_a_single_figure_keeps_the_category_all(wf: service.Workforce) -> None:
     rows = pages.explore(wf, "leadership.leaders").rows
     assert rows and {r.category for r in rows} == {"all"}  # the API's key for the whole population
+
+
+def test_a_provider_level_figure_for_one_provider_reads_yes_or_no(wf: service.Workforce) -> None:
+    ukprn = next(u for (u, y), r in sorted(wf.computation().returned.items()) if r and y == 2023)
+    for indicator in ("leadership.share", "leadership.has_leader", "providers.returned_non_academic"):
+        rows = pages.explore(wf, indicator, scope=f"provider:{ukprn}", year=2023).rows
+        assert [r.shown for r in rows] in (["yes"], ["no"]), (indicator, rows)
+    assert (
+        "providers" in pages.explore(wf, "leadership.share", year=2023).rows[0].shown
+    )  # the sector: a share

@@ -756,14 +756,18 @@ def _explore(
     ]
     results = _natural(indicator, results) if ind.breakdown else results
     rows = []
+    fact = kind == "provider" and ind.aggregate == "providers"  # one provider: yes or no
     for r in results:
         cell = _cell(r, in_full=own)
+        shown = cell.display
+        if fact and isinstance(cell.value, int | float):
+            shown = "yes" if cell.value else "no"
         rows.append(
             ExploreRow(
                 year=codes.year_label(r.year),
                 category=labels.category(indicator, r.category, r.year) or r.category,  # "all" stays "all"
                 value=cell.value,
-                shown=cell.display,
+                shown=shown,
                 disclosure=cell.disclosure,
             )
         )
