@@ -115,6 +115,14 @@ class RuleSet(BaseModel):
             return self.name
         return f"{self.name}@v{self.version}" + (f"+{PTABLE.name}" if self.cell_key else "")
 
+    @property
+    def zero_range(self) -> str:
+        """How a published count of zero reads: the true counts it can stand for. Rounding
+        alone turns 0-2 into 0; with cell key perturbation a true count up to 2 + the table's
+        largest change can be published as 0 ("0–5" under ckm-3)."""
+        most = math.ceil(self.zero_below) - 1 + (PTABLE.max_change if self.cell_key else 0)
+        return f"0–{most}"
+
     def perturb(self, value: float | None, cell_key: int) -> float | None:
         """The perturbed value of a cell of people (headcount, FPE or FTE): the change for
         the nearest whole count (at least 1), never below zero; zeros stay zero."""
@@ -224,8 +232,8 @@ def protect(
     if unit in ("people", "contracts"):
         rounded = round_count(float(value), rules)
         # A count that rounds to zero is shown as the range it stands for, never a bare 0
-        # beside other rounded counts: "0–2" (below zero_below).
-        shown = f"{rounded:,}" if rounded else f"0–{math.ceil(rules.zero_below) - 1}"
+        # beside other rounded counts: the range of true counts it stands for (zero_range).
+        shown = f"{rounded:,}" if rounded else rules.zero_range
         return Cell(rounded, shown, f"rounded to nearest {rules.round_to}{perturbed}")
     if unit == "percent":
         if population is None or population < rules.percent_min_population:

@@ -106,7 +106,7 @@ def _max_change(s: Sector) -> int:
 
 
 def _count(shown: str) -> int:
-    """A published count as a number: "0–2" (a count that rounds to zero) is 0."""
+    """A published count as a number: "0–5" (a published zero) is 0."""
     return 0 if shown.startswith("0–") else int(shown.replace(",", ""))
 
 

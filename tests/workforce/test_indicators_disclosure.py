@@ -55,7 +55,7 @@ def test_zero_cells_stay_zero_in_every_population() -> None:
     rows = [Row(u, 2022, "all", 0.0, None, 0.0, 4_000_000_000) for u in PROVIDERS]
     comp = _comp({"leadership.leaders": rows})
     cell = comp.results("leadership.leaders", "sector", None)[0].cell
-    assert cell.value == 0 and cell.display == "0–2"  # shown as the range a zero stands for
+    assert cell.value == 0 and cell.display == "0–5"  # the range a published zero stands for (ckm-3)
 
 
 def test_grade_ceiling_keeps_academics_of_providers_that_opted_out() -> None:

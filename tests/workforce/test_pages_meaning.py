@@ -159,7 +159,7 @@ def test_overview_says_what_changed_and_where_it_comes_from(wf: service.Workforc
     assert "core@v1" in page.source and "hesa-standard" in page.source
     assert page.charts[0].spec is not None and "not start at zero" in page.charts[0].note
     markers = {item.marker for item in page.legend}
-    assert {"..", "0–2", "not returned"} <= markers
+    assert {"..", "0–5", "not returned"} <= markers
     opted_out = [p for p in page.providers if not p["returned non-academic"]]
     assert opted_out and all(c["display"] == "not returned" for p in opted_out for c in p["cells"])
     assert {r.area for r in page.regions.rows} <= set(page.areas) and page.regions.map.spec is not None

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from techforce.disclosure import RULE_SETS
+from techforce.disclosure import PTABLE, RULE_SETS
 from techforce.present import charts, maps
 from techforce.workforce import codes, definitions, finding, labels, peer_groups, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Result
@@ -153,8 +153,10 @@ def _legend(comp: Computation, *, not_returned: bool = False, in_full: bool = Fa
             "people, or a breakdown of such a population",
         ),
         LegendItem(
-            marker="0–2",
-            meaning=f"a count that rounds to zero: counts are rounded to the nearest {rules.round_to}",
+            marker=rules.zero_range,
+            meaning=f"a published count of zero: counts are rounded to the nearest {rules.round_to}"
+            + (" after a small change of at most " + str(PTABLE.max_change) if rules.cell_key else "")
+            + ", so the true count is in this range",
         ),
     ]
     if not_returned:
@@ -403,13 +405,20 @@ def _regions(comp: Computation, year: int, places: dict[str, str]) -> Regions:
         if y == year and places.get(ukprn):
             by_area.setdefault(places[ukprn], []).append(ukprn)
     rows = []
+    unknown = Cell(
+        value=None, display=NOT_RETURNED, disclosure="no provider here returned non-academic staff"
+    )
     for area, members in sorted(by_area.items()):
+        returned = sum(1 for u in members if comp.returned.get((u, year)))
         rows.append(
             AreaRow(
                 area=area,
                 providers=len(members),
-                returned=sum(1 for u in members if comp.returned.get((u, year))),
-                cells=[_cell(_one(comp, i, year, members, scope=area)) for i in AREA_COLUMNS],
+                returned=returned,
+                cells=[
+                    _cell(_one(comp, i, year, members, scope=area)) if returned else unknown
+                    for i in AREA_COLUMNS
+                ],
             )
         )
     fpe = AREA_COLUMNS.index("tech.fpe")

@@ -112,9 +112,10 @@ class Workforce:
         if found is None:
             built = build()
             with self._lock:
-                self._pages[key] = built
-                while len(self._pages) > MAX_CACHED_PAGES:
-                    self._pages.popitem(last=False)
+                if self._pages_version == version:  # not if the data changed while it was built
+                    self._pages[key] = built
+                    while len(self._pages) > MAX_CACHED_PAGES:
+                        self._pages.popitem(last=False)
             return built
         return cast(Page, found)
 

@@ -10,7 +10,8 @@
 //   table[data-filter]           a text box above the table; its label is the attribute value
 //                                (default "Filter rows"). A polite live region says "N of M shown".
 //   select[data-filter-for=ID][data-filter-key=KEY]
-//                                filters rows of table#ID by tr[data-KEY] ("a|b" = several values).
+//                                filters rows of table#ID by tr[data-KEY] ('["a|b", "c"]', a JSON
+//                                list, or "a|b" = several values).
 //   table[data-page-size=N]      N rows at a time, Previous / Next / Show all.
 //   table[data-csv=NAME]         a "Download CSV" button: the rows matching the filters (all
 //                                pages), in the order shown, cells' text as shown.
@@ -54,6 +55,14 @@
     a.click();
     a.remove();
   }
+  // A row's values for a select filter: a JSON list (values may hold any character), else "a|b".
+  function values(raw) {
+    if (raw.charAt(0) === "[") {
+      try { return JSON.parse(raw).map(String); } catch (e) { return []; }
+    }
+    return raw.split("|");
+  }
+
   function fold(text) {
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
@@ -243,7 +252,7 @@
         if (!terms.every(function (t) { return text.indexOf(t) !== -1; })) { return false; }
       }
       return picks.every(function (s) {
-        var held = (row.getAttribute("data-" + s.dataset.filterKey) || "").split("|");
+        var held = values(row.getAttribute("data-" + s.dataset.filterKey) || "");
         return held.some(function (v) { return v.trim() === s.value; });
       });
     });
