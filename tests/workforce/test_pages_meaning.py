@@ -189,3 +189,11 @@ def test_a_provider_level_figure_for_one_provider_reads_yes_or_no(wf: service.Wo
     assert (
         "providers" in pages.explore(wf, "leadership.share", year=2023).rows[0].shown
     )  # the sector: a share
+
+
+def test_a_two_part_breakdown_over_all_years_draws_every_year(wf: service.Workforce) -> None:
+    chart = pages.explore(wf, "tech.sex_by_level").chart
+    assert chart.spec is not None
+    domain = _encoding(chart.spec, "color")["scale"]["domain"]
+    assert {d.rsplit(" ", 1)[1] for d in domain} == {"2022/23", "2023/24"}  # no year left out
+    assert len(chart.spec["datasets"]["table"]) == len(chart.rows)

@@ -683,7 +683,7 @@ def _breakdown_chart(
 ) -> Chart:
     """A breakdown as bars in natural order. Two-part categories ("level group / sex") are
     grouped by their first part with the second as coloured series; with ``by_year``, each
-    year is its own series."""
+    year is its own series (for two-part categories: each part and year, "Female 2023/24")."""
     unit = axis_unit(ind)
     rows: list[dict[str, Any]] = []
     two_part = " / " in (BY_ID[ind].breakdown or "")
@@ -700,11 +700,16 @@ def _breakdown_chart(
         rows.append(row)
     order = list(dict.fromkeys(str(r["category"]) for r in rows))
     series = "group" if two_part else ("year" if by_year else None)
-    series_order = list(dict.fromkeys(r[series] for r in rows)) if series else None
-    if two_part and by_year:  # level group x part x year: years become small multiples in the table
-        series_order = list(dict.fromkeys(r["group"] for r in rows))
+    drawn = rows
+    if two_part and by_year:
+        series = "series"
+        drawn = [{**r, "series": f"{r['group']} {r['year']}"} for r in rows]
+        drawn.sort(key=lambda r: (order.index(r["category"]), r["group"], r["year"]))
+    series_order = sorted(dict.fromkeys(str(r[series]) for r in drawn)) if series else None
+    if series and not (two_part and by_year):
+        series_order = list(dict.fromkeys(str(r[series]) for r in drawn))
     spec = charts.bar(
-        rows if not (two_part and by_year) else [r for r in rows if r["year"] == rows[-1]["year"]],
+        drawn,
         x="category",
         y="FPE",
         title=title,
