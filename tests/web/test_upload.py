@@ -206,6 +206,28 @@ def test_upload_file_names_lose_folders_and_control_characters(web: WebEnv) -> N
     assert upload_files.file_name("../..") == "upload" and upload_files.file_name(None) == "upload"
 
 
+def test_a_file_name_too_long_for_the_disk_is_refused_before_anything_is_written(web: WebEnv) -> None:
+    """Was a 500 (ENAMETOOLONG from os.open); now a 422 naming the file (shortened) and the fix."""
+    long_name = "ACTIVITY-" + "a" * 260 + ".csv"
+    with TestClient(web.app) as client:
+        csrf = sign_in(client, "sector-analyst")
+        files = [
+            ("files", ("PERSON.csv", b"a\n1\n", "text/csv")),
+            ("files", (long_name, b"a\n1\n", "text/csv")),
+        ]
+        refused = client.post("/api/workforce/upload", files=files, headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 422
+    (problem,) = refused.json()["problems"]
+    assert problem["rule"] == "file.name" and problem["file"] == long_name[:60] + "…" + long_name[-12:]
+    assert problem["message"] == "the file name is 273 bytes long; a file name may be at most 255 bytes"
+    assert problem["fix"].startswith("rename the file to a short name")
+    assert not (web.settings.data_dir / "uploads").exists() or not list(
+        (web.settings.data_dir / "uploads").iterdir()
+    )
+    assert upload_files.name_too_long("P" * 251 + ".csv") is None
+    assert upload_files.name_too_long("é" * 126 + ".csv") is not None  # 256 bytes in UTF-8
+
+
 # --- re-upload: see what will change, then confirm ---------------------------------------
 def _fewer_technicians(web: WebEnv, tmp: Path, drop: int = 3) -> Path:
     """The provider lead's 2022 return (already held) without ``drop`` technical staff

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from techforce import errors
 from techforce.workforce.finding import (
     check_choice,
     fold,
+    nearest_providers,
     provider_label,
     resolve_provider,
     search_providers,
@@ -109,3 +112,23 @@ def test_check_choice() -> None:
     many = [f"group {i}" for i in range(30)]
     with pytest.raises(errors.NotFound, match="and 18 more"):
         check_choice("peer group", "zzz", many)
+
+
+def test_text_longer_than_any_name_is_unknown_at_once_and_named_shortened() -> None:
+    """A 2 MB value was folded once per choice, then compared by difflib: ~13 s per request."""
+    huge = "tech.headcount" + "x" * 2_000_000
+    started = time.perf_counter()
+    with pytest.raises(errors.NotFound) as caught:
+        check_choice("indicator", huge, ["tech.headcount", "tech.fte"])
+    assert (
+        "did you mean" not in caught.value.message
+        and "known: tech.headcount, tech.fte" in caught.value.message
+    )
+    assert "(2,000,014 characters)" in caught.value.message and len(caught.value.message) < 300
+    digits = "1" * 2_000_000
+    assert search_providers(NAMES, digits) == [] and nearest_providers(NAMES, digits) == []
+    with pytest.raises(errors.NotFound, match="characters"):
+        resolve_provider(NAMES, "ashford" * 300_000)
+    assert time.perf_counter() - started < 1.0
+    # up to 200 characters, matching is as before
+    assert check_choice("peer group", "RUSSELL GROUP", ["Russell Group"]) == "Russell Group"

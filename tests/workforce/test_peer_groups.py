@@ -97,6 +97,20 @@ def test_group_names_are_one_line_of_text(sqlite_db: Database, name: str) -> Non
         peer_groups.save(session, name, ukprns, actor="t")
 
 
+@pytest.mark.parametrize("name", [".", "..", "...."])
+def test_a_group_name_of_only_dots_is_refused(sqlite_db: Database, name: str) -> None:
+    """'.' and '..' in a web address are folder steps: the group's remove link would lead elsewhere."""
+    ukprns = _providers(sqlite_db, 5)
+    with (
+        sqlite_db.session() as session,
+        pytest.raises(PeerGroupError, match=r"only dots.*add a letter or digit"),
+    ):
+        peer_groups.save(session, name, ukprns, actor="t")
+    with sqlite_db.session() as session:
+        peer_groups.save(session, "v1.0", ukprns, actor="t")  # dots with other characters are fine
+        assert [g.name for g in peer_groups.all_groups(session)] == ["v1.0"]
+
+
 def test_only_the_owner_or_an_administrator_changes_a_group(sqlite_db: Database) -> None:
     ukprns = _providers(sqlite_db, 6)
     with sqlite_db.session() as session:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from techforce import errors
 from techforce.accounts.access import AccessDenied, Permission
 from techforce.web.deps import Ctx
 from techforce.workforce import peer_groups
-from techforce.workforce.finding import fold
+from techforce.workforce.finding import LONGEST_TYPED, fold
 from techforce.workforce.page_models import PeerGroupInfo, PeerGroupsPage, ProviderName
 
 Op = Literal["save", "filter", "tick-shown", "tick-nation", "tick-region", "tick-group", "untick-all"]
@@ -43,6 +43,13 @@ class BuilderState(BaseModel):
     count: int = 0  # how many are ticked
     hidden_ticked: int = 0  # ticked, but not shown by the filter
 
+    @field_validator("q", "tick_nation", "tick_region", "tick_group", "editing")
+    @classmethod
+    def _cut(cls, text: str) -> str:
+        """The filter and the choices are compared with every provider: no name is longer than
+        this, so longer text is cut (as /workforce/find does) rather than folded at length."""
+        return text[:LONGEST_TYPED]
+
 
 class PeerGroupsView(PeerGroupsPage):
     """The peer groups page for one user: whether they may create and delete groups, which
@@ -59,14 +66,17 @@ class PeerGroupsView(PeerGroupsPage):
     confirm_remove: PeerGroupInfo | None = None  # the group whose deletion waits for confirmation
 
 
-def matches(provider: ProviderName, typed: str) -> bool:
-    """The filter: the name contains what was typed (case and accents ignored), or the
-    UKPRN contains the digits typed."""
-    text = typed.strip()
+def matcher(typed: str) -> Callable[[ProviderName], bool]:
+    """The filter: shows a provider whose name contains what was typed (case and accents
+    ignored), or whose UKPRN contains the digits typed. What was typed is folded once."""
+    text = typed.strip()[:LONGEST_TYPED]
     folded = fold(text)
-    if not folded:
-        return True
-    return folded in fold(provider.provider) or (text.isdigit() and text in provider.ukprn)
+    digits = text.isdigit()
+
+    def shows(provider: ProviderName) -> bool:
+        return not folded or folded in fold(provider.provider) or (digits and text in provider.ukprn)
+
+    return shows
 
 
 def view(
@@ -89,7 +99,8 @@ def view(
         ]
     wanted = set(state.ticked)
     ticked = [p.ukprn for p in data.providers if p.ukprn in wanted]
-    shown = [p.ukprn for p in data.providers if matches(p, state.q)]
+    shows = matcher(state.q)
+    shown = [p.ukprn for p in data.providers if shows(p)]
     visible = set(shown)
     builder = state.model_copy(
         update={
@@ -119,7 +130,8 @@ def apply(op: str, state: BuilderState, data: PeerGroupsPage) -> BuilderState:
     ticked = set(state.ticked)
     chosen: Iterable[str] = ()
     if op == "tick-shown":
-        chosen = [p.ukprn for p in data.providers if matches(p, state.q)]
+        shows = matcher(state.q)
+        chosen = [p.ukprn for p in data.providers if shows(p)]
     elif op == "tick-nation" and state.tick_nation:
         chosen = [p.ukprn for p in data.providers if p.nation == state.tick_nation]
     elif op == "tick-region" and state.tick_region:

@@ -36,6 +36,7 @@ PENDING_SECONDS = 30 * 60  # how long an upload waits for its confirmation
 STALE_SECONDS = 6 * 3600  # a folder left behind by a crash is removed after this
 META = "pending.json"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+LONGEST_NAME_BYTES = 255  # the longest file name (in bytes) the usual file systems hold
 
 
 def _now() -> float:
@@ -65,6 +66,23 @@ def file_name(given: str | None) -> str:
     name = re.split(r"[/\\]", given or "")[-1]
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
     return name if name not in ("", ".", "..") else "upload"
+
+
+def name_too_long(name: str) -> str | None:
+    """Why no file can have this name here (longer than a file system allows, or not
+    writable as a file name at all), or None when it can."""
+    try:
+        size = len(os.fsencode(name))
+    except UnicodeError:
+        return "the file name has characters no file name may hold"
+    if size > LONGEST_NAME_BYTES:
+        return f"the file name is {size:,} bytes long; a file name may be at most {LONGEST_NAME_BYTES} bytes"
+    return None
+
+
+def shortened(name: str) -> str:
+    """A file name short enough to show: the start and the end (its extension) of a long one."""
+    return name if len(name) <= 80 else f"{name[:60]}…{name[-12:]}"
 
 
 def save(upload: UploadFile, target: Path, total: int, limit: int) -> int:

@@ -199,10 +199,13 @@ def _upload(ctx: Ctx, files: list[UploadFile], *, replace: bool, keep: bool) -> 
     return) and ingest them within the user's provider scope, or preview them when they
     would replace a snapshot and ``replace`` is not given. Returns (HTTP status, page data)."""
     upload_files.sweep(ctx.settings.data_dir)
+    names, refusal = _names(files)  # before anything is written
+    if refusal is not None:
+        return refusal
     folder = upload_files.upload_folder(ctx.settings.data_dir)
     kept = False
     try:
-        names, refusal = _receive(files, folder, ctx.settings.max_upload_bytes)
+        refusal = _receive(files, names, folder, ctx.settings.max_upload_bytes)
         if refusal is not None:
             return refusal
         status, data, kept = _ingest(ctx, folder, names, expect=None if replace else {}, keep=keep)
@@ -212,31 +215,52 @@ def _upload(ctx: Ctx, files: list[UploadFile], *, replace: bool, keep: bool) -> 
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _receive(
-    files: list[UploadFile], folder: Path, limit: int
-) -> tuple[list[str], tuple[int, dict[str, Any]] | None]:
-    """Save the files under their own names; (names, None), or (names, refusal)."""
+def _names(files: list[UploadFile]) -> tuple[list[str], tuple[int, dict[str, Any]] | None]:
+    """The names the files will be saved under; (names, None), or (names, refusal) when a
+    name cannot be used (checked before anything is written)."""
     names: list[str] = []
-    total = 0
     if not files:
         return names, (422, _refused([_whole("upload.none", "", "no files were sent", "choose the files")]))
     for upload in files:
         name = upload_files.file_name(upload.filename)
+        problem = None
         if not name.lower().endswith((".xml", ".csv")):
             problem = _whole(
                 "file.type",
-                name,
+                upload_files.shortened(name),
                 "not an .xml or .csv file",
                 "upload HESA Staff XML or data-supply CSV tables",
             )
+        elif (why := upload_files.name_too_long(name)) is not None:
+            problem = _whole(
+                "file.name",
+                upload_files.shortened(name),
+                why,
+                "rename the file to a short name (e.g. PERSON.csv, CONTRACT.csv, ACTIVITY.csv) and upload again",
+            )
+        elif name in names:
+            problem = _whole(
+                "file.name", name, "two files have this name", "upload each table of a return once"
+            )
+        if problem is not None:
             return names, (422, _refused([problem]))
+        names.append(name)
+    return names, None
+
+
+def _receive(
+    files: list[UploadFile], names: list[str], folder: Path, limit: int
+) -> tuple[int, dict[str, Any]] | None:
+    """Save the files under their checked names; None, or the refusal."""
+    total = 0
+    for upload, name in zip(files, names, strict=True):
         try:
             total = upload_files.save(upload, folder / name, total, limit)
         except FileExistsError:
             problem = _whole(
                 "file.name", name, "two files have this name", "upload each table of a return once"
             )
-            return names, (422, _refused([problem]))
+            return 422, _refused([problem])
         except upload_files.TooLarge:
             problem = _whole(
                 "upload.size",
@@ -244,9 +268,8 @@ def _receive(
                 f"the upload is larger than {_size(limit)}",
                 "ingest large sector files with `techforce workforce ingest`",
             )
-            return names, (413, _refused([problem]))
-        names.append(name)
-    return names, None
+            return 413, _refused([problem])
+    return None
 
 
 def _whole(rule: str, file: str, message: str, fix: str) -> dict[str, object]:

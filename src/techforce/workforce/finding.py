@@ -17,6 +17,7 @@ from techforce import errors
 SHOWN_MATCHES = 8  # an ambiguous fragment lists this many matches, then "and N more"
 SHOWN_NEAREST = 5  # an unknown value suggests this many nearest choices
 SHOWN_KNOWN = 12  # ... and lists this many known ones
+LONGEST_TYPED = 200  # longer text matches no name or choice and is compared with none
 
 
 def fold(text: str) -> str:
@@ -24,6 +25,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
+
+
+def _shown(typed: str) -> str:
+    """What was typed, cut for a message when it is too long to be any name."""
+    return typed if len(typed) <= LONGEST_TYPED else typed[:40] + f"… ({len(typed):,} characters)"
 
 
 def provider_label(names: dict[str, str], ukprn: str) -> str:
@@ -55,6 +61,8 @@ def search_providers(names: dict[str, str], query: str, limit: int | None = 10) 
     UKPRN, the exact name, UKPRNs starting with it, names starting with it, names with a word
     starting with it, names containing it; ties in name (UKPRN prefixes in UKPRN) order. ``limit=None``: all of them."""
     typed = query.strip()
+    if len(typed) > LONGEST_TYPED:
+        return []
     folded = fold(typed)
     if not folded:
         return []
@@ -78,6 +86,8 @@ def nearest_providers(names: dict[str, str], query: str, most: int = SHOWN_NEARE
     """UKPRNs of the providers nearest to something that matched none: similar names, then
     UKPRNs sharing the longest prefix with what was typed."""
     typed = query.strip()
+    if len(typed) > LONGEST_TYPED:
+        return []  # no name is this long; difflib over it would take seconds
     by_folded: dict[str, list[str]] = {}
     for ukprn, name in names.items():
         by_folded.setdefault(fold(name or ukprn), []).append(ukprn)
@@ -115,11 +125,12 @@ def resolve_provider(names: dict[str, str], query: str) -> str:
         return typed
     if not names:
         raise errors.NotFound(
-            f"no provider {typed!r}: no providers are known yet; import the provider list "
+            f"no provider {_shown(typed)!r}: no providers are known yet; import the provider list "
             "(`techforce workforce providers FILE.csv`) or ingest returns first"
         )
     matches = search_providers(names, typed, limit=None)
-    exact = [u for u, name in matches if fold(name) == fold(typed)]
+    folded = fold(typed)
+    exact = [u for u, name in matches if fold(name) == folded]
     if len(exact) == 1:
         return exact[0]
     if len(matches) == 1:
@@ -132,7 +143,7 @@ def resolve_provider(names: dict[str, str], query: str) -> str:
         )
     near = [provider_label(names, u) for u in nearest_providers(names, typed)]
     hint = f"; nearest: {', '.join(near)}" if near else ""
-    raise errors.NotFound(f"no provider {typed!r} (give a UKPRN or part of a name){hint}")
+    raise errors.NotFound(f"no provider {_shown(typed)!r} (give a UKPRN or part of a name){hint}")
 
 
 def check_choice(what: str, value: str, choices: Iterable[str]) -> str:
@@ -141,13 +152,17 @@ def check_choice(what: str, value: str, choices: Iterable[str]) -> str:
     known = list(dict.fromkeys(choices))
     if value in known:
         return value
-    same = [c for c in known if fold(c) == fold(value)]
-    if len(same) == 1:
-        return same[0]
-    by_folded = {fold(c): c for c in known}
-    near = [by_folded[f] for f in difflib.get_close_matches(fold(value), list(by_folded), n=SHOWN_NEAREST)]
-    near += [c for c in known if fold(value) and fold(value) in fold(c) and c not in near]
-    message = f"no {what} {value!r}"
+    near: list[str] = []
+    if len(value) <= LONGEST_TYPED:  # longer is no choice, and difflib over it would take seconds
+        folded = fold(value)  # once, not once per choice
+        pairs = [(fold(c), c) for c in known]
+        same = [c for f, c in pairs if f == folded]
+        if len(same) == 1:
+            return same[0]
+        by_folded = dict(pairs)
+        near = [by_folded[f] for f in difflib.get_close_matches(folded, list(by_folded), n=SHOWN_NEAREST)]
+        near += [c for f, c in pairs if folded and folded in f and c not in near]
+    message = f"no {what} {_shown(value)!r}"
     if near:
         message += f"; did you mean: {_listed(near, SHOWN_NEAREST)}"
     message += f"; known: {_listed(known, SHOWN_KNOWN) or 'none'}"

@@ -110,6 +110,11 @@ def _check_text(what: str, value: str, limit: int, *, multiline: bool = False) -
         raise PeerGroupError("a peer group needs a name")
     if len(value) > limit:
         raise PeerGroupError(f"the peer group {what} is longer than {limit} characters; shorten it")
+    if what == "name" and not value.strip("."):
+        raise PeerGroupError(
+            f"a peer group name may not be only dots: {value!r} in a web address means a folder, so the "
+            "group could not be opened or deleted from its page; add a letter or digit"
+        )
     invisible = any(unicodedata.category(c) in ("Cf", "Zl", "Zp") for c in value)
     if what == "name" and (invisible or value != value.strip() or "  " in value):
         raise PeerGroupError(
