@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from techforce import errors
 from techforce.db import Base
+
+FILTER_LIMIT = 200  # the longest action, actor or target filter: longer matches nothing worth finding
 
 
 def utcnow() -> datetime:
@@ -46,6 +49,22 @@ def recent(
     return list(session.scalars(query))
 
 
+def check_filter(name: str, value: str | None) -> None:
+    """Refuse (errors.Invalid) a filter value no event can match and a database may choke on."""
+    if not value:
+        return
+    if len(value) > FILTER_LIMIT:
+        raise errors.Invalid(
+            f"{name}: the filter is {len(value):,} characters long; the most is {FILTER_LIMIT}: shorten it"
+        )
+    bad = next((c for c in value if ord(c) < 32 or 127 <= ord(c) < 160), None)
+    if bad is not None:
+        raise errors.Invalid(
+            f"{name}: the filter holds the control character U+{ord(bad):04X}; remove it "
+            "(no actor, action or target holds one)"
+        )
+
+
 def search(
     session: Session,
     *,
@@ -59,7 +78,11 @@ def search(
 ) -> tuple[list[AuditEvent], int]:
     """One page of events, newest first, and how many match in all: actions starting with
     ``action``, by ``actor``, whose target contains ``target`` (any case), at or after
-    ``since`` and before ``before``. Every value is a bound parameter."""
+    ``since`` and before ``before``. Every value is a bound parameter. A filter longer than
+    FILTER_LIMIT or holding a control character (PostgreSQL text cannot hold NUL) is
+    errors.Invalid naming it."""
+    for name, value in (("action", action), ("actor", actor), ("target", target)):
+        check_filter(name, value)
     conditions = []
     if action:
         conditions.append(AuditEvent.action.startswith(action, autoescape=True))

@@ -233,7 +233,11 @@ def _day(name: str, value: str) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise Unchecked(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise Unchecked(
+            f"{name}: {shown!r} is not a date; write it as YYYY-MM-DD, "
+            f"from {date.min.isoformat()} to {date.max.isoformat()}"
+        ) from None
 
 
 def _audit(
@@ -251,7 +255,8 @@ def _audit(
             actor=actor or None,
             target=target or None,
             since=datetime.combine(start, time(), UTC) if start else None,
-            before=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
+            # the day after until (none after the calendar's last day: no bound then)
+            before=datetime.combine(end + timedelta(days=1), time(), UTC) if end and end < date.max else None,
             offset=(page - 1) * per_page,
             limit=per_page,
         )
