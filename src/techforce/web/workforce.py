@@ -102,7 +102,7 @@ def provider_rows(ctx: InFull, ukprn: str, year: Year = None) -> Response:
             actor=ctx.principal.username,
             action=events.ROWS_DOWNLOAD,
             target=f"{ukprn}/{year or 'latest'}",
-            payload={"rows": len(rows), "address": ctx.address},
+            payload={"address": ctx.address},  # no row count: administrators see no true counts
         )
     return _csv([dict(zip(header, r, strict=True)) for r in rows], f"techforce-{ukprn}-rows.csv")
 
