@@ -440,22 +440,41 @@ def test_a_lead_cannot_preview_another_providers_return(web: WebEnv) -> None:
     assert not list((web.settings.data_dir / "uploads").iterdir())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the re-upload preview shows a non-lead (admin, sector analyst) the held return's "
-    "people and contracts as HESA-rounded TRUE counts (protect() without cell key perturbation), while "
-    "its disclosure note claims 'after cell key perturbation'; published counts are perturbed first",
-)
+def _keys(web: WebEnv, path: str) -> tuple[int, int]:
+    """A held snapshot's cell keys, worked out here from its file: the sum of its people's
+    record keys, and of the holders' record keys over its contracts (modulo 2**32)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT person_id, contract_id, record_key FROM read_parquet(?)",
+            [str(web.settings.data_dir / path)],
+        ).fetchall()
+    finally:
+        con.close()
+    people = {p: k for p, _c, k in rows if p is not None}
+    contracts = {c: k for _p, c, k in rows if c is not None}
+    return sum(people.values()) % 2**32, sum(contracts.values()) % 2**32
+
+
 def test_preview_before_figures_for_a_non_lead_are_perturbed_like_every_published_count(web: WebEnv) -> None:
+    """Was a finding: the re-upload preview showed a non-lead (admin, sector analyst) the held
+    return's people and contracts as HESA-rounded TRUE counts (protect() without cell key
+    perturbation), while its disclosure note claimed 'after cell key perturbation'. Now they
+    are perturbed (keyed by the record keys of the people counted) and then rounded; the
+    technical headcount is the published one; the notes say so."""
     from sqlalchemy import select
 
     from techforce.workforce.models import Snapshot
 
+    rules = RULE_SETS[web.settings.disclosure_rules]
     with web.db.session() as session:
         held = {
-            s.ukprn: (s.persons, s.contracts)
+            s.ukprn: (s.persons, s.contracts, s.path)
             for s in session.scalars(select(Snapshot).where(Snapshot.year == YEAR))
         }
+    published = _wf(web).computation().provider_cells("tech.headcount", YEAR)
     seen: list[tuple[float, int]] = []
     with signed_in(web, "sector-analyst") as (analyst, csrf):
         for ukprn in sorted(held):
@@ -465,12 +484,39 @@ def test_preview_before_figures_for_a_non_lead_are_perturbed_like_every_publishe
             assert asked.status_code == 409, asked.text[:300]
             change = asked.json()["changes"][0]
             assert change["before_exact"] is False
-            for key, true in zip(("persons", "contracts"), held[ukprn], strict=True):
-                if change[key]["before"] is not None:
-                    seen.append((change[key]["before"], true))
-    # Every one of ~48 figures is exactly the rounded true count: no perturbation was applied.
-    # (Under ckm-3 about a quarter of counts this size land in another rounding bucket.)
-    assert not (seen and all(before == round_count(true) for before, true in seen))
+            persons, contracts, path = held[ukprn]
+            for key, true, cell_key in zip(
+                ("persons", "contracts"), (persons, contracts), _keys(web, path), strict=True
+            ):
+                figure = change[key]
+                expected = round_count(rules.perturb(true, cell_key) or 0, rules)
+                assert figure["before"] == expected, (ukprn, key, figure, true)
+                assert figure["before_display"] == (f"{expected:,}" if expected else rules.zero_range)
+                assert figure["before_disclosure"] == "rounded to nearest 5 after cell key perturbation"
+                seen.append((figure["before"], true))
+            technical = published.get(ukprn)
+            assert change["technical"]["before_display"] == (
+                technical.display if technical else "not returned"
+            )
+        page = analyst.post(
+            "/workforce/upload", files=_held_return(web, web.other), data={"csrf_token": csrf}
+        )
+    assert (
+        "otherwise as published: perturbed with the cell key method, then rounded to the nearest 5"
+        in page.text
+    )
+    # Rounded true counts alone would match every figure; under ckm-3 about a quarter of
+    # counts this size land in another rounding bucket.
+    assert seen and not all(before == round_count(true) for before, true in seen)
+    with signed_in(web, "provider-lead") as (lead, csrf):
+        own = lead.post(
+            "/api/workforce/upload", files=_held_return(web, web.own), headers={"X-CSRF-Token": csrf}
+        )
+        page = lead.post("/workforce/upload", files=_held_return(web, web.own), data={"csrf_token": csrf})
+    change = own.json()["changes"][0]
+    assert change["before_exact"] is True and change["persons"]["before"] == held[web.own][0]
+    assert change["contracts"]["before"] == held[web.own][1]
+    assert "exact where you lead the provider." in page.text and "otherwise as published" not in page.text
 
 
 def test_an_upload_with_a_very_long_file_name_is_refused_by_name(web: WebEnv) -> None:

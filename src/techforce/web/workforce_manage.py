@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from techforce import audit, errors
 from techforce.accounts.access import AccessDenied, Permission
-from techforce.disclosure import RULE_SETS, Cell, protect
+from techforce.disclosure import RULE_SETS, Cell, RuleSet, protect
 from techforce.web import peer_builder, upload_files
 from techforce.web.deps import Ctx, GroupEditor, Uploader, Viewer
 from techforce.web.pages import render
@@ -356,7 +356,9 @@ def _preview_data(
 ) -> dict[str, Any]:
     """The preview as this user may see it: the new figures are those of their own files;
     the figures held now are exact for the provider's own lead and otherwise as published
-    (through the disclosure gate: rounded, the technical headcount as on the profile)."""
+    (through the disclosure gate: the counts perturbed with the cell key method, keyed by the
+    record keys of the people counted, then rounded; the technical headcount as on the
+    profile)."""
     wf = _wf(ctx)
     names = wf.names()
     rules = RULE_SETS[ctx.settings.disclosure_rules]
@@ -376,8 +378,8 @@ def _preview_data(
         else:
             published = wf.computation().provider_cells("tech.headcount", c.year).get(c.ukprn)
             before = {
-                "persons": protect(held.persons, "people", rules),
-                "contracts": protect(held.contracts, "contracts", rules),
+                "persons": protect(rules.perturb(held.persons, held.persons_key), "people", rules),
+                "contracts": protect(rules.perturb(held.contracts, held.contracts_key), "contracts", rules),
                 "technical": published or Cell(None, "not returned", "no non-academic staff returned"),
             }
         after = {"persons": c.persons, "contracts": c.contracts, "technical": c.technical}
@@ -402,9 +404,21 @@ def _preview_data(
         definition=found.definition,
         warnings=warnings,
         note=note,
+        before_note=_before_note(rules) if any(c.replaces and not c.before_exact for c in changes) else "",
         detail=f"this upload replaces the return held for {listed}; nothing was ingested: "
         "confirm to replace it (JSON API: send the files again with replace=true)",
     ).model_dump()
+
+
+def _before_note(rules: RuleSet) -> str:
+    """How the figures held now were made fit to show someone who does not lead the provider."""
+    if not rules.rounding:
+        return "unrounded, as the settings grant"
+    how = "perturbed with the cell key method, then rounded" if rules.cell_key else "rounded"
+    return (
+        f"{how} to the nearest {rules.round_to}, as every published count ({rules.zero_range} where it "
+        "rounds to zero); the technical headcount as on the provider's profile"
+    )
 
 
 def _exact(value: int) -> Cell:
@@ -526,6 +540,7 @@ class UploadPreview(BaseModel):
     warnings: list[dict[str, Any]]
     detail: str
     note: str = ""
+    before_note: str = ""  # how the figures held now were protected, where they are not exact
     token: str = ""  # the page's confirmation token (never in the JSON API's answer)
 
 

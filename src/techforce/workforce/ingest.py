@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from techforce import audit, errors
 from techforce.db import Database
+from techforce.disclosure import KEY_MODULUS
 from techforce.settings import Settings
 from techforce.workforce import codes, events, readers, store
 from techforce.workforce.definitions import Definition
@@ -389,12 +390,16 @@ def _current(session: Session, provider_years: list[tuple[str, int]]) -> dict[tu
 
 @dataclass
 class HeldSnapshot:
-    """The snapshot a provider-year holds now: its id and exact counts."""
+    """The snapshot a provider-year holds now: its id and exact counts, and the cell keys
+    that perturb its counts for anyone who may not see them exact (disclosure.py): the sum
+    of the record keys of its people, and of the holders of its contracts (one per contract)."""
 
     id: str
     persons: int
     contracts: int
     technical: int  # technical headcount, 1 December population, under the preview's definition
+    persons_key: int = 0
+    contracts_key: int = 0
 
 
 @dataclass
@@ -497,18 +502,35 @@ def preview(
     return Preview(changes, definition.stamp, result.warnings, result.warning_count)
 
 
+def _keys_sql(source: str) -> str:
+    """The cell keys of a snapshot's persons count (the sum of its people's record keys, as
+    indicators.py keys a cell of people) and contracts count (the sum, over its contracts, of
+    the holder's record key), modulo KEY_MODULUS."""
+    key = f"coalesce(record_key, hash(person_id) % {KEY_MODULUS})"
+    return f"""
+    WITH rows AS (SELECT person_id, contract_id, {key} AS k FROM {source}),
+    people AS (SELECT any_value(k) AS k FROM rows WHERE person_id IS NOT NULL GROUP BY person_id),
+    held AS (SELECT any_value(k) AS k FROM rows WHERE contract_id IS NOT NULL GROUP BY contract_id)
+    SELECT CAST(coalesce((SELECT sum(k) FROM people), 0) % {KEY_MODULUS} AS UBIGINT),
+           CAST(coalesce((SELECT sum(k) FROM held), 0) % {KEY_MODULUS} AS UBIGINT)"""
+
+
 def _held(settings: Settings, snapshot: Snapshot, definition: Definition) -> HeldSnapshot:
-    """The counts of a catalogued snapshot (its technical headcount read from its file)."""
+    """The counts of a catalogued snapshot (its technical headcount and cell keys read from
+    its file)."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    path = [str(settings.data_dir / snapshot.path)]
     try:
         con.execute("SET enable_progress_bar = false")
-        row = con.execute(
-            _counts_sql("read_parquet(?)", definition), [str(settings.data_dir / snapshot.path)]
-        ).fetchone()
+        row = con.execute(_counts_sql("read_parquet(?)", definition), path).fetchone()
+        keys = con.execute(_keys_sql("read_parquet(?)"), path).fetchone()
     finally:
         con.close()
     technical = int(row[4]) if row else 0
-    return HeldSnapshot(snapshot.id, snapshot.persons, snapshot.contracts, technical)
+    persons_key, contracts_key = (int(keys[0]), int(keys[1])) if keys else (0, 0)
+    return HeldSnapshot(
+        snapshot.id, snapshot.persons, snapshot.contracts, technical, persons_key, contracts_key
+    )
 
 
 def _refuse_or_keep(found: Validation, result: IngestResult, *, strict: bool) -> None:
