@@ -705,9 +705,7 @@ def _breakdown_chart(
         series = "series"
         drawn = [{**r, "series": f"{r['group']} {r['year']}"} for r in rows]
         drawn.sort(key=lambda r: (order.index(r["category"]), r["group"], r["year"]))
-    series_order = sorted(dict.fromkeys(str(r[series]) for r in drawn)) if series else None
-    if series and not (two_part and by_year):
-        series_order = list(dict.fromkeys(str(r[series]) for r in drawn))
+    series_order = list(dict.fromkeys(str(r[series]) for r in drawn)) if series else None  # as drawn
     spec = charts.bar(
         drawn,
         x="category",
