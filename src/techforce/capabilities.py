@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from techforce.accounts.access import Permission
+from techforce.programmes import events as programmes_events
+from techforce.programmes import permissions as programmes_permissions
 from techforce.workforce import events as workforce_events
 
 
@@ -81,4 +83,19 @@ ACCOUNTS = Capability(
     permissions=(Permission.MANAGE_USERS, Permission.VIEW_AUDIT),
 )
 
-REGISTERED: tuple[Capability, ...] = (WORKFORCE, ACCOUNTS)
+PROGRAMMES = Capability(
+    name="programmes",
+    router="techforce.web.programmes:router",
+    cli="techforce.cli.programmes:app",
+    cli_name="programmes",
+    service="techforce.programmes.facade:Programmes",
+    menu=(
+        MenuItem("Programmes", "/programmes", programmes_permissions.VIEW_PROGRAMMES),
+        MenuItem("My bookings", "/programmes/me", programmes_permissions.BOOK),
+        MenuItem("Impact", "/programmes/impact", programmes_permissions.VIEW_IMPACT),
+    ),
+    permissions=programmes_permissions.ALL,
+    events=programmes_events.DATA_CHANGES,
+)
+
+REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, ACCOUNTS)

@@ -50,7 +50,7 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only: data and keys
-        engine = create_engine(url, hide_parameters=True)  # values (password hashes) never in logs or errors
+        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": 30})  # values (password hashes) never in logs or errors
         if engine.url.database and engine.url.database != ":memory:":
             _owner_only_file(Path(engine.url.database))
         event.listen(engine, "connect", _sqlite_pragmas)

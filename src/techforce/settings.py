@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -82,6 +82,42 @@ class Settings(BaseSettings):
         description="Largest web upload in bytes (all files together); larger ones are refused while arriving.",
     )
 
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description=(
+            "The address people reach this deployment at (no trailing slash). Credentials name it as "
+            "their issuer and verification page; e-mails and calendar feeds link to it."
+        ),
+    )
+    issuer_name: str = Field(
+        default="techforce",
+        description="The organisation named as the issuer of credentials and the sender of e-mails.",
+    )
+    credential_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File with the deployment's Ed25519 signing key for credentials (PEM, PKCS#8). Generated "
+            "with mode 0600 on first use; default data_dir/secret/credentials-ed25519.pem. Keep it: "
+            "credentials signed with a lost key can no longer be told from forgeries."
+        ),
+    )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for notifications. Empty: messages are written to data_dir/outbox instead.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str = Field(default="", description="SMTP user name; empty: no authentication.")
+    smtp_password: SecretStr = Field(
+        default=SecretStr(""), description="SMTP password (never printed or logged)."
+    )
+    mail_from: str = Field(
+        default="techforce@localhost", description="Sender address of notification e-mails."
+    )
+    reminder_hours: int = Field(
+        default=48, ge=1, le=24 * 14, description="How long before a session its reminder is sent."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -95,3 +131,11 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.pseudonym_key_file or self.data_dir / "secret" / "pseudonym.key"
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.credential_key_file or self.data_dir / "secret" / "credentials-ed25519.pem"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"

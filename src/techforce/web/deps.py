@@ -68,6 +68,26 @@ async def signed_in(request: Request) -> Ctx:
     return Ctx(principal, csrf, settings, db, state.services, state.menu, address)
 
 
+@dataclass(frozen=True)
+class Open:
+    """What a public route gets: the app's settings, database and services, and no user."""
+
+    settings: Settings
+    db: Database
+    services: dict[str, Any]
+    address: str
+
+
+async def public(request: Request) -> Open:
+    """The dependency of a route open to everyone: one that serves public data (a credential's
+    verification, a revocation list) or authenticates by a secret of its own (a private
+    calendar feed's token). The routes that use it are listed in tests/web/test_capabilities.py,
+    so none becomes public by accident."""
+    state = request.app.state
+    address = request.client.host if request.client else "-"
+    return Open(state.settings, state.db, state.services, address)
+
+
 def _resolve(db: Database, token: str) -> tuple[Principal, str] | None:
     with db.session() as session:
         return service.resolve_session(session, token)
@@ -99,6 +119,7 @@ GroupEditor = Annotated[Ctx, Depends(guard(Permission.MANAGE_PEER_GROUPS))]
 Admin = Annotated[Ctx, Depends(guard(Permission.MANAGE_USERS))]
 Auditor = Annotated[Ctx, Depends(guard(Permission.VIEW_AUDIT))]
 SignedIn = Annotated[Ctx, Depends(signed_in)]
+Public = Annotated[Open, Depends(public)]
 
 
 def nav(ctx: Ctx) -> list[dict[str, Any]]:
