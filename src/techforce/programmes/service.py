@@ -304,17 +304,17 @@ def book(db: Db, cohort_id: int, who: Participant, *, actor: str, statement: str
         raise errors.Refused(
             f"{who.name} already has a booking on {owner.title}, {found.name} ({booking.status})", status=409
         )
+    if owner.selective:
+        status, action = "applied", events.BOOKING_APPLY
+    elif _confirmed(db, cohort_id) < found.capacity:
+        status, action = "confirmed", events.BOOKING_CONFIRM
+    else:
+        status, action = "waitlisted", events.BOOKING_WAITLIST
     if booking is None:
         booking = Booking(cohort=found, participant=who)
         db.add(booking)
-    booking.statement, booking.queued_at, booking.cancelled_at = statement, utcnow(), None
+    booking.status, booking.statement, booking.queued_at, booking.cancelled_at = status, statement, utcnow(), None
     booking.decision_reason = booking.decided_by = ""
-    if owner.selective:
-        booking.status, action = "applied", events.BOOKING_APPLY
-    elif _confirmed(db, cohort_id) < found.capacity:
-        booking.status, action = "confirmed", events.BOOKING_CONFIRM
-    else:
-        booking.status, action = "waitlisted", events.BOOKING_WAITLIST
     db.flush()
     audit.record(db, actor=actor, action=action, target=str(booking.id), payload={"cohort": cohort_id})
     notices.queue(db, booking.status, booking)

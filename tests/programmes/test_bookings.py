@@ -1,0 +1,69 @@
+"""Bookings: places, the waiting list and its promotion, applications and decisions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from techforce import errors
+from techforce.programmes import service
+from techforce.programmes.models import Booking, Notification
+from tests.programmes.conftest import World, person
+
+
+def _book(world: World, i: int, cohort: int | None = None, statement: str = "") -> Booking:
+    with world.db.session() as s:
+        who = s.merge(person(world.db, world.people[i]))
+        return service.book(s, cohort or world.workshop_cohort, who, actor=f"tech{i}", statement=statement)
+
+
+def test_places_then_the_waiting_list_then_promotion_on_cancel(world: World) -> None:
+    statuses = [_book(world, i).status for i in range(5)]
+    assert statuses == ["confirmed"] * 3 + ["waitlisted"] * 2
+    with world.db.session() as s:
+        first = s.scalar(select(Booking).where(Booking.status == "confirmed").order_by(Booking.id))
+        assert first is not None
+        promoted = service.cancel(s, first, actor="tech0")
+        assert [b.participant.username for b in promoted] == ["tech3"]  # first come, first served
+    with world.db.session() as s:
+        by_user = {b.participant.username: b.status for b in s.scalars(select(Booking))}
+        kinds = sorted(n.kind for n in s.scalars(select(Notification)))
+    assert by_user == {
+        "tech0": "cancelled",
+        "tech1": "confirmed",
+        "tech2": "confirmed",
+        "tech3": "confirmed",
+        "tech4": "waitlisted",
+    }
+    assert kinds.count("promoted") == 1 and kinds.count("cancelled") == 1 and kinds.count("waitlisted") == 2
+
+
+def test_booking_twice_is_refused_and_rebooking_after_cancelling_joins_the_back(world: World) -> None:
+    for i in range(4):
+        _book(world, i)
+    with pytest.raises(errors.Refused, match="already has a booking"):
+        _book(world, 0)
+    with world.db.session() as s:
+        mine = s.scalar(
+            select(Booking).join(Booking.participant).where(Booking.participant.has(username="tech1"))
+        )
+        assert mine is not None
+        service.cancel(s, mine, actor="tech1")  # tech3 promoted
+    assert _book(world, 1).status == "waitlisted"
+
+
+def test_a_selective_programme_takes_applications_decided_with_a_reason(world: World) -> None:
+    with pytest.raises(errors.Invalid, match="application statement"):
+        _book(world, 0, world.leadership_cohort)
+    applied = _book(world, 0, world.leadership_cohort, statement="I lead a team of six")
+    assert applied.status == "applied"
+    with world.db.session() as s:
+        booking = s.get(Booking, applied.id)
+        assert booking is not None
+        with pytest.raises(errors.Invalid, match="reason"):
+            service.decide(s, booking, approve=True, reason=" ", actor="manager")
+    with world.db.session() as s:
+        booking = s.get(Booking, applied.id)
+        assert booking is not None
+        decided = service.decide(s, booking, approve=True, reason="meets the criteria", actor="manager")
+        assert decided.status == "confirmed" and decided.decided_by == "manager"
