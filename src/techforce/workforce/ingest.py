@@ -34,7 +34,7 @@ from techforce.workforce.validate import Validation, validate, year_sql
 Progress = Callable[[int], None]
 
 SNAPSHOT_COLUMNS = """
-    ukprn VARCHAR, year INTEGER, person_id VARCHAR, record_key UBIGINT, contract_id VARCHAR, age INTEGER,
+    ukprn VARCHAR, year INTEGER, person_id VARCHAR, record_key UBIGINT, own_id VARCHAR, contract_id VARCHAR, age INTEGER,
     sex VARCHAR, ethnic VARCHAR, disable VARCHAR, terms VARCHAR, mode VARCHAR,
     acempfun VARCHAR, levels VARCHAR, confte DOUBLE, startcon DATE, endcon DATE,
     salref DOUBLE, spoint VARCHAR, soc_scheme VARCHAR, soc VARCHAR, cost_centre VARCHAR,
@@ -129,13 +129,17 @@ def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: in
     1 December census membership (XPOPC01), FTE (XSFTE01) and FPE (XSFPE01).
 
     person_id is HMAC-SHA256(key, STAFFID), once per person; contract_id hashes person_id
-    with CONTID, so it is as unlinkable to the real ids as person_id at half the cost."""
+    with CONTID, so it is as unlinkable to the real ids as person_id at half the cost.
+    own_id is store.own_pseudonym of the provider's own staff id (OWNSTAFFID): what a
+    programme participant who consents gives, to link their development to their record."""
     con.execute(store.hmac_sql_macro(key))
     return f"""
     WITH p AS (
       SELECT _set, PERSONKEY, UKPRN AS ukprn, {year_sql(year_override)} AS year,
              pseudonym(STAFFID) AS person_id,
              CAST('0x' || substr(pseudonym('record-key/' || STAFFID), 1, 8) AS UBIGINT) AS record_key,
+             CASE WHEN coalesce(OWNSTAFFID, '') <> ''
+                  THEN pseudonym('own/' || UKPRN || '/' || OWNSTAFFID) END AS own_id,
              CAST(strptime(BIRTHDTE, '%Y-%m-%d') AS DATE) AS birth, SEXID, ETHNIC, DISABLE
       FROM person_raw),
     c AS (
@@ -146,7 +150,7 @@ def snapshot_query(con: duckdb.DuckDBPyConnection, key: bytes, year_override: in
              TRY_CAST(SALREF AS DOUBLE) AS salref, SPOINT
       FROM contract_raw),
     j AS (
-      SELECT p.ukprn, p.year, p.person_id, p.record_key,
+      SELECT p.ukprn, p.year, p.person_id, p.record_key, p.own_id,
              substr(sha256(p.person_id || '/' || c.CONTID), 1, 32) AS contract_id,
              CAST(p.year - year(p.birth) - CASE WHEN month(p.birth) > 8 THEN 1 ELSE 0 END
                   AS INTEGER) AS age,

@@ -953,6 +953,11 @@ def snapshot_rows(
             "SELECT * EXCLUDE (record_key) FROM read_parquet(?) ORDER BY person_id, contract_id", [str(path)]
         )
         header = [d[0] for d in cursor.description]
-        return header, cursor.fetchall()
+        rows = cursor.fetchall()
+        if "own_id" in header:  # a link key for consenting programme participants, not for downloads
+            at = header.index("own_id")
+            header = header[:at] + header[at + 1 :]
+            rows = [r[:at] + r[at + 1 :] for r in rows]
+        return header, rows
     finally:
         con.close()

@@ -96,6 +96,12 @@ def pseudonym(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def own_pseudonym(key: bytes, ukprn: str, own_staff_id: str) -> str:
+    """The snapshot's ``own_id``: the pseudonym of a provider's own staff id (OWNSTAFFID), the
+    id a person knows, so a consenting programme participant can be linked to their record."""
+    return pseudonym(key, f"own/{ukprn}/{own_staff_id}")
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
