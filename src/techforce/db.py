@@ -6,14 +6,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from techforce.settings import Settings
 
@@ -24,6 +26,27 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in UTC on every database: a time with another offset is converted to UTC when
+    stored (SQLite would otherwise keep its wall-clock digits and drop the offset), and one read
+    back is always aware (SQLite returns naive datetimes). A naive time is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a time without its UTC offset cannot be stored: give it an offset")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -50,7 +73,9 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only: data and keys
-        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": 30})  # values (password hashes) never in logs or errors
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"timeout": 30}
+        )  # values (password hashes) never in logs or errors
         if engine.url.database and engine.url.database != ":memory:":
             _owner_only_file(Path(engine.url.database))
         event.listen(engine, "connect", _sqlite_pragmas)

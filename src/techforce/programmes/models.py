@@ -12,7 +12,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from techforce.audit import utcnow
-from techforce.db import Base
+from techforce.db import Base, UTCDateTime
 
 
 class Programme(Base):
@@ -44,7 +43,7 @@ class Programme(Base):
     selective: Mapped[bool] = mapped_column(Boolean, default=False)
     min_attendance_pct: Mapped[int] = mapped_column(Integer, default=80)
     requires_project: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cohorts: Mapped[list[Cohort]] = relationship(
         back_populates="programme", order_by="Cohort.starts_on", cascade="all, delete-orphan"
     )
@@ -92,8 +91,8 @@ class Session(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("programmes_cohort.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(30), default="session")
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     mode: Mapped[str] = mapped_column(String(10), default="in-person")  # in-person | online
     location: Mapped[str] = mapped_column(String(300), default="")
     facilitator: Mapped[str] = mapped_column(String(200), default="")
@@ -116,7 +115,7 @@ class Participant(Base):
     sex: Mapped[str] = mapped_column(String(2), default="")  # HESA SEXID code, '' unknown
     ethnicity: Mapped[str] = mapped_column(String(4), default="")  # HESA ETHNIC code
     level: Mapped[str] = mapped_column(String(4), default="")  # LEVELS code
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Booking(Base):
@@ -136,11 +135,11 @@ class Booking(Base):
     statement: Mapped[str] = mapped_column(Text, default="")
     decision_reason: Mapped[str] = mapped_column(String(2000), default="")
     decided_by: Mapped[str] = mapped_column(String(100), default="")
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     project_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cohort: Mapped[Cohort] = relationship()
     participant: Mapped[Participant] = relationship(lazy="joined")
 
@@ -158,7 +157,7 @@ class Attendance(Base):
     )
     status: Mapped[str] = mapped_column(String(10))
     recorded_by: Mapped[str] = mapped_column(String(100))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Feedback(Base):
@@ -175,7 +174,7 @@ class Feedback(Base):
     before: Mapped[int] = mapped_column(Integer)
     after: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")  # never published
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Outcome(Base):
@@ -193,7 +192,7 @@ class Outcome(Base):
     registrations: Mapped[list[str]] = mapped_column(JSON, default=list)  # RSciTech, RSci, CSci, ...
     leadership_role: Mapped[bool] = mapped_column(Boolean, default=False)
     committee_seat: Mapped[bool] = mapped_column(Boolean, default=False)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WorkforceLink(Base):
@@ -208,7 +207,7 @@ class WorkforceLink(Base):
     )
     ukprn: Mapped[str] = mapped_column(String(8))
     person_id: Mapped[str] = mapped_column(String(64), index=True)
-    consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Credential(Base):
@@ -222,10 +221,10 @@ class Credential(Base):
         ForeignKey("programmes_booking.id", ondelete="CASCADE"), unique=True
     )
     status_index: Mapped[int] = mapped_column(Integer, unique=True)
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by: Mapped[str] = mapped_column(String(100))
     token: Mapped[str] = mapped_column(Text)  # the signed credential as issued
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_reason: Mapped[str] = mapped_column(String(500), default="")
 
 
@@ -238,7 +237,7 @@ class FeedToken(Base):
         ForeignKey("programmes_participant.id", ondelete="CASCADE"), primary_key=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Notification(Base):
@@ -259,6 +258,6 @@ class Notification(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending | sent | failed
     subject: Mapped[str] = mapped_column(String(300), default="")
     channel: Mapped[str] = mapped_column(String(10), default="")  # smtp | outbox, once sent
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
