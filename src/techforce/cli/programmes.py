@@ -9,3 +9,8 @@ app = typer.Typer(
     help="Develop the workforce: programmes, bookings, attendance, credentials and impact.",
     no_args_is_help=True,
 )
+
+
+from techforce.cli import programmes_calendar  # noqa: E402
+
+programmes_calendar.register(app)
