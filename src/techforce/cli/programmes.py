@@ -11,6 +11,10 @@ app = typer.Typer(
 )
 
 
+from techforce.cli import programmes_core  # noqa: E402
+
+programmes_core.register(app)
+
 from techforce.cli import programmes_calendar  # noqa: E402
 
 programmes_calendar.register(app)
