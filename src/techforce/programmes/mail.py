@@ -99,7 +99,7 @@ def _body(kind: str, booking: Booking, session: Session | None, settings: Settin
     mine = f"{base}/programmes/me"
     cohort = booking.cohort
     what = f"{cohort.programme.title}, {cohort.name}"
-    starts = f"{cohort.starts_on:%d %B %Y}"
+    starts = f"{cohort.starts_on.day} {cohort.starts_on:%B %Y}"
     lines = {
         "applied": [f"We have received your application to {what}.", "You will hear when it is decided."],
         "confirmed": [f"Your place on {what} is confirmed. It starts on {starts}."],
