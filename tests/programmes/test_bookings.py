@@ -67,3 +67,25 @@ def test_a_selective_programme_takes_applications_decided_with_a_reason(world: W
         assert booking is not None
         decided = service.decide(s, booking, approve=True, reason="meets the criteria", actor="manager")
         assert decided.status == "confirmed" and decided.decided_by == "manager"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title", "Soldering\x00"), ("location", "Room 1\r\nX-Injected: yes"), ("facilitator", "A\x1bB")],
+)
+def test_control_characters_are_refused_naming_the_field(field: str, value: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import ValidationError
+
+    at = datetime(2030, 1, 1, 9, tzinfo=UTC)
+    fields = {"title": "Soldering", "starts_at": at, "ends_at": at + timedelta(hours=1), field: value}
+    with pytest.raises(ValidationError, match=field):
+        service.SessionIn(**fields)
+
+
+def test_a_statement_with_nul_is_refused_before_anything_is_written(world: World) -> None:
+    with pytest.raises(errors.Invalid, match="statement: holds the control character U\\+0000"):
+        _book(world, 0, world.leadership_cohort, statement="I lead\x00")
+    with world.db.session() as s:
+        assert s.scalar(select(Booking)) is None

@@ -15,6 +15,7 @@ from techforce import audit, errors
 from techforce.audit import utcnow
 from techforce.programmes import events
 from techforce.programmes.models import Booking, Feedback, Outcome, Participant, Session, WorkforceLink
+from techforce.programmes.service import Prose
 from techforce.workforce.store import own_pseudonym
 
 REGISTRATIONS = ("RSciTech", "RSci", "CSci", "EngTech", "IEng", "CEng", "AFHEA", "FHEA", "SFHEA", "PFHEA")
@@ -28,7 +29,7 @@ class FeedbackIn(BaseModel):
     recommend: bool = Field(description="Would you recommend it to a colleague?")
     before: int = Field(ge=1, le=5, description="Your confidence in the topics before: 1 (none) to 5 (high)")
     after: int = Field(ge=1, le=5, description="Your confidence in the topics now: 1 (none) to 5 (high)")
-    comment: str = Field(default="", max_length=4000, description="Anything else (never published)")
+    comment: Prose = Field(default="", max_length=4000, description="Anything else (never published)")
 
 
 class OutcomeIn(BaseModel):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as Db
 
@@ -37,15 +37,38 @@ MODES = ("in-person", "online")
 MARKS = ("present", "absent", "excused")
 ACTIVE = ("applied", "confirmed", "waitlisted")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029]")
+
+
+def _prose(value: str) -> str:
+    """Text of several lines: no control characters but line breaks and tabs (a database
+    cannot hold NUL, and none belongs in a title, a statement or an e-mail)."""
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"holds the control character U+{ord(bad.group()):04X}: remove it")
+    return value
+
+
+def _line(value: str) -> str:
+    """Text of one line (a title, a name, a place): no control characters or line breaks."""
+    _prose(value)
+    if _LINE_BREAKS.search(value):
+        raise ValueError("holds a line break or tab: write it on one line")
+    return value.strip()
+
+
+Line = Annotated[str, AfterValidator(_line)]
+Prose = Annotated[str, AfterValidator(_prose)]
 
 
 class ProgrammeIn(BaseModel):
     slug: str = Field(min_length=1, max_length=80)
-    title: str = Field(min_length=1, max_length=200)
+    title: Line = Field(min_length=1, max_length=200)
     kind: Literal["cohort", "executive", "workshop", "course"]
-    description: str = Field(default="", max_length=20000)
-    audience: str = Field(default="", max_length=500)
-    eligibility: str = Field(default="", max_length=1000)
+    description: Prose = Field(default="", max_length=20000)
+    audience: Line = Field(default="", max_length=500)
+    eligibility: Prose = Field(default="", max_length=1000)
     capacity: int = Field(ge=1, le=100000)
     cost_pence: int = Field(default=0, ge=0, le=10**9)
     pillars: list[Literal["visibility", "recognition", "career-development", "sustainability"]] = Field(
@@ -64,7 +87,7 @@ class ProgrammeIn(BaseModel):
 
 
 class CohortIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     starts_on: date
     ends_on: date
     capacity: int | None = Field(default=None, ge=1, le=100000)
@@ -77,13 +100,13 @@ class CohortIn(BaseModel):
 
 
 class SessionIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    kind: str = Field(default="session", max_length=30)
+    title: Line = Field(min_length=1, max_length=200)
+    kind: Line = Field(default="session", max_length=30)
     starts_at: datetime
     ends_at: datetime
     mode: Literal["in-person", "online"] = "in-person"
-    location: str = Field(default="", max_length=300)
-    facilitator: str = Field(default="", max_length=200)
+    location: Line = Field(default="", max_length=300)
+    facilitator: Line = Field(default="", max_length=200)
 
     @model_validator(mode="after")
     def _times(self) -> SessionIn:
@@ -96,7 +119,7 @@ class SessionIn(BaseModel):
 
 class ParticipantIn(BaseModel):
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     ukprn: str = Field(default="", pattern=r"^(|1\d{7})$")
     sex: str = Field(default="", max_length=2)
     ethnicity: str = Field(default="", max_length=4)
@@ -297,6 +320,10 @@ def book(db: Db, cohort_id: int, who: Participant, *, actor: str, statement: str
         )
     if len(statement) > 10000:
         raise errors.Invalid("statement: at most 10,000 characters; shorten it")
+    try:
+        _prose(statement)
+    except ValueError as exc:
+        raise errors.Invalid(f"statement: {exc}") from None
     booking = db.scalar(
         select(Booking).where(Booking.cohort_id == cohort_id, Booking.participant_id == who.id)
     )
@@ -313,7 +340,12 @@ def book(db: Db, cohort_id: int, who: Participant, *, actor: str, statement: str
     if booking is None:
         booking = Booking(cohort=found, participant=who)
         db.add(booking)
-    booking.status, booking.statement, booking.queued_at, booking.cancelled_at = status, statement, utcnow(), None
+    booking.status, booking.statement, booking.queued_at, booking.cancelled_at = (
+        status,
+        statement,
+        utcnow(),
+        None,
+    )
     booking.decision_reason = booking.decided_by = ""
     db.flush()
     audit.record(db, actor=actor, action=action, target=str(booking.id), payload={"cohort": cohort_id})
@@ -366,6 +398,10 @@ def decide(db: Db, booking: Booking, *, approve: bool, reason: str, actor: str) 
         raise errors.Invalid("reason: say why the application is approved or declined (it is recorded)")
     if len(reason) > 2000:
         raise errors.Invalid("reason: at most 2,000 characters; shorten it")
+    try:
+        _prose(reason)
+    except ValueError as exc:
+        raise errors.Invalid(f"reason: {exc}") from None
     _lock(db, booking.cohort_id)
     db.refresh(booking)
     if booking.status != "applied":
