@@ -18,3 +18,7 @@ programmes_core.register(app)
 from techforce.cli import programmes_calendar  # noqa: E402
 
 programmes_calendar.register(app)
+
+from techforce.cli import programmes_credentials  # noqa: E402
+
+programmes_credentials.register(app)
