@@ -138,10 +138,12 @@ def test_nobody_sees_or_cancels_anothers_booking(web: WebEnv, world: World) -> N
                 path, data={"csrf_token": csrf2, "confirm": "yes"}, headers={"X-CSRF-Token": csrf2}
             )
             assert response.status_code == 404, path
-        for suffix in ("feedback", "outcomes", "credential.jwt", "credential.json"):
+        for suffix in ("feedback", "outcomes", "credential.jwt", "credential.json", "certificate.pdf"):
             assert other.get(f"/programmes/people/researcher/bookings/{booking}/{suffix}").status_code == 404
         assert other.get(f"/programmes/people/researcher/bookings?cancel={booking}").status_code == 404
         assert _mine(tech, "technician")["bookings"][0]["status"] == "confirmed"
+        early = tech.get(f"/programmes/people/technician/bookings/{booking}/certificate.pdf")
+        assert early.status_code == 400 and "register" in early.text  # no attendance yet
         # and without the CSRF token nothing happens
         forged = tech.post(
             f"/programmes/people/technician/bookings/{booking}/cancel", data={"confirm": "yes"}
@@ -366,6 +368,9 @@ def test_an_issued_credential_downloads_and_checks_until_revoked(web: WebEnv, wo
         jwt = tech.get(f"/programmes/people/technician/bookings/{booking_id}/credential.jwt")
         assert jwt.status_code == 200 and jwt.headers["content-type"].startswith("application/vc+jwt")
         assert "attachment" in jwt.headers["content-disposition"]
+        pdf = tech.get(f"/programmes/people/technician/bookings/{booking_id}/certificate.pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert "soldering-certificate" in pdf.headers["content-disposition"]
         content = tech.get(f"/programmes/people/technician/bookings/{booking_id}/credential.json").json()
         assert "OpenBadgeCredential" in content["type"]
         good = anonymous.post("/api/programmes/verify", json={"credential": jwt.text}).json()

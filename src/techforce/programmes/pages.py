@@ -207,6 +207,7 @@ class BookingView(BaseModel):
     outcomes_open: bool
     outcomes_given: list[int]
     completed: bool
+    attended: bool = Field(description="Present at one session or more: a certificate of attendance")
     credential: CredentialView | None
     sessions: list[SessionView]
 
@@ -412,6 +413,7 @@ def _booking_views(db: Db, bookings: list[Booking]) -> list[BookingView]:
     creds = queries.credentials(db, ids)
     given = queries.feedback_given(db, ids)
     outcomes = queries.outcomes_given(db, ids)
+    present = queries.attended(db, ids)
     now = utcnow()
     out = []
     for b in bookings:
@@ -437,6 +439,7 @@ def _booking_views(db: Db, bookings: list[Booking]) -> list[BookingView]:
                 outcomes_open=b.status == "confirmed" and started,
                 outcomes_given=outcomes.get(b.id, []),
                 completed=b.completed_at is not None,
+                attended=b.status == "confirmed" and b.id in present,
                 credential=None
                 if cred is None
                 else CredentialView(

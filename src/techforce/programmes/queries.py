@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import selectinload
 
 from techforce.programmes.models import (
+    Attendance,
     Booking,
     Cohort,
     Credential,
@@ -131,6 +132,17 @@ def outcomes_given(db: Db, booking_ids: Iterable[int]) -> dict[int, list[int]]:
         ):
             out.setdefault(booking_id, []).append(int(months))
     return out
+
+
+def attended(db: Db, booking_ids: Iterable[int]) -> set[int]:
+    """The bookings marked present at one session or more (a certificate of attendance is theirs)."""
+    ids = list(booking_ids)
+    if not ids:
+        return set()
+    found = select(Attendance.booking_id).where(
+        Attendance.booking_id.in_(ids), Attendance.status == "present"
+    )
+    return set(db.scalars(found.distinct()))
 
 
 def feedback_of(db: Db, booking_id: int) -> Feedback | None:

@@ -398,6 +398,22 @@ def credential_json(ctx: Booker, username: str, booking: int) -> Response:
     )
 
 
+@router.get(BASE + "/bookings/{booking}/certificate.pdf", tags=["programmes"])
+def certificate_pdf(ctx: Booker, username: str, booking: int) -> Response:
+    """Your certificate of attendance (PDF), once attendance is recorded on a register."""
+    from techforce.programmes import certificate  # WeasyPrint loads only when asked for
+
+    with ctx.db.session() as session:
+        found = service.own_booking(session, booking, username)
+        body = certificate.certificate_pdf(found, ctx.settings)
+        stem = f"{found.cohort.programme.slug}-certificate-{booking}"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": content_disposition(f"{stem}.pdf")},
+    )
+
+
 # ---------------------------------------------------------------- private feed and consent
 
 
