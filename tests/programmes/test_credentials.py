@@ -103,6 +103,7 @@ def test_a_completer_s_credential_is_valid_open_badges_and_hides_the_email(
     )
     email, name = subject["identifier"]
     assert name["identityHash"] == "Technician 0" and not name["hashed"]
+    assert credentials.recipient_name(content) == "Technician 0"
     assert "tech0@example.ac.uk" not in credential.token
     assert (
         email["identityHash"]

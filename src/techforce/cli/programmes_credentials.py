@@ -52,7 +52,11 @@ def verify(
         found = credentials.verify(token, ctx.obj.settings, status_list_token=listed, db=db)
     rows = [{"check": c.name, "passed": c.passed, "detail": c.detail} for c in found.checks]
     columns = [Column("check"), Column("passed"), Column("detail", wrap=True)]
-    emit(rows, fmt, title=f"Credential {file.name}", columns=columns, meta={"result": found.reason})
+    meta = {"valid": found.valid, "revoked": found.revoked, "reason": found.reason}
+    if fmt is Format.table:  # the reason once: below the table when valid, else on stderr
+        emit(rows, fmt, title=f"Credential {file.name}", columns=columns, notes=[found.reason] * found.valid)
+    else:
+        emit(rows, fmt, title=f"Credential {file.name}", columns=columns, meta=meta)
     if not found.valid:
         ctx.obj.console.print(
             Text.assemble(("invalid:", "bold red"), " ", found.reason), highlight=False, soft_wrap=True
@@ -83,7 +87,13 @@ def issue(
     notes = (
         [] if rows else ["No credentials issued: every completer already has one, or nobody has completed."]
     )
-    emit(rows, fmt, title=f"Credentials issued: {programme}, {cohort}", notes=notes)
+    columns = [
+        Column("credential", wrap=False),
+        Column("booking", number=True),
+        Column("participant", wrap=True),
+        Column("status_index", header="bit", number=True),
+    ]
+    emit(rows, fmt, title=f"Credentials issued: {programme}, {cohort}", columns=columns, notes=notes)
 
 
 @credentials_app.command("revoke")

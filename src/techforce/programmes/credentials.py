@@ -52,6 +52,7 @@ __all__ = [
     "issue_all",
     "payload_of",
     "public_jwk",
+    "recipient_name",
     "revoke",
     "schema_problems",
     "signing_key",
@@ -92,6 +93,17 @@ def status_url(settings: Settings) -> str:
 def verify_url(settings: Settings) -> str:
     """The page where anyone can check a credential (printed on certificates)."""
     return _base(settings) + VERIFY_PATH
+
+
+def recipient_name(credential: dict[str, Any]) -> str:
+    """The recipient's name as the credential gives it: the plain-text IdentityObject of type
+    "name" in credentialSubject.identifier ('' when there is none)."""
+    subject = credential.get("credentialSubject")
+    found = subject.get("identifier") if isinstance(subject, dict) else None
+    for item in found if isinstance(found, list) else []:
+        if isinstance(item, dict) and item.get("identityType") == "name" and item.get("hashed") is False:
+            return str(item.get("identityHash", ""))
+    return ""
 
 
 def _day(day: date) -> str:
