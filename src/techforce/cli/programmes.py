@@ -22,3 +22,7 @@ programmes_calendar.register(app)
 from techforce.cli import programmes_credentials  # noqa: E402
 
 programmes_credentials.register(app)
+
+from techforce.cli import programmes_exchange  # noqa: E402
+
+programmes_exchange.register(app)
