@@ -12,6 +12,198 @@ parameters are filled by fill() below: {programme}, {username}, {cohort}, {sessi
 
 from __future__ import annotations
 
-PARTICIPANT: dict[tuple[str, str], str] = {}  # web/programmes.py
-MANAGE: dict[tuple[str, str], str] = {}  # web/programmes_manage.py
-PUBLIC_ROUTES: set[str] = set()  # routes open without signing in (deps.public)
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from techforce.db import Database
+from techforce.programmes import service
+
+P = "/programmes/people/{username}"
+B = P + "/bookings/{booking}"
+PARTICIPANT: dict[tuple[str, str], str] = {  # web/programmes.py, programmes_people.py
+    ("GET", "/api/programmes"): "programmes",
+    ("GET", "/programmes"): "programmes",
+    ("GET", "/api/programmes/{programme}"): "programmes",
+    ("GET", "/programmes/{programme}"): "programmes",
+    ("GET", "/programmes/{programme}/calendar.ics"): "programmes",
+    ("GET", "/programmes/{programme}/cohorts/{cohort}/calendar.ics"): "programmes",
+    ("GET", "/api/programmes/me"): "book_any",
+    ("GET", "/programmes/me"): "book_any",
+    ("GET", "/api" + P + "/bookings"): "book",
+    ("GET", P + "/bookings"): "book",
+    ("POST", "/api" + P + "/bookings"): "book",
+    ("POST", P + "/bookings"): "book",
+    ("POST", "/api" + B + "/cancel"): "book",
+    ("POST", B + "/cancel"): "book",
+    ("POST", "/api" + P + "/details"): "book",
+    ("POST", P + "/details"): "book",
+    ("GET", "/api" + B + "/feedback"): "book",
+    ("GET", B + "/feedback"): "book",
+    ("POST", "/api" + B + "/feedback"): "book",
+    ("POST", B + "/feedback"): "book",
+    ("GET", "/api" + B + "/outcomes"): "book",
+    ("GET", B + "/outcomes"): "book",
+    ("POST", "/api" + B + "/outcomes"): "book",
+    ("POST", B + "/outcomes"): "book",
+    ("GET", B + "/credential.jwt"): "book",
+    ("GET", B + "/credential.json"): "book",
+    ("GET", B + "/certificate.pdf"): "book",
+    ("POST", "/api" + P + "/feed"): "book",
+    ("POST", P + "/feed"): "book",
+    ("POST", "/api" + P + "/consent"): "book",
+    ("POST", P + "/consent"): "book",
+    ("POST", "/api" + P + "/consent/withdraw"): "book",
+    ("POST", P + "/consent/withdraw"): "book",
+}
+# Manager routes (web/programmes_manage.py, programmes_runs.py). Bodies: a page's POST is a form
+# (+ csrf_token), its /api twin JSON (+ X-CSRF-Token); "no body" where none is needed. A refused
+# request is 403 before the body is read, so an empty body is enough to test refusals; a valid
+# body is given per row for allowed calls. {credential}: a credential id (urn:uuid:...); any
+# string does for the matrix (an unknown one is a 404 for those allowed).
+M = "/programmes/{programme}"
+MC = M + "/cohorts/{cohort}"
+MS = MC + "/sessions/{session}"
+MANAGE: dict[tuple[str, str], str] = {
+    ("GET", "/programmes/new"): "create",
+    ("GET", "/api/programmes/new"): "create",
+    # form: slug, title, kind, capacity; JSON: ProgrammeIn {"slug", "title", "kind", "capacity"}
+    ("POST", "/programmes/new"): "create",
+    ("POST", "/api/programmes/new"): "create",
+    ("GET", M + "/manage"): "manage",
+    ("GET", "/api" + M + "/manage"): "manage",
+    # form: title, kind, capacity; JSON: ProgrammeIn with "slug" = {programme}
+    ("POST", M + "/manage"): "manage",
+    ("POST", "/api" + M + "/manage"): "manage",
+    # form and JSON: name, starts_on, ends_on (ISO dates), capacity (optional)
+    ("POST", M + "/cohorts"): "manage",
+    ("POST", "/api" + M + "/cohorts"): "manage",
+    ("POST", MC): "manage",
+    ("POST", "/api" + MC): "manage",
+    # form: title, starts, ends (UK time, 2026-06-02T09:30); JSON: SessionIn {"title",
+    # "starts_at", "ends_at"} with UTC offsets
+    ("POST", MC + "/sessions"): "manage",
+    ("POST", "/api" + MC + "/sessions"): "manage",
+    ("POST", MS): "manage",
+    ("POST", "/api" + MS): "manage",
+    # form: decision=approve|decline, reason; JSON: {"approve": true, "reason": "..."}
+    ("POST", M + "/bookings/{booking}/decide"): "manage",
+    ("POST", "/api" + M + "/bookings/{booking}/decide"): "manage",
+    ("POST", M + "/bookings/{booking}/cancel"): "manage",  # no body
+    ("POST", "/api" + M + "/bookings/{booking}/cancel"): "manage",  # no body
+    ("GET", MS + "/register"): "manage",
+    ("GET", "/api" + MS + "/register"): "manage",
+    # form: mark-<booking id>=present; JSON: {"marks": {"<booking id>": "present"}}
+    ("POST", MS + "/register"): "manage",
+    ("POST", "/api" + MS + "/register"): "manage",
+    ("GET", MC + "/completion"): "manage",
+    ("GET", "/api" + MC + "/completion"): "manage",
+    # form: listed=<booking id>, done=<booking id>; JSON: {"done": {"<booking id>": true}}
+    ("POST", MC + "/completion/projects"): "manage",
+    ("POST", "/api" + MC + "/completion/projects"): "manage",
+    ("POST", MC + "/completion/confirm"): "manage",  # no body
+    ("POST", "/api" + MC + "/completion/confirm"): "manage",  # no body
+    ("POST", MC + "/credentials"): "manage",  # no body
+    ("POST", "/api" + MC + "/credentials"): "manage",  # no body
+    # form: reason; JSON: {"reason": "..."}
+    ("POST", MC + "/credentials/{credential}/revoke"): "manage",
+    ("POST", "/api" + MC + "/credentials/{credential}/revoke"): "manage",
+}
+PUBLIC_ROUTES: set[str] = {  # routes open without signing in (deps.public), web/programmes_public.py
+    "/programmes/verify",
+    "/api/programmes/verify",
+    "/programmes/credentials/verify",
+    "/programmes/credentials/status",
+    "/programmes/credentials/key",
+    "/programmes/feeds/{token}.ics",
+}
+# Route kinds: who may (a set of roles), or a rule on the target (see allowed()).
+ALL = {"admin", "sector-analyst", "provider-lead", "programme-manager", "researcher", "technician"}
+KINDS: dict[str, set[str] | str] = {
+    "programmes": ALL,
+    "book_any": ALL,  # BOOK with no {username}: anyone may have bookings of their own
+    "book": "self",
+    "create": {"admin", "programme-manager"},
+    "manage": "runs",
+    "impact": {"admin", "sector-analyst", "programme-manager", "provider-lead"},
+}
+RUNS = "matrix-runs"  # a programme the programme-manager runs
+OTHER = "matrix-other"  # one they do not
+SELF_RULES = {"book", "manage"}  # kinds tried for the role's own target and another's
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Per programme slug: a cohort, a session and a booking (held by a participant who is
+    none of the matrix's users)."""
+
+    cohorts: dict[str, int]
+    sessions: dict[str, int]
+    bookings: dict[str, int]
+
+
+def seed(db: Database) -> Seeded:
+    """Two programmes with a cohort, a session and a booking each: RUNS, run by the
+    programme-manager, and OTHER, run by someone else."""
+    start = date.today() + timedelta(days=20)
+    cohorts, sessions, bookings = {}, {}, {}
+    with db.session() as s:
+        who = service.save_participant(
+            s, service.ParticipantIn(email="matrix@example.ac.uk", name="Matrix Person"), actor="test"
+        )
+        for slug, manager in ((RUNS, "programme-manager"), (OTHER, "someone-else")):
+            service.save_programme(
+                s,
+                service.ProgrammeIn(slug=slug, title=f"Programme {slug}", kind="workshop", capacity=5),
+                actor="test",
+                managers=[manager],
+            )
+            cohort = service.save_cohort(
+                s, slug, service.CohortIn(name="One", starts_on=start, ends_on=start), actor="test"
+            )
+            at = datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=10)
+            row = service.save_session(
+                s,
+                cohort,
+                service.SessionIn(title="Day", starts_at=at, ends_at=at + timedelta(hours=2)),
+                actor="test",
+            )
+            cohorts[slug], sessions[slug] = cohort.id, row.id
+            bookings[slug] = service.book(s, cohort.id, who, actor="test").id
+    return Seeded(cohorts, sessions, bookings)
+
+
+def targets(kind: str) -> tuple[str, ...]:
+    """Whose target a route of ``kind`` is tried on: the role's own and another's, or just one."""
+    return ("own", "other") if kind in SELF_RULES else ("own",)
+
+
+def fill(template: str, role: str, whose: str, seeded: Seeded | None = None) -> str:
+    """A path for ``template``: {username} the role's own name (``whose`` own) or another
+    user's; {programme} RUNS (own) or OTHER; {cohort}, {session}, {booking} of that programme."""
+    slug = RUNS if whose == "own" else OTHER
+    other_user = "technician" if role != "technician" else "researcher"
+    values = {
+        "{username}": role if whose == "own" else other_user,
+        "{programme}": slug,
+        "{cohort}": str(seeded.cohorts[slug]) if seeded else "1",
+        "{session}": str(seeded.sessions[slug]) if seeded else "1",
+        "{booking}": str(seeded.bookings[slug]) if seeded else "1",
+        "{token}": "x" * 43,
+    }
+    for name, value in values.items():
+        template = template.replace(name, value)
+    return template
+
+
+def allowed(kind: str, role: str, whose: str) -> bool | None:
+    """Whether ``role`` may use a route of a programme ``kind`` on ``whose`` target (None: not a
+    programme kind)."""
+    who = KINDS.get(kind)
+    if who is None:
+        return None
+    if who == "self":
+        return role == "admin" or whose == "own"
+    if who == "runs":
+        return role == "admin" or (role == "programme-manager" and whose == "own")
+    assert isinstance(who, set)
+    return role in who
