@@ -113,72 +113,83 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _export_rows(s: Db, only: abc.Collection[str] | None) -> dict[str, list[dict[str, Any]]]:
-    def wanted(slug: str) -> bool:
-        return only is None or slug in only
-
-    programmes = [
-        {
-            "slug": p.slug,
-            "title": p.title,
-            "kind": p.kind,
-            "description": p.description,
-            "audience": p.audience,
-            "eligibility": p.eligibility,
-            "capacity": p.capacity,
-            "cost_gbp": pounds(p.cost_pence),
-            "pillars": "; ".join(p.pillars or []),
-            "selective": "yes" if p.selective else "no",
-            "min_attendance_pct": p.min_attendance_pct,
-            "requires_project": "yes" if p.requires_project else "no",
-            "managers": "; ".join(sorted(m.username for m in p.managers)),
-        }
-        for p in s.scalars(select(Programme))
-        if wanted(p.slug)
-    ]
-    cohorts = {
-        c.id: (slug, c)
-        for c, slug in s.execute(
-            select(Cohort, Programme.slug).join(Programme, Programme.id == Cohort.programme_id)
-        )
-        if wanted(slug)
+    found = _Held(s, only)
+    return {
+        "programmes": found.programmes(),
+        "cohorts": found.cohorts(),
+        "sessions": found.sessions(),
+        "bookings": found.bookings(),
+        "attendance": found.attendance(),
     }
 
-    def cohort_order(cohort_id: int) -> tuple[str, str, str]:
-        slug, c = cohorts[cohort_id]
+
+class _Held:
+    """What the store holds (of the programmes ``only``, or all), as rows of the five tables
+    in their fixed order."""
+
+    def __init__(self, s: Db, only: abc.Collection[str] | None) -> None:
+        self.all = [p for p in s.scalars(select(Programme)) if only is None or p.slug in only]
+        slugs = {p.slug for p in self.all}
+        query = select(Cohort, Programme.slug).join(Programme, Programme.id == Cohort.programme_id)
+        self.cohort = {c.id: (slug, c) for c, slug in s.execute(query) if slug in slugs}
+        self.session = {x.id: x for x in s.scalars(select(Session)) if x.cohort_id in self.cohort}
+        people = select(Booking, Participant).join(Participant, Participant.id == Booking.participant_id)
+        self.booking = [(b, p) for b, p in s.execute(people) if b.cohort_id in self.cohort]
+        self.email = {b.id: p.email for b, p in self.booking}
+        self.marks = [
+            a
+            for a in s.scalars(select(Attendance))
+            if a.session_id in self.session and a.booking_id in self.email
+        ]
+
+    def cohort_order(self, cohort_id: int) -> tuple[str, str, str]:
+        slug, c = self.cohort[cohort_id]
         return slug, c.starts_on.isoformat(), c.name
 
-    sessions = {x.id: x for x in s.scalars(select(Session)) if x.cohort_id in cohorts}
-    bookings = [
-        (b, p)
-        for b, p in s.execute(
-            select(Booking, Participant).join(Participant, Participant.id == Booking.participant_id)
-        )
-        if b.cohort_id in cohorts
-    ]
-    emails = {b.id: p.email for b, p in bookings}
-    marks = [a for a in s.scalars(select(Attendance)) if a.session_id in sessions and a.booking_id in emails]
+    def session_order(self, session_id: int) -> tuple[str, ...]:
+        x = self.session[session_id]
+        return (*self.cohort_order(x.cohort_id), utc(x.starts_at).isoformat(), x.uid)
 
-    def session_order(session_id: int) -> tuple[Any, ...]:
-        x = sessions[session_id]
-        return (*cohort_order(x.cohort_id), utc(x.starts_at).isoformat(), x.uid)
+    def where(self, cohort_id: int) -> dict[str, str]:
+        slug, c = self.cohort[cohort_id]
+        return {"programme": slug, "cohort": c.name}
 
-    return {
-        "programmes": sorted(programmes, key=lambda r: r["slug"]),
-        "cohorts": [
+    def programmes(self) -> list[dict[str, Any]]:
+        return [
             {
-                "programme": slug,
-                "cohort": c.name,
+                "slug": p.slug,
+                "title": p.title,
+                "kind": p.kind,
+                "description": p.description,
+                "audience": p.audience,
+                "eligibility": p.eligibility,
+                "capacity": p.capacity,
+                "cost_gbp": pounds(p.cost_pence),
+                "pillars": "; ".join(p.pillars or []),
+                "selective": "yes" if p.selective else "no",
+                "min_attendance_pct": p.min_attendance_pct,
+                "requires_project": "yes" if p.requires_project else "no",
+                "managers": "; ".join(sorted(m.username for m in p.managers)),
+            }
+            for p in sorted(self.all, key=lambda p: p.slug)
+        ]
+
+    def cohorts(self) -> list[dict[str, Any]]:
+        return [
+            {
+                **self.where(cohort_id),
                 "starts_on": c.starts_on.isoformat(),
                 "ends_on": c.ends_on.isoformat(),
                 "capacity": c.capacity,
             }
-            for slug, c in sorted(cohorts.values(), key=lambda sc: cohort_order(sc[1].id))
-        ],
-        "sessions": [
+            for cohort_id, (_, c) in sorted(self.cohort.items(), key=lambda i: self.cohort_order(i[0]))
+        ]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return [
             {
                 "uid": x.uid,
-                "programme": cohorts[x.cohort_id][0],
-                "cohort": cohorts[x.cohort_id][1].name,
+                **self.where(x.cohort_id),
                 "title": x.title,
                 "kind": x.kind,
                 "starts_at": utc(x.starts_at).isoformat(),
@@ -187,12 +198,13 @@ def _export_rows(s: Db, only: abc.Collection[str] | None) -> dict[str, list[dict
                 "location": x.location,
                 "facilitator": x.facilitator,
             }
-            for x in sorted(sessions.values(), key=lambda x: session_order(x.id))
-        ],
-        "bookings": [
+            for x in sorted(self.session.values(), key=lambda x: self.session_order(x.id))
+        ]
+
+    def bookings(self) -> list[dict[str, Any]]:
+        return [
             {
-                "programme": cohorts[b.cohort_id][0],
-                "cohort": cohorts[b.cohort_id][1].name,
+                **self.where(b.cohort_id),
                 "email": p.email,
                 "name": p.name,
                 "ukprn": p.ukprn,
@@ -201,19 +213,24 @@ def _export_rows(s: Db, only: abc.Collection[str] | None) -> dict[str, list[dict
                 "decision_reason": b.decision_reason,
                 "queued_at": utc(b.queued_at).isoformat(),
             }
-            for b, p in sorted(bookings, key=lambda bp: (*cohort_order(bp[0].cohort_id), bp[1].email.lower()))
-        ],
-        "attendance": [
+            for b, p in sorted(
+                self.booking, key=lambda bp: (*self.cohort_order(bp[0].cohort_id), bp[1].email.lower())
+            )
+        ]
+
+    def attendance(self) -> list[dict[str, Any]]:
+        return [
             {
-                "programme": cohorts[sessions[a.session_id].cohort_id][0],
-                "cohort": cohorts[sessions[a.session_id].cohort_id][1].name,
-                "session_uid": sessions[a.session_id].uid,
-                "email": emails[a.booking_id],
+                **self.where(self.session[a.session_id].cohort_id),
+                "session_uid": self.session[a.session_id].uid,
+                "email": self.email[a.booking_id],
                 "status": a.status,
             }
-            for a in sorted(marks, key=lambda a: (*session_order(a.session_id), emails[a.booking_id].lower()))
-        ],
-    }
+            for a in sorted(
+                self.marks,
+                key=lambda a: (*self.session_order(a.session_id), self.email[a.booking_id].lower()),
+            )
+        ]
 
 
 # ---------------------------------------------------------------- import

@@ -66,11 +66,12 @@ def run(
                 rows = fill(table)
                 if rows:
                     getattr(check, table)(rows)
+            check.check_capacity()
             found = problems + check.problems
             report.warnings.extend(check.warnings)
             if found:
-                order = list(report.files)
-                found.sort(key=lambda p: (order.index(p.file) if p.file in order else -1, p.line or 0))
+                order = list(TABLES)
+                found.sort(key=lambda p: (order.index(report.files.get(p.file, "programmes")), p.line or 0))
                 raise InputError(found)
             apply(s, check.plan, report, actor=actor)
             if report.changed:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as Db
 
 from techforce.programmes.exchange_io import Row
@@ -301,6 +301,8 @@ class Check:
         if cohort_row is None:
             return None
         if cohort_row.id not in self.held_bookings:
+            # The cohort's lock (as booking takes it) before its places are counted.
+            self.db.execute(update(Cohort).where(Cohort.id == cohort_row.id).values(capacity=Cohort.capacity))
             self.held_bookings[cohort_row.id] = {
                 b.participant.email.lower(): b
                 for b in self.db.scalars(select(Booking).where(Booking.cohort_id == cohort_row.id))
@@ -310,7 +312,6 @@ class Check:
     def bookings(self, rows: list[Row]) -> None:
         self.load_people(rows)
         self.each(rows, self._booking)
-        self.check_capacity()
 
     def _booking(self, row: Row) -> None:
         key = self.cohort_of(row)

@@ -177,77 +177,97 @@ def import_booking_tool(
         held = service.cohort(s, programme, cohort)
         uids = [x.uid for x in held.sessions]
         providers = _providers([(u, n) for u, n in s.execute(select(Provider.ukprn, Provider.name))])
+    tool = _Tool(file, mapping, (programme, cohort), providers, uids)
     try:
-        bookings, marks, problems, warnings = _rows(file, data, mapping, (programme, cohort), providers, uids)
+        tool.read(data)
     except BadFile as bad:
-        bookings, marks, problems, warnings = [], [], [bad.problem], []
-    report.warnings.extend(warnings)
-    tables = {"bookings": bookings, "attendance": marks}
-    return run(db, report, problems, actor=actor, dry_run=dry_run, only=only, fill=tables.get)
+        tool.problems.append(bad.problem)
+    report.warnings.extend(tool.warnings())
+    tables = {"bookings": tool.bookings, "attendance": tool.marks}
+    return run(db, report, tool.problems, actor=actor, dry_run=dry_run, only=only, fill=tables.get)
 
 
-def _rows(
-    file: str,
-    data: bytes | str,
-    mapping: Mapping,
-    key: tuple[str, str],
-    providers: dict[str, list[str]],
-    uids: list[str],
-) -> tuple[list[Row], list[Row], list[Problem], list[Problem]]:
-    header, found = records(file, data)
-    index = {h.lower(): i for i, h in enumerate(header)}
-    wanted = mapping.columns()
-    missing = [f"{c!r} (for {name})" for name, c in wanted.items() if c.lower() not in index]
-    if missing:
-        raise BadFile(
-            file_problem(
-                file,
-                f"the file has no column {', '.join(missing)}",
-                "map the field to one of the file's columns: " + ", ".join(repr(h) for h in header),
-                rule="header",
+@dataclass
+class _Tool:
+    """A booking tool's file read into bookings.csv and attendance.csv rows of one cohort."""
+
+    file: str
+    mapping: Mapping
+    key: tuple[str, str]
+    providers: dict[str, list[str]]
+    uids: list[str]
+    bookings: list[Row] = field(default_factory=list)
+    marks: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unplaced: dict[str, int] = field(default_factory=dict)  # organisation -> its first row
+    checked_in: list[int] = field(default_factory=list)  # rows checked in where no one session is known
+
+    def read(self, data: bytes | str) -> None:
+        header, found = records(self.file, data)
+        index = {h.lower(): i for i, h in enumerate(header)}
+        wanted = self.mapping.columns()
+        missing = [f"{c!r} (for {name})" for name, c in wanted.items() if c.lower() not in index]
+        if missing:
+            raise BadFile(
+                file_problem(
+                    self.file,
+                    f"the file has no column {', '.join(missing)}",
+                    "map the field to one of the file's columns: " + ", ".join(repr(h) for h in header),
+                    rule="header",
+                )
             )
-        )
-    labels = {
-        "email": mapping.email,
-        "status": mapping.status,
-        "ukprn": mapping.ukprn or mapping.organisation,
-    }
-    labels |= {"name": mapping.name or mapping.first_name, "queued_at": mapping.booked_at}
-    bookings, marks, problems = [], [], []
-    unplaced: dict[str, int] = {}
-    checked_in: list[int] = []
-    for line, cells in found:
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
-            problems.append(too_many(file, line, len(cells), len(header)))
-            continue
-        got = {name: _cell(cells, index[column.lower()]) for name, column in wanted.items()}
-        ours = {"programme": key[0], "cohort": key[1], "email": got.get("email", "")}
+        for line, cells in found:
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                self.problems.append(too_many(self.file, line, len(cells), len(header)))
+                continue
+            try:
+                self.take(
+                    line, {name: _cell(cells, index[column.lower()]) for name, column in wanted.items()}
+                )
+            except _Refused as refused:
+                self.problems.append(refused.problem)
+
+    def take(self, line: int, got: dict[str, str]) -> None:
+        mapping, (slug, name) = self.mapping, self.key
+        ours = {"programme": slug, "cohort": name, "email": got.get("email", "")}
         ours["name"] = got.get("name") or " ".join(
             filter(None, (got.get("first_name"), got.get("last_name")))
         )
-        ukprn = got.get("ukprn") or _ukprn(got.get("organisation", ""), providers)
+        ukprn = got.get("ukprn") or _ukprn(got.get("organisation", ""), self.providers)
         if ukprn:
             ours["ukprn"] = ukprn
         elif got.get("organisation"):
-            unplaced.setdefault(got["organisation"], line)
+            self.unplaced.setdefault(got["organisation"], line)
         status = mapping.statuses.get(got.get("status", "").lower(), "") if mapping.status else "confirmed"
-        if mapping.status and not status:
-            problems.append(_unknown_status(file, line, mapping, got.get("status", "")))
-            continue
+        if not status:
+            raise _Refused(_unknown_status(self.file, line, mapping, got.get("status", "")))
         ours["status"] = "confirmed" if status == CHECKED_IN else status
         if mapping.booked_at and got.get("booked_at"):
             when = _when(got["booked_at"])
             if when is None:
-                problems.append(_bad_time(file, line, mapping.booked_at, got["booked_at"]))
-                continue
+                raise _Refused(_bad_time(self.file, line, mapping.booked_at, got["booked_at"]))
             ours["queued_at"] = when
-        bookings.append(Row(file, line, ours, labels))
-        if status == CHECKED_IN and len(uids) == 1:
-            mark = {"programme": key[0], "cohort": key[1], "session_uid": uids[0], "status": "present"}
-            marks.append(Row(file, line, {**mark, "email": ours["email"]}, labels))
+        labels = {
+            "email": mapping.email,
+            "status": mapping.status,
+            "ukprn": mapping.ukprn or mapping.organisation,
+        }
+        labels |= {"name": mapping.name or mapping.first_name, "queued_at": mapping.booked_at}
+        self.bookings.append(Row(self.file, line, ours, labels))
+        if status == CHECKED_IN and len(self.uids) == 1:
+            mark = {"programme": slug, "cohort": name, "session_uid": self.uids[0], "status": "present"}
+            self.marks.append(Row(self.file, line, {**mark, "email": ours["email"]}, labels))
         elif status == CHECKED_IN:
-            checked_in.append(line)
-    return bookings, marks, problems, _warnings(file, unplaced, checked_in, key, len(uids))
+            self.checked_in.append(line)
+
+    def warnings(self) -> list[Problem]:
+        return _warnings(self.file, self.unplaced, self.checked_in, self.key, len(self.uids))
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 def _cell(cells: list[str], at: int) -> str:
