@@ -320,3 +320,25 @@ def test_only_the_programmes_one_manages_and_duplicates_in_a_tool_file(world: Wo
     )
     assert report.counts["attendance"].created == 0  # five sessions: which one is not known
     assert "5 sessions" in report.warnings[0].message
+
+
+def test_a_cohorts_capacity_against_its_places_and_no_promotion_when_bookings_are_given(world: World) -> None:
+    _fill(world)  # soldering, March: three confirmed (one promoted), one waitlisted, one cancelled
+    files = exchange.export_tables(world.db)
+    rows = [line.split(",") for line in files["cohorts.csv"].splitlines()]
+    march = next(i for i, r in enumerate(rows) if r[:2] == ["soldering", "March"])
+    rows[march][-1] = "2"
+    shrunk = "\r\n".join(",".join(r) for r in rows) + "\r\n"
+    with pytest.raises(errors.Invalid) as caught:
+        exchange.import_tables(world.db, {"cohorts.csv": shrunk}, actor="x")
+    assert [(p.line, p.field, p.rule) for p in caught.value.problems] == [(march + 1, "capacity", "capacity")]
+    rows[march][-1] = "10"
+    grown = "\r\n".join(",".join(r) for r in rows) + "\r\n"
+    report = exchange.import_tables(
+        world.db, {"cohorts.csv": grown, "bookings.csv": files["bookings.csv"]}, actor="x"
+    )
+    assert report.counts["cohorts"].changed == 1 and report.counts["bookings"].unchanged == 6
+    with world.db.session() as s:
+        assert (
+            s.scalar(select(func.count()).where(Booking.status == "waitlisted")) == 1
+        )  # the file's status stands
