@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from techforce.db import Database
 from techforce.programmes import service
@@ -139,11 +140,13 @@ class Seeded:
     cohorts: dict[str, int]
     sessions: dict[str, int]
     bookings: dict[str, int]
+    own: dict[str, int]  # username -> their own booking (on OTHER's cohort), for {booking} under /people/
 
 
 def seed(db: Database) -> Seeded:
     """Two programmes with a cohort, a session and a booking each: RUNS, run by the
-    programme-manager, and OTHER, run by someone else."""
+    programme-manager, and OTHER, run by someone else; and a booking of every matrix user's own
+    on OTHER."""
     start = date.today() + timedelta(days=20)
     cohorts, sessions, bookings = {}, {}, {}
     with db.session() as s:
@@ -153,7 +156,7 @@ def seed(db: Database) -> Seeded:
         for slug, manager in ((RUNS, "programme-manager"), (OTHER, "someone-else")):
             service.save_programme(
                 s,
-                service.ProgrammeIn(slug=slug, title=f"Programme {slug}", kind="workshop", capacity=5),
+                service.ProgrammeIn(slug=slug, title=f"Programme {slug}", kind="workshop", capacity=20),
                 actor="test",
                 managers=[manager],
             )
@@ -169,7 +172,17 @@ def seed(db: Database) -> Seeded:
             )
             cohorts[slug], sessions[slug] = cohort.id, row.id
             bookings[slug] = service.book(s, cohort.id, who, actor="test").id
-    return Seeded(cohorts, sessions, bookings)
+        own = {}
+        for username in sorted(ALL):
+            mine = service.save_participant(
+                s,
+                service.ParticipantIn(
+                    email=f"{username}@matrix.example.ac.uk", name=username, username=username
+                ),
+                actor="test",
+            )
+            own[username] = service.book(s, cohorts[OTHER], mine, actor="test").id
+    return Seeded(cohorts, sessions, bookings, own)
 
 
 def targets(kind: str) -> tuple[str, ...]:
@@ -179,16 +192,21 @@ def targets(kind: str) -> tuple[str, ...]:
 
 def fill(template: str, role: str, whose: str, seeded: Seeded | None = None) -> str:
     """A path for ``template``: {username} the role's own name (``whose`` own) or another
-    user's; {programme} RUNS (own) or OTHER; {cohort}, {session}, {booking} of that programme."""
+    user's; {programme} RUNS (own) or OTHER; {cohort}, {session}, {booking} of that programme
+    (under /people/{username}: that user's own booking)."""
     slug = RUNS if whose == "own" else OTHER
     other_user = "technician" if role != "technician" else "researcher"
+    username = role if whose == "own" else other_user
+    if seeded and "/people/{username}" in template:
+        template = template.replace("{booking}", str(seeded.own[username]))
     values = {
-        "{username}": role if whose == "own" else other_user,
+        "{username}": username,
         "{programme}": slug,
         "{cohort}": str(seeded.cohorts[slug]) if seeded else "1",
         "{session}": str(seeded.sessions[slug]) if seeded else "1",
         "{booking}": str(seeded.bookings[slug]) if seeded else "1",
         "{token}": "x" * 43,
+        "{credential}": "urn:uuid:00000000-0000-4000-8000-000000000000",
     }
     for name, value in values.items():
         template = template.replace(name, value)
@@ -207,3 +225,86 @@ def allowed(kind: str, role: str, whose: str) -> bool | None:
         return role == "admin" or (role == "programme-manager" and whose == "own")
     assert isinstance(who, set)
     return role in who
+
+
+def body(
+    method: str, template: str, role: str, whose: str, seeded: Seeded, ukprn: str
+) -> tuple[str, dict[str, Any]] | None:
+    """A valid body for a programme POST (("json", ...) for /api, ("data", ...) for a form), so
+    an allowed call goes through its handler's success path, not only its validation. Path
+    parameters in it ({programme}, {booking}) are filled as in the path."""
+    if method != "POST":
+        return None
+    api = template.startswith("/api/")
+    route = template.removeprefix("/api")
+    day = date.today() + timedelta(days=40)
+    starts = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
+    found = _participant(route, seeded, ukprn, api) or _manager(route, seeded, day, starts, api)
+    if found is None:
+        return None
+    return ("json" if api else "data", _filled(found, role, whose, seeded))
+
+
+def _filled(value: Any, role: str, whose: str, seeded: Seeded) -> Any:
+    if isinstance(value, str):
+        return fill(value, role, whose, seeded)
+    if isinstance(value, dict):
+        return {_filled(k, role, whose, seeded): _filled(v, role, whose, seeded) for k, v in value.items()}
+    return value
+
+
+def _participant(route: str, seeded: Seeded, ukprn: str, api: bool) -> dict[str, Any] | None:
+    details = {"name": "Matrix User", "email": "{username}@example.ac.uk"}
+    if route == P + "/bookings":
+        cohort = seeded.cohorts[RUNS]
+        return {"cohort": cohort, "details": details} if api else {"cohort": str(cohort), **details}
+    if route == P + "/details":
+        return details
+    if route == P + "/feed":
+        return {"action": "new"}
+    if route == P + "/consent":
+        return {"ukprn": ukprn, "staff_id": "MATRIX-1"}
+    if route == B + "/feedback":
+        return (
+            {"reaction": 4, "recommend": True, "before": 2, "after": 4}
+            if api
+            else {"reaction": "4", "recommend": "yes", "before": "2", "after": "4"}
+        )
+    if route == B + "/outcomes":
+        return {"months": 6, "promoted": True}
+    return None
+
+
+def _manager(route: str, seeded: Seeded, day: date, starts: datetime, api: bool) -> dict[str, Any] | None:
+    ends = starts + timedelta(hours=2)
+    if route == "/programmes/new":
+        return {
+            "slug": "matrix-new-api" if api else "matrix-new",
+            "title": "New",
+            "kind": "workshop",
+            "capacity": 5,
+        }
+    if route == M + "/manage":
+        return {"title": "Renamed", "kind": "workshop", "capacity": 6} | (
+            {"slug": "{programme}"} if api else {}
+        )
+    if route in (M + "/cohorts", MC):
+        name = "One" if route == MC else ("Api" if api else "Form")
+        return {"name": name, "starts_on": day.isoformat(), "ends_on": day.isoformat()}
+    if route in (MC + "/sessions", MS):
+        if api:
+            return {"title": "Extra", "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}
+        return {
+            "title": "Extra",
+            "starts": starts.strftime("%Y-%m-%dT%H:%M"),
+            "ends": ends.strftime("%Y-%m-%dT%H:%M"),
+        }
+    if route == M + "/bookings/{booking}/decide":
+        return {"approve": True, "reason": "matrix"} if api else {"decision": "approve", "reason": "matrix"}
+    if route == MS + "/register":
+        return {"marks": {"{booking}": "present"}} if api else {"mark-{booking}": "present"}
+    if route == MC + "/completion/projects":
+        return {"done": {"{booking}": True}} if api else {"listed": "{booking}", "done": "{booking}"}
+    if route == MC + "/credentials/{credential}/revoke":
+        return {"reason": "matrix"}
+    return None

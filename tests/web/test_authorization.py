@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from techforce.workforce import peer_groups
+from tests.web import programmes_matrix as pm
 from tests.web.conftest import WebEnv, sign_in
 
 ROLES = ["admin", "sector-analyst", "provider-lead", "programme-manager", "researcher", "technician"]
@@ -24,7 +25,7 @@ KINDS: dict[str, set[str] | str] = {
     "groups": {"admin", "sector-analyst", "provider-lead"},
     "admin": {"admin"},
 }
-PUBLIC = {"/", "/login", "/static", "/static/vega.js", "/api/openapi.json"}
+PUBLIC = {"/", "/login", "/static", "/static/vega.js", "/api/openapi.json"} | pm.PUBLIC_ROUTES
 MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/account"): "signed_in",
     ("GET", "/account/password"): "signed_in",
@@ -58,6 +59,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/admin/users"): "admin",
     ("GET", "/api/admin/audit"): "admin",
     ("GET", "/admin/audit"): "admin",
+    **pm.PARTICIPANT,
+    **pm.MANAGE,
 }
 
 
@@ -78,10 +81,23 @@ def test_every_route_is_in_the_matrix(web: WebEnv) -> None:
     assert not {k for k in MATRIX if k not in routes}, "matrix lists routes that do not exist"
 
 
-def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv, role: str) -> Any:
+def _request(
+    client: TestClient,
+    method: str,
+    path: str,
+    csrf: str,
+    env: WebEnv,
+    role: str,
+    body: tuple[str, dict[str, Any]] | None = None,
+) -> Any:
     if method == "GET":
         return client.get(path, follow_redirects=False)
     headers = {"X-CSRF-Token": csrf}
+    if body is not None:  # a programme route's valid body (programmes_matrix.body)
+        kind, value = body
+        if kind == "json":
+            return client.post(path, json=value, headers=headers, follow_redirects=False)
+        return client.post(path, data=value, headers=headers, follow_redirects=False)
     if (
         "{name}" in path
     ):  # a group of this user's own, for every role's turn (owners: tests/web/test_pages.py)
@@ -113,6 +129,9 @@ def _request(client: TestClient, method: str, path: str, csrf: str, env: WebEnv,
 
 
 def _allowed(kind: str, role: str, whose: str) -> bool:
+    programme = pm.allowed(kind, role, whose)
+    if programme is not None:
+        return programme
     who = KINDS[kind]
     if who == "own":
         return role == "provider-lead" and whose == "own"
@@ -120,19 +139,25 @@ def _allowed(kind: str, role: str, whose: str) -> bool:
     return role in who
 
 
+def _targets(template: str, kind: str) -> tuple[str, ...]:
+    """Whose target a route is tried on: own and another's provider, user or programme."""
+    return ("own", "other") if "{ukprn}" in template else pm.targets(kind)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(web: WebEnv, role: str) -> None:
+    seeded = pm.seed(web.db)
     with TestClient(web.app) as client:
         csrf = sign_in(client, role)
         for (method, template), kind in MATRIX.items():
             if template == "/logout":
                 continue  # signs out; covered in test_security
-            for whose, ukprn in (("own", web.own), ("other", web.other)):
-                if "{ukprn}" not in template and whose == "other":
-                    continue
-                path = template.replace("{ukprn}", ukprn)
-                response = _request(client, method, path, csrf, web, role)
-                allowed = _allowed(kind, role, whose if "{ukprn}" in template else "own")
+            for whose in _targets(template, kind):
+                ukprn = web.own if whose == "own" else web.other
+                path = pm.fill(template.replace("{ukprn}", ukprn), role, whose, seeded)
+                body = pm.body(method, template, role, whose, seeded, web.own)
+                response = _request(client, method, path, csrf, web, role, body)
+                allowed = _allowed(kind, role, whose)
                 if allowed:
                     assert response.status_code not in (401, 403), (role, method, path, response.text[:300])
                     assert response.status_code < 500
@@ -143,12 +168,30 @@ def test_matrix(web: WebEnv, role: str) -> None:
 @pytest.mark.parametrize(("method", "template"), sorted(MATRIX))
 def test_signed_out_is_refused(web: WebEnv, method: str, template: str) -> None:
     with TestClient(web.app) as client:
-        path = template.replace("{ukprn}", web.own).replace("{name}", "any")
+        path = pm.fill(template.replace("{ukprn}", web.own).replace("{name}", "any"), "technician", "own")
         response = client.request(method, path, follow_redirects=False)
         if path.startswith("/api/"):
             assert response.status_code == 401
         else:
             assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("template", sorted(pm.PUBLIC_ROUTES))
+def test_public_programme_routes_answer_signed_out(web: WebEnv, template: str) -> None:
+    """The routes open without signing in (deps.public) answer, and ask for nothing."""
+    routes = {path: method for method, path in _routes(web.app.routes)}
+    assert template in routes, "PUBLIC_ROUTES lists a route that does not exist"
+    with TestClient(web.app) as client:
+        path = pm.fill(template, "technician", "own")
+        if path == "/api/programmes/verify":
+            response = client.post(path, json={"credential": "not a credential"})
+        else:
+            response = client.get(path, follow_redirects=False)
+        assert response.status_code not in (401, 403) and response.status_code < 500, (
+            path,
+            response.text[:200],
+        )
+        assert "/login" not in response.headers.get("location", "")
 
 
 def test_lead_sees_own_provider_in_full_and_others_rounded(web: WebEnv) -> None:

@@ -17,6 +17,7 @@ from techforce.capabilities import Capability, MenuItem
 from techforce.web.app import create_app
 from techforce.web.deps import Ctx, guard
 from tests.web.conftest import WebEnv, sign_in
+from tests.web.programmes_matrix import PUBLIC_ROUTES
 
 OWN_NOTES = Permission(
     "read-own-notes",
@@ -105,8 +106,17 @@ def test_every_route_of_every_capability_is_guarded(web: WebEnv) -> None:
     open_routes = {"/login", "/", "/static/vega.js"}
     routes = _api_routes(app.routes)
     assert len(routes) > 20
+    public_seen = set()
     for route in routes:
         if route.path in open_routes:
             continue
         names = {d.call.__name__ for d in route.dependant.dependencies if d.call is not None}
+        if route.path in PUBLIC_ROUTES:  # open on purpose: each listed by path, none by accident
+            assert "public" in names, f"{route.path} is listed in PUBLIC_ROUTES but not public"
+            public_seen.add(route.path)
+            continue
+        assert "public" not in names, f"{route.path} is public but not listed in PUBLIC_ROUTES"
         assert names & {"allowed", "signed_in"}, f"{route.path} has no guard"
+    assert public_seen == PUBLIC_ROUTES, (
+        f"PUBLIC_ROUTES lists missing routes: {sorted(PUBLIC_ROUTES - public_seen)}"
+    )
