@@ -108,6 +108,18 @@ MANAGE: dict[tuple[str, str], str] = {
     # form: reason; JSON: {"reason": "..."}
     ("POST", MC + "/credentials/{credential}/revoke"): "manage",
     ("POST", "/api" + MC + "/credentials/{credential}/revoke"): "manage",
+    # The CSV exchange (web/programmes_exchange.py): an import may change only {programme}.
+    ("GET", M + "/exchange"): "manage",
+    ("GET", "/api" + M + "/exchange"): "manage",
+    ("GET", M + "/export.zip"): "manage",
+    ("GET", "/api" + M + "/export"): "manage",
+    # multipart: files=<one or more CSV files> (+ op=check|import on the page, dry_run on the
+    # API); the API answers 422 without files, the page shows the refusal
+    ("POST", M + "/import/upload"): "manage",
+    ("POST", "/api" + M + "/import/upload"): "manage",
+    # multipart: file=<a booking tool's CSV>, cohort=<a cohort's name>, preset=eventbrite
+    ("POST", M + "/import-bookings/upload"): "manage",
+    ("POST", "/api" + M + "/import-bookings/upload"): "manage",
 }
 PUBLIC_ROUTES: set[str] = {  # routes open without signing in (deps.public), web/programmes_public.py
     "/programmes/verify",

@@ -6,7 +6,9 @@ manager is refused and another programme's ids in the path are not found."""
 from __future__ import annotations
 
 import html
+import io
 import re
+import zipfile
 from datetime import date, timedelta
 from typing import Any
 
@@ -523,3 +525,108 @@ def test_the_json_twins_match_the_pages(web: WebEnv, world: World) -> None:
         assert s.get(Cohort, cohort["id"]) is not None
         assert s.get(Booking, booking) is not None
     assert re.search(r"Completion and credentials", page)
+
+
+# ---------------------------------------------------------------- CSV exchange
+
+
+def test_the_export_downloads_only_this_programme(web: WebEnv, world: World) -> None:
+    _confirmed(web, world, [0])
+    client, _csrf = _client(web, "manager")
+    page = client.get("/programmes/leaders/exchange")
+    assert page.status_code == 200 and "Download the CSV files" in page.text
+    download = client.get("/programmes/leaders/export.zip")
+    assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        assert sorted(archive.namelist()) == [
+            "attendance.csv",
+            "bookings.csv",
+            "cohorts.csv",
+            "programmes.csv",
+            "sessions.csv",
+        ]
+        bookings = archive.read("bookings.csv").decode()
+    assert "tech0@example.ac.uk" in bookings
+    files = client.get("/api/programmes/soldering/export").json()["files"]
+    assert "leaders" not in "".join(files.values()) and "soldering" in files["programmes.csv"]
+    other, _ = _client(web, "other-manager")
+    assert other.get("/programmes/leaders/export.zip").status_code == 403
+
+
+def test_an_import_is_checked_first_and_refused_whole_on_a_bad_row(web: WebEnv, world: World) -> None:
+    client, csrf = _client(web, "manager")
+    files = client.get("/api/programmes/soldering/export").json()["files"]
+    # An export imported again changes nothing.
+    same = client.post(
+        "/programmes/soldering/import/upload",
+        data={"csrf_token": csrf, "op": "import"},
+        files=[("files", (name, text.encode(), "text/csv")) for name, text in files.items()],
+    )
+    assert same.status_code == 200 and "Nothing to change" in same.text
+    cohorts = "programme,cohort,starts_on,ends_on,capacity\r\nsoldering,April,2026-04-01,2026-04-01,4\r\n"
+    bad = cohorts + f"soldering,{HOSTILE},2026-04-31,2026-04-01,4\r\n"
+    refused = client.post(
+        "/programmes/soldering/import/upload",
+        data={"csrf_token": csrf, "op": "import"},
+        files=[("files", ("cohorts.csv", bad.encode(), "text/csv"))],
+    )
+    assert refused.status_code == 422 and "nothing was written" in refused.text
+    assert "cohorts.csv" in refused.text and "starts_on" in refused.text
+    assert HOSTILE not in refused.text
+    names = [c["name"] for c in client.get("/api/programmes/soldering/manage").json()["cohorts"]]
+    assert names == ["March"]
+    dry = client.post(
+        "/programmes/soldering/import/upload",
+        data={"csrf_token": csrf, "op": "check"},
+        files=[("files", ("cohorts.csv", cohorts.encode(), "text/csv"))],
+    )
+    assert dry.status_code == 200 and "Dry run: nothing was written" in dry.text
+    assert [c["name"] for c in client.get("/api/programmes/soldering/manage").json()["cohorts"]] == ["March"]
+    done = client.post(
+        "/api/programmes/soldering/import/upload",
+        headers={"X-CSRF-Token": csrf},
+        files=[("files", ("cohorts.csv", cohorts.encode(), "text/csv"))],
+    )
+    assert done.status_code == 200 and done.json()["changed"]
+    names = sorted(c["name"] for c in client.get("/api/programmes/soldering/manage").json()["cohorts"])
+    assert names == ["April", "March"]
+    # Rows of another programme are not this page's to change.
+    elsewhere = "programme,cohort,starts_on,ends_on,capacity\r\nleaders,Cohort 9,2026-04-01,2026-04-02,4\r\n"
+    other = client.post(
+        "/api/programmes/soldering/import/upload",
+        headers={"X-CSRF-Token": csrf},
+        files=[("files", ("cohorts.csv", elsewhere.encode(), "text/csv"))],
+    )
+    assert other.status_code in (403, 422)
+    assert len(client.get("/api/programmes/leaders/manage").json()["cohorts"]) == 1
+
+
+def test_a_booking_tool_export_is_imported_with_a_preset(web: WebEnv, world: World) -> None:
+    client, csrf = _client(web, "manager")
+    export = (
+        "Order Date,First Name,Last Name,Email,Company,Attendee Status\r\n"
+        "2026-01-05 10:00:00,Grace,Hopper,grace@example.ac.uk,,Attending\r\n"
+        "2026-01-06 11:00:00,Alan,Turing,alan@example.ac.uk,,Attending\r\n"
+    )
+    path = "/programmes/soldering/import-bookings/upload"
+    dry = client.post(
+        path,
+        data={"csrf_token": csrf, "op": "check", "cohort": "March", "preset": "eventbrite"},
+        files={"file": ("attendees.csv", export.encode(), "text/csv")},
+    )
+    assert dry.status_code == 200 and "Dry run" in dry.text, dry.text[-3000:]
+    assert client.get("/api/programmes/soldering/manage").json()["cohorts"][0]["bookings"] == []
+    bad_map = client.post(
+        path,
+        data={"csrf_token": csrf, "op": "import", "cohort": "March", "mapping": "colour: Favourite"},
+        files={"file": ("attendees.csv", export.encode(), "text/csv")},
+    )
+    assert bad_map.status_code == 422 and "no field" in html.unescape(bad_map.text)
+    done = client.post(
+        path,
+        data={"csrf_token": csrf, "op": "import", "cohort": "March", "preset": "eventbrite"},
+        files={"file": ("attendees.csv", export.encode(), "text/csv")},
+    )
+    assert done.status_code == 200
+    booked = client.get("/api/programmes/soldering/manage").json()["cohorts"][0]["bookings"]
+    assert sorted(b["email"] for b in booked) == ["alan@example.ac.uk", "grace@example.ac.uk"]

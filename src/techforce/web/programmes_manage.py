@@ -18,11 +18,14 @@ from techforce import errors
 from techforce.programmes import manage_pages as mp
 from techforce.programmes import permissions, service
 from techforce.programmes.models import Programme
+from techforce.web import programmes_exchange, programmes_runs
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
 from techforce.web.programmes_forms import checked_slug, invalid, notice, programmes_service, redirect
 
 router = APIRouter()
+router.include_router(programmes_runs.router)
+router.include_router(programmes_exchange.router)
 
 Creator = Annotated[Ctx, Depends(guard(permissions.CREATE_PROGRAMME))]
 Runner = Annotated[Ctx, Depends(guard(permissions.MANAGE_PROGRAMME))]
@@ -581,8 +584,3 @@ def cancel_page(request: Request, ctx: Runner, programme: Slug, booking: Id) -> 
     except errors.TechforceError as exc:
         return _refused(request, ctx, programme, exc, f"cancel-{booking}", {})
     return redirect(f"/programmes/{programme}/manage", "cancelled", f"cohort-{changed.cohort_id}")
-
-
-from techforce.web import programmes_runs  # noqa: E402  (its routes after these)
-
-router.include_router(programmes_runs.router)
