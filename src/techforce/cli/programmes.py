@@ -26,3 +26,7 @@ programmes_credentials.register(app)
 from techforce.cli import programmes_exchange  # noqa: E402
 
 programmes_exchange.register(app)
+
+from techforce.cli import programmes_impact  # noqa: E402
+
+programmes_impact.register(app)
