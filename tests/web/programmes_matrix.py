@@ -320,3 +320,13 @@ def _manager(route: str, seeded: Seeded, day: date, starts: datetime, api: bool)
     if route == MC + "/credentials/{credential}/revoke":
         return {"reason": "matrix"}
     return None
+
+
+def settle() -> None:
+    """Wait for the background delivery of notifications (facade.Programmes.deliver_soon) that
+    programme changes start, before the database goes away."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "programmes-mail":
+            thread.join(timeout=30)

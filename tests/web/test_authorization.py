@@ -163,6 +163,7 @@ def test_matrix(web: WebEnv, role: str) -> None:
                     assert response.status_code < 500
                 else:
                     assert response.status_code == 403, (role, method, path, response.status_code)
+    pm.settle()
 
 
 @pytest.mark.parametrize(("method", "template"), sorted(MATRIX))

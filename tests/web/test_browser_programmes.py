@@ -26,6 +26,7 @@ from techforce.settings import Settings
 from techforce.web.app import create_app
 from tests.programmes.conftest import make_world
 from tests.web.conftest import PASSWORD
+from tests.web.programmes_matrix import settle
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -71,6 +72,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield Site(f"http://127.0.0.1:{port}", db)
     instance.should_exit = True
     thread.join(timeout=10)
+    settle()
     db.dispose()
 
 

@@ -7,6 +7,8 @@ credential check; hostile text escaped."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,16 +17,27 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy import select
 
+from techforce.db import Database
 from techforce.programmes import service
 from techforce.programmes.models import Booking, Participant, WorkforceLink
+from techforce.settings import Settings
 from tests.programmes.conftest import World, make_world
-from tests.web.conftest import WebEnv, csrf_of, sign_in
+from tests.web.conftest import PASSWORD, WebEnv, csrf_of, sign_in
+
+
+def _mail_settles() -> None:
+    """Let the background delivery of notifications (facade.Programmes.deliver_soon) finish
+    before the database goes away."""
+    for thread in threading.enumerate():
+        if thread.name == "programmes-mail":
+            thread.join(timeout=30)
 
 
 @pytest.fixture
-def world(web: WebEnv) -> World:
+def world(web: WebEnv) -> Iterator[World]:
     """The programme world (tests/programmes/conftest.py) with a one-place workshop."""
-    return make_world(web.db, places=1)
+    yield make_world(web.db, places=1)
+    _mail_settles()
 
 
 def _book(client: TestClient, csrf: str, username: str, cohort: int, **extra: str) -> Any:
@@ -379,6 +392,7 @@ def test_an_issued_credential_downloads_and_checks_until_revoked(web: WebEnv, wo
             "/programmes/verify", files={"upload": ("badge.jwt", jwt.content, "application/vc+jwt")}
         )
         assert "Valid credential" in shown.text and "Soldering basics" in shown.text
+        assert "technician person" in shown.text  # awarded to, by name
         tampered = jwt.text[:-4] + ("AAAA" if not jwt.text.endswith("AAAA") else "BBBB")
         assert (
             anonymous.post("/api/programmes/verify", json={"credential": tampered}).json()["valid"] is False
@@ -403,3 +417,29 @@ def test_me_goes_to_my_bookings(web: WebEnv, world: World) -> None:
             data={"csrf_token": csrf_of(page.text), "name": "Pat", "email": "pat@ex.ac.uk", "level": "Q9"},
         )
         assert saved.status_code == 422 and "level" in saved.text
+
+
+def test_booking_through_the_pages_on_both_databases(settings: Settings, db: Database) -> None:
+    """The same flow on SQLite and PostgreSQL: book the last place, the next person waits,
+    the first cancels and the second has the place; each sees only their own."""
+    from techforce.accounts import service as accounts
+    from techforce.web.app import create_app
+
+    with db.session() as s:
+        for role in ("technician", "researcher"):
+            accounts.create_user(s, role, role, actor="test", password=PASSWORD)
+    world = make_world(db, places=1)
+    app = create_app(settings, db)
+    with TestClient(app) as tech, TestClient(app) as other:
+        csrf, csrf2 = sign_in(tech, "technician"), sign_in(other, "researcher")
+        assert _book(tech, csrf, "technician", world.workshop_cohort).status_code == 303
+        assert _book(other, csrf2, "researcher", world.workshop_cohort).status_code == 303
+        assert _mine(other, "researcher")["bookings"][0]["position"] == 1
+        assert other.get("/api/programmes/people/technician/bookings").status_code == 403
+        booking = _mine(tech, "technician")["bookings"][0]["id"]
+        cancelled = tech.post(
+            f"/api/programmes/people/technician/bookings/{booking}/cancel", headers={"X-CSRF-Token": csrf}
+        )
+        assert cancelled.json() == {"booking": booking, "status": "cancelled", "promoted": 1}
+        assert _mine(other, "researcher")["bookings"][0]["status"] == "confirmed"
+    _mail_settles()

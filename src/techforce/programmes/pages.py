@@ -575,6 +575,15 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _recipient(subject: dict[str, object]) -> str:
+    """The recipient's name: an identifier of type "name" given in plain text (not hashed)."""
+    ids = subject.get("identifier")
+    for one in ids if isinstance(ids, list) else []:
+        if isinstance(one, dict) and one.get("identityType") == "name" and one.get("hashed") is False:
+            return _text(one.get("identityHash"))
+    return _text(subject.get("name"))
+
+
 def verify_page(found: object) -> VerifyPage:
     """The verify page for a result of credentials.verify (valid, reason, revoked, checks, credential)."""
     content = getattr(found, "credential", None) or {}
@@ -592,7 +601,7 @@ def verify_page(found: object) -> VerifyPage:
             for c in getattr(found, "checks", []) or []
         ],
         achievement=_text(achievement.get("name")) if isinstance(achievement, dict) else "",
-        recipient=_text(subject.get("name")),
+        recipient=_recipient(subject),
         issuer=_text(issuer.get("name")) if isinstance(issuer, dict) else _text(issuer),
         issued=_text(content.get("validFrom")) if isinstance(content, dict) else "",
     )
