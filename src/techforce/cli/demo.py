@@ -10,10 +10,11 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
 
-from techforce import disclosure
+from techforce import disclosure, errors
 from techforce.cli import views
 from techforce.cli.output import Column, Format, emit, progress
 from techforce.cli.web import run_server
+from techforce.programmes import synth as programmes_synth
 from techforce.reports import summary
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
@@ -89,6 +90,12 @@ def demo(
             )
         )
         bars.update(step, total=1, completed=1)
+        step = bars.add_task("Generating the demo programmes", total=None)
+        try:
+            made = programmes_synth.generate(settings, db, scale=scale, sector_dir=sector_dir).line()
+        except errors.Refused:  # a second demo into the same folder keeps the programmes it has
+            made = "Programmes: the demo programmes from an earlier run are kept"
+        bars.update(step, total=1, completed=1)
     emit(
         [{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]],
         Format.table,
@@ -105,6 +112,7 @@ def demo(
         f"{codes.year_label(headline_year)}",
         **views.compare(rows).emit_args(),
     )
+    typer.echo(made)
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
         from techforce.accounts import service  # the web extra: only when serving

@@ -69,10 +69,11 @@ class SynthSummary:
         return asdict(self)
 
     def line(self) -> str:
+        """The headline in two lines of at most 80 characters."""
         return (
             f"Programmes: {self.sessions:,} sessions, {self.leadership_participants:,} leadership "
-            f"participants from {self.leadership_providers} providers, executive cohort of "
-            f"{self.executive_first_cohort}"
+            f"participants from {self.leadership_providers} providers\n"
+            f"Executive programme: first cohort of {self.executive_first_cohort}"
         )
 
 
