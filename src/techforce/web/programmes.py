@@ -68,7 +68,7 @@ def programme_calendar(ctx: Reader, programme: str) -> Response:
 
 
 @router.get("/programmes/{programme}/cohorts/{cohort}/calendar.ics", tags=["programmes"])
-def cohort_calendar(ctx: Reader, programme: str, cohort: int) -> Response:
+def cohort_calendar(ctx: Reader, programme: str, cohort: programmes_people.Id) -> Response:
     """The sessions of one cohort as an iCalendar file."""
     with ctx.db.session() as session:
         service.cohort_by_id(session, cohort, programme)  # another programme's cohort: not found

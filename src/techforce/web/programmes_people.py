@@ -11,7 +11,7 @@ import json
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -28,6 +28,8 @@ from techforce.workforce import store
 router = APIRouter()
 Booker = Annotated[Ctx, Depends(guard(BOOK))]
 M = TypeVar("M", bound=BaseModel)
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]  # a row id: larger numbers are 422s, never sent to SQL
 BASE = "/programmes/people/{username}"
 
 
@@ -73,7 +75,7 @@ class DetailsIn(BaseModel):
 
 
 class BookingIn(BaseModel):
-    cohort: int
+    cohort: int = Field(ge=1, le=MAX_ID)
     statement: str = Field(default="", max_length=10000)
     details: DetailsIn | None = None
 
@@ -117,7 +119,7 @@ def book_form(
     request: Request,
     ctx: Booker,
     username: str,
-    cohort: Annotated[int, Form()],
+    cohort: Annotated[int, Form(ge=1, le=MAX_ID)],
     statement: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
@@ -145,7 +147,7 @@ def book_form(
 
 @router.get("/api" + BASE + "/bookings", tags=["programmes"])
 def bookings_json(
-    ctx: Booker, username: str, cancel: int | None = None, done: str = ""
+    ctx: Booker, username: str, cancel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, done: str = ""
 ) -> pages.BookingsPage:
     """A person's bookings and applications with their status and waiting-list position, their
     private calendar feed and their consent to link their staff record."""
@@ -157,7 +159,11 @@ def bookings_json(
 
 @router.get(BASE + "/bookings", include_in_schema=False)
 def bookings_page(
-    request: Request, ctx: Booker, username: str, cancel: int | None = None, done: str = ""
+    request: Request,
+    ctx: Booker,
+    username: str,
+    cancel: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    done: str = "",
 ) -> Response:
     return render(request, "programmes/bookings.html.j2", bookings_json(ctx, username, cancel, done), ctx)
 
@@ -180,13 +186,13 @@ def _cancel(ctx: Ctx, username: str, booking_id: int) -> Cancelled:
 
 
 @router.post("/api" + BASE + "/bookings/{booking}/cancel", tags=["programmes"])
-def cancel_json(ctx: Booker, username: str, booking: int) -> Cancelled:
+def cancel_json(ctx: Booker, username: str, booking: Id) -> Cancelled:
     """Cancel a booking or application; a freed place goes to the first on the waiting list."""
     return _cancel(ctx, username, booking)
 
 
 @router.post(BASE + "/bookings/{booking}/cancel", include_in_schema=False)
-def cancel_form(ctx: Booker, username: str, booking: int, confirm: Annotated[str, Form()] = "") -> Response:
+def cancel_form(ctx: Booker, username: str, booking: Id, confirm: Annotated[str, Form()] = "") -> Response:
     """Cancel when the form says confirm=yes; otherwise ask first."""
     if confirm != "yes":
         with ctx.db.session() as session:
@@ -228,14 +234,14 @@ def details_json(ctx: Booker, username: str, data: DetailsIn) -> pages.Details:
 
 
 @router.get("/api" + BASE + "/bookings/{booking}/feedback", tags=["programmes"])
-def feedback_json(ctx: Booker, username: str, booking: int) -> pages.FeedbackPage:
+def feedback_json(ctx: Booker, username: str, booking: Id) -> pages.FeedbackPage:
     """The feedback form of a booking, with the answers already given."""
     with ctx.db.session() as session:
         return pages.feedback_page(session, service.own_booking(session, booking, username), username)
 
 
 @router.get(BASE + "/bookings/{booking}/feedback", include_in_schema=False)
-def feedback_page(request: Request, ctx: Booker, username: str, booking: int) -> Response:
+def feedback_page(request: Request, ctx: Booker, username: str, booking: Id) -> Response:
     return render(request, "programmes/feedback.html.j2", feedback_json(ctx, username, booking), ctx)
 
 
@@ -247,7 +253,7 @@ def _feedback(ctx: Ctx, username: str, booking: int, data: followup.FeedbackIn) 
 
 @router.post("/api" + BASE + "/bookings/{booking}/feedback", tags=["programmes"])
 def feedback_submit_json(
-    ctx: Booker, username: str, booking: int, data: followup.FeedbackIn
+    ctx: Booker, username: str, booking: Id, data: followup.FeedbackIn
 ) -> pages.FeedbackPage:
     """Give (or change) your feedback: reaction, recommend, confidence before and after."""
     _feedback(ctx, username, booking, data)
@@ -259,7 +265,7 @@ def feedback_submit_form(
     request: Request,
     ctx: Booker,
     username: str,
-    booking: int,
+    booking: Id,
     reaction: Annotated[str, Form()] = "",
     recommend: Annotated[str, Form()] = "",
     before: Annotated[str, Form()] = "",
@@ -288,7 +294,7 @@ def feedback_submit_form(
 
 
 @router.get("/api" + BASE + "/bookings/{booking}/outcomes", tags=["programmes"])
-def outcomes_json(ctx: Booker, username: str, booking: int, months: int = 6) -> pages.OutcomesPage:
+def outcomes_json(ctx: Booker, username: str, booking: Id, months: int = 6) -> pages.OutcomesPage:
     """The outcomes form (6 or 12 months after), with the answers already given."""
     with ctx.db.session() as session:
         found = service.own_booking(session, booking, username)
@@ -296,7 +302,7 @@ def outcomes_json(ctx: Booker, username: str, booking: int, months: int = 6) -> 
 
 
 @router.get(BASE + "/bookings/{booking}/outcomes", include_in_schema=False)
-def outcomes_page(request: Request, ctx: Booker, username: str, booking: int, months: int = 6) -> Response:
+def outcomes_page(request: Request, ctx: Booker, username: str, booking: Id, months: int = 6) -> Response:
     return render(request, "programmes/outcomes.html.j2", outcomes_json(ctx, username, booking, months), ctx)
 
 
@@ -308,7 +314,7 @@ def _outcomes(ctx: Ctx, username: str, booking: int, data: followup.OutcomeIn) -
 
 @router.post("/api" + BASE + "/bookings/{booking}/outcomes", tags=["programmes"])
 def outcomes_submit_json(
-    ctx: Booker, username: str, booking: int, data: followup.OutcomeIn
+    ctx: Booker, username: str, booking: Id, data: followup.OutcomeIn
 ) -> pages.OutcomesPage:
     """Record (or correct) what changed 6 or 12 months after."""
     _outcomes(ctx, username, booking, data)
@@ -320,7 +326,7 @@ def outcomes_submit_form(
     request: Request,
     ctx: Booker,
     username: str,
-    booking: int,
+    booking: Id,
     months: Annotated[int, Form()] = 6,
     promoted: Annotated[str, Form()] = "",
     role_changed: Annotated[str, Form()] = "",
@@ -354,7 +360,7 @@ def outcomes_submit_form(
 # ---------------------------------------------------------------- credential downloads
 
 
-def _issued(ctx: Ctx, username: str, booking: int) -> tuple[str, str]:
+def _issued(ctx: Ctx, username: str, booking: Id) -> tuple[str, str]:
     """(token, file stem) of the credential issued for this booking of the person's."""
     with ctx.db.session() as session:
         found = service.own_booking(session, booking, username)
@@ -377,7 +383,7 @@ def payload(token: str) -> dict[str, Any]:
 
 
 @router.get(BASE + "/bookings/{booking}/credential.jwt", tags=["programmes"])
-def credential_jwt(ctx: Booker, username: str, booking: int) -> Response:
+def credential_jwt(ctx: Booker, username: str, booking: Id) -> Response:
     """Your Open Badges 3.0 credential as issued (a VC-JWT signed by this deployment)."""
     token, stem = _issued(ctx, username, booking)
     return Response(
@@ -388,7 +394,7 @@ def credential_jwt(ctx: Booker, username: str, booking: int) -> Response:
 
 
 @router.get(BASE + "/bookings/{booking}/credential.json", tags=["programmes"])
-def credential_json(ctx: Booker, username: str, booking: int) -> Response:
+def credential_json(ctx: Booker, username: str, booking: Id) -> Response:
     """Your credential's content (an OpenBadgeCredential) as JSON."""
     token, stem = _issued(ctx, username, booking)
     return Response(
@@ -399,7 +405,7 @@ def credential_json(ctx: Booker, username: str, booking: int) -> Response:
 
 
 @router.get(BASE + "/bookings/{booking}/certificate.pdf", tags=["programmes"])
-def certificate_pdf(ctx: Booker, username: str, booking: int) -> Response:
+def certificate_pdf(ctx: Booker, username: str, booking: Id) -> Response:
     """Your certificate of attendance (PDF), once attendance is recorded on a register."""
     from techforce.programmes import certificate  # WeasyPrint loads only when asked for
 
