@@ -120,6 +120,10 @@ MANAGE: dict[tuple[str, str], str] = {
     # multipart: file=<a booking tool's CSV>, cohort=<a cohort's name>, preset=eventbrite
     ("POST", M + "/import-bookings/upload"): "manage",
     ("POST", "/api" + M + "/import-bookings/upload"): "manage",
+    # The impact dashboard (web/programmes_impact.py); ?programme=<slug>&year=<2026> filter it.
+    ("GET", "/programmes/impact"): "impact",
+    ("GET", "/api/programmes/impact"): "impact",
+    ("GET", "/programmes/impact.csv"): "impact",
 }
 PUBLIC_ROUTES: set[str] = {  # routes open without signing in (deps.public), web/programmes_public.py
     "/programmes/verify",

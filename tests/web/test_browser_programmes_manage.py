@@ -27,6 +27,7 @@ from techforce.settings import Settings
 from techforce.web.app import create_app
 from tests.programmes.conftest import make_world
 from tests.web.conftest import PASSWORD
+from tests.web.programmes_matrix import settle
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -93,6 +94,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield Site(f"http://127.0.0.1:{port}", cohort, sessions, bookings)
     instance.should_exit = True
     thread.join(timeout=10)
+    settle()  # background mail delivery ends before the database goes
     db.dispose()
 
 

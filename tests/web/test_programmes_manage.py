@@ -9,6 +9,7 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,23 +18,28 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from techforce.accounts import service as accounts
+from techforce.db import Database
 from techforce.programmes import service
 from techforce.programmes.models import Booking, Cohort, Participant, Programme
+from techforce.settings import Settings
+from techforce.web.app import create_app
 from tests.programmes.conftest import World, make_world
 from tests.web.conftest import PASSWORD, WebEnv, sign_in
+from tests.web.programmes_matrix import settle
 
 HOSTILE = '<script>alert("x")</script> & Co'
 START = date.today() + timedelta(days=60)
 
 
 @pytest.fixture
-def world(web: WebEnv) -> World:
+def world(web: WebEnv) -> Iterator[World]:
     """The programmes world of tests/programmes, run by the user "manager" (a programme
     manager); "other-manager" manages nothing of it."""
     with web.db.session() as s:
         accounts.create_user(s, "manager", "programme-manager", actor="test", password=PASSWORD)
         accounts.create_user(s, "other-manager", "programme-manager", actor="test", password=PASSWORD)
-    return make_world(web.db)
+    yield make_world(web.db)
+    settle()  # background mail delivery ends before the database goes
 
 
 def _client(web: WebEnv, username: str) -> tuple[TestClient, str]:
@@ -630,3 +636,94 @@ def test_a_booking_tool_export_is_imported_with_a_preset(web: WebEnv, world: Wor
     assert done.status_code == 200
     booked = client.get("/api/programmes/soldering/manage").json()["cohorts"][0]["bookings"]
     assert sorted(b["email"] for b in booked) == ["alan@example.ac.uk", "grace@example.ac.uk"]
+
+
+# ---------------------------------------------------------------- impact
+
+
+def test_the_impact_dashboard_page_json_and_csv(web: WebEnv, world: World) -> None:
+    _confirmed(web, world, range(3))
+    analyst, _ = _client(web, "sector-analyst")
+    page = analyst.get("/programmes/impact")
+    assert page.status_code == 200 and "Sessions delivered" in page.text and "Method" in page.text
+    data = analyst.get("/api/programmes/impact").json()
+    assert {o["value"] for o in data["programmes"]} == {"leaders", "soldering"}
+    assert data["meta"]["disclosure"]
+    chosen = analyst.get("/api/programmes/impact?programme=leaders").json()
+    assert chosen["programme"] == "leaders"
+    csv_file = analyst.get("/programmes/impact.csv?programme=leaders")
+    assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
+    assert "techforce-impact-leaders" in csv_file.headers["content-disposition"]
+    assert csv_file.text.splitlines()[0].startswith("section,")
+    assert analyst.get("/api/programmes/impact?programme=nothing-here").status_code == 404
+    assert analyst.get("/api/programmes/impact?year=last").status_code == 422
+    tech, _ = _client(web, "technician")
+    assert tech.get("/programmes/impact").status_code == 403
+    lead, _ = _client(web, "provider-lead")
+    assert lead.get("/programmes/impact").status_code == 200
+
+
+def test_hostile_api_input_is_refused_not_a_server_error(web: WebEnv, world: World) -> None:
+    client, csrf = _client(web, "manager")
+    cohort, session = world.leadership_cohort, world.sessions[0]
+    register = f"/api/programmes/leaders/cohorts/{cohort}/sessions/{session}/register"
+    assert _api(client, csrf, register, {"marks": {str(2**70): "present"}}).status_code == 422
+    projects = f"/api/programmes/leaders/cohorts/{cohort}/completion/projects"
+    assert _api(client, csrf, projects, {"done": {str(2**70): True}}).status_code == 422
+    assert _api(client, csrf, projects, {"done": {"99999": True}}).status_code == 404
+    far = {"title": "x", "starts_at": "9999-12-31T23:00:00-23:00", "ends_at": "9999-12-31T23:30:00-23:00"}
+    made = _api(client, csrf, f"/api/programmes/leaders/cohorts/{cohort}/sessions", far)
+    assert made.status_code == 422 and "between the years 1900 and 2200" in made.json()["detail"]
+    assert client.get("/programmes/leaders/cohorts/1/completion?done=confirmed&n=lots").status_code == 200
+    assert (
+        _api(
+            client,
+            csrf,
+            "/api/programmes/new",
+            {"slug": "a\x00b", "title": "t", "kind": "course", "capacity": 1},
+        ).status_code
+        == 422
+    )
+
+
+def test_the_managers_flow_on_both_databases(settings: Settings, db: Database) -> None:
+    """Decide, keep the register, confirm completions and issue credentials through the JSON
+    twins on SQLite and PostgreSQL."""
+    with db.session() as s:
+        accounts.create_user(s, "manager", "programme-manager", actor="test", password=PASSWORD)
+    world = make_world(db)
+    with db.session() as s:
+        booked = []
+        for pid in world.people[:3]:
+            who = s.get(Participant, pid)
+            assert who is not None
+            booked.append(service.book(s, world.leadership_cohort, who, actor="t", statement="Please").id)
+    app = create_app(settings, db)
+    try:
+        with TestClient(app) as client:
+            csrf = sign_in(client, "manager")
+            base = f"/api/programmes/leaders/cohorts/{world.leadership_cohort}"
+            for booking in booked:
+                decided = _api(
+                    client,
+                    csrf,
+                    f"/api/programmes/leaders/bookings/{booking}/decide",
+                    {"approve": True, "reason": "ok"},
+                )
+                assert decided.json()["status"] == "confirmed"
+            for session in world.sessions:
+                marks = {str(booked[0]): "present", str(booked[1]): "present", str(booked[2]): "absent"}
+                assert (
+                    _api(client, csrf, f"{base}/sessions/{session}/register", {"marks": marks}).status_code
+                    == 200
+                )
+            projects = _api(
+                client, csrf, f"{base}/completion/projects", {"done": {str(b): True for b in booked}}
+            )
+            assert projects.json()["changed"] == 3
+            confirmed = _api(client, csrf, f"{base}/completion/confirm").json()
+            assert confirmed["changed"] == 2 and confirmed["completion"]["starters"] == 2
+            issued = _api(client, csrf, f"{base}/credentials").json()
+            assert issued["changed"] == 2 and issued["completion"]["credentials_issued"] == 2
+    finally:
+        settle()

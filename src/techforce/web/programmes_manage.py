@@ -6,6 +6,7 @@ the reason when the change is refused. Included in techforce.web.programmes' rou
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -18,12 +19,13 @@ from techforce import errors
 from techforce.programmes import manage_pages as mp
 from techforce.programmes import permissions, service
 from techforce.programmes.models import Programme
-from techforce.web import programmes_exchange, programmes_runs
+from techforce.web import programmes_exchange, programmes_impact, programmes_runs
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
 from techforce.web.programmes_forms import checked_slug, invalid, notice, programmes_service, redirect
 
 router = APIRouter()
+router.include_router(programmes_impact.router)  # /programmes/impact before any /programmes/{programme}
 router.include_router(programmes_runs.router)
 router.include_router(programmes_exchange.router)
 
@@ -396,6 +398,9 @@ def edit_cohort_page(
 def _save_session(
     ctx: Ctx, programme: str, cohort: int, data: service.SessionIn, session: int | None
 ) -> mp.SessionView:
+    for field, moment in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
+        if not 1900 <= moment.year <= 2200 or not 1900 <= moment.astimezone(UTC).year <= 2200:
+            raise errors.Invalid(f"{field}: give a time between the years 1900 and 2200")
     with ctx.db.session() as db:
         slug = checked_slug(programme)
         row = service.cohort_by_id(db, cohort, slug)

@@ -25,6 +25,7 @@ Runner = Annotated[Ctx, Depends(guard(permissions.MANAGE_PROGRAMME))]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Slug = Annotated[str, Path(min_length=1, max_length=80)]
 CredentialId = Annotated[str, Path(min_length=1, max_length=64)]
+BookingId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 REGISTER = "programmes/manage_register.html.j2"
 COMPLETION = "programmes/manage_completion.html.j2"
 
@@ -48,7 +49,7 @@ def _register(ctx: Ctx, programme: str, cohort: int, session: int, **notice: obj
 class Marks(BaseModel):
     """A register: booking id -> present, absent or excused (unlisted people stay as they are)."""
 
-    marks: dict[int, str] = Field(max_length=5000)
+    marks: dict[BookingId, str] = Field(max_length=5000)
 
 
 class MarksSaved(BaseModel):
@@ -70,9 +71,15 @@ def register_json(ctx: Runner, programme: Slug, cohort: Id, session: Id) -> mp.R
 
 @router.get("/programmes/{programme}/cohorts/{cohort}/sessions/{session}/register", include_in_schema=False)
 def register_page(
-    request: Request, ctx: Runner, programme: Slug, cohort: Id, session: Id, done: str = "", n: int = 0
+    request: Request, ctx: Runner, programme: Slug, cohort: Id, session: Id, done: str = "", n: str = ""
 ) -> Response:
-    page = _register(ctx, programme, cohort, session, message=notice(DONE, done, n))
+    page = _register(
+        ctx,
+        programme,
+        cohort,
+        session,
+        message=notice(DONE, done, int(n) if n.isdigit() and len(n) < 7 else 0),
+    )
     return render(request, REGISTER, page, ctx)
 
 
@@ -150,10 +157,15 @@ def completion_json(ctx: Runner, programme: Slug, cohort: Id) -> mp.CompletionPa
 
 @router.get("/programmes/{programme}/cohorts/{cohort}/completion", include_in_schema=False)
 def completion_page(
-    request: Request, ctx: Runner, programme: Slug, cohort: Id, done: str = "", n: int = 0
+    request: Request, ctx: Runner, programme: Slug, cohort: Id, done: str = "", n: str = ""
 ) -> Response:
     return render(
-        request, COMPLETION, _completion(ctx, programme, cohort, message=notice(DONE, done, n)), ctx
+        request,
+        COMPLETION,
+        _completion(
+            ctx, programme, cohort, message=notice(DONE, done, int(n) if n.isdigit() and len(n) < 7 else 0)
+        ),
+        ctx,
     )
 
 
@@ -173,7 +185,7 @@ def _completion_refused(
 class Projects(BaseModel):
     """Final projects: booking id -> done or not (unlisted bookings stay as they are)."""
 
-    done: dict[int, bool] = Field(max_length=5000)
+    done: dict[BookingId, bool] = Field(max_length=5000)
 
 
 class Changed(BaseModel):
