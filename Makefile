@@ -47,6 +47,7 @@ chromium:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/programmes.py
 
 clean:
 	rm -rf $(VENV) .techforce-demo

@@ -142,33 +142,33 @@ def _page(
 ) -> ImpactPage:
     titles = {p.id: p.title for p in data.programmes.values()}
     slugs = {p.id: p.slug for p in data.programmes.values()}
-    cohorts = [(pid, y) for pid, y, _n, _d in data.cohorts.values()]
-    wanted = [(pid, y) for pid, y in cohorts if impact_sections.in_selection(data, pid, y, programme, year)]
-    shown = sorted({pid for pid, _ in wanted}, key=lambda i: titles[i].lower())
+    cohorts: dict[int, list[int]] = {}  # programme -> the selection's cohorts
+    cohort_years: dict[int, list[int]] = {}
+    for cid, (pid, y, _n, _d) in data.cohorts.items():
+        if impact_sections.in_selection(data, pid, y, programme, year):
+            cohorts.setdefault(pid, []).append(cid)
+            cohort_years.setdefault(y, []).append(cid)
+    places: dict[int, list[Place]] = {}
+    places_years: dict[int, list[Place]] = {}
+    for p in chosen:
+        places.setdefault(p.programme_id, []).append(p)
+        places_years.setdefault(p.year, []).append(p)
+    shown = sorted(cohorts, key=lambda i: titles[i].lower())
     by_programme = [
-        impact_sections.headline(
-            data, gate, [p for p in chosen if p.programme_id == pid], titles[pid], slugs[pid], year
-        )
+        impact_sections.headline(data, gate, places.get(pid, []), cohorts[pid], titles[pid], slugs[pid], year)
         for pid in shown
     ]
     by_year = [
         impact_sections.headline(
-            data,
-            gate,
-            [p for p in chosen if p.year == y],
-            codes.year_label(y),
-            programme,
-            y,
+            data, gate, places_years.get(y, []), cohort_years[y], codes.year_label(y), programme, y
         )
-        for y in sorted({y for _, y in wanted})
+        for y in sorted(cohort_years)
     ]
     name = next((p.title for p in data.programmes.values() if p.slug == programme), None)
-    total = impact_sections.headline(data, gate, chosen, name or "All programmes", programme, year)
+    every = [c for ids in cohorts.values() for c in ids]
+    total = impact_sections.headline(data, gate, chosen, every, name or "All programmes", programme, year)
     feedback = [
-        impact_sections.feedback(
-            data, gate, [p for p in chosen if p.programme_id == pid], titles[pid], slugs[pid]
-        )
-        for pid in shown
+        impact_sections.feedback(data, gate, places.get(pid, []), titles[pid], slugs[pid]) for pid in shown
     ]
     if len(feedback) != 1:
         feedback.append(impact_sections.feedback(data, gate, chosen, "All programmes", None))

@@ -93,16 +93,15 @@ def load(db: Db, now: datetime) -> Data:
         .outerjoin(present, present.c.booking_id == Booking.id)
         .where(Booking.status == "confirmed")
     )
+    rules = {p.id: (p.min_attendance_pct, p.requires_project) for p in out.programmes.values()}
     for bid, cid, person, project, n in rows:
         pid, starts_on = starts[cid]
-        owner = out.programmes[pid]
+        least, needs_project = rules[pid]
         sessions, attended = out.cohorts[cid][2], int(n or 0)
         pct = 100.0 * attended / sessions if sessions else 0.0
-        complete = (
-            sessions > 0 and pct >= owner.min_attendance_pct and (project or not owner.requires_project)
-        )
+        complete = sessions > 0 and pct >= least and (project or not needs_project)
         out.places.append(
-            Place(bid, pid, academic_year(starts_on), starts_on, person, attended > 0, bool(complete))
+            Place(bid, pid, out.cohorts[cid][1], starts_on, person, attended > 0, bool(complete))
         )
     wanted = {p.participant_id for p in out.places}
     for pid, ukprn, sex, ethnic, level in db.execute(

@@ -31,7 +31,7 @@ class Gate:
     keys: dict[int, int]
 
     def perturbed(self, ids: Sequence[int]) -> float:
-        key = sum(self.keys[i] for i in ids) % KEY_MODULUS
+        key = sum(map(self.keys.__getitem__, ids)) % KEY_MODULUS
         return self.rules.perturb(float(len(ids)), key) or 0.0
 
     def count(self, ids: Sequence[int]) -> Cell:
@@ -70,12 +70,16 @@ class Gate:
 
 
 def headline(
-    data: Data, gate: Gate, places: list[Place], label: str, programme: str | None, year: int | None
+    data: Data,
+    gate: Gate,
+    places: list[Place],
+    cohorts: list[int],
+    label: str,
+    programme: str | None,
+    year: int | None,
 ) -> HeadlineRow:
-    """Delivery for a selection: sessions and cohorts as they are, people through the gate."""
-    cohorts = [
-        c for c, (pid, y, _n, _d) in data.cohorts.items() if in_selection(data, pid, y, programme, year)
-    ]
+    """Delivery for a selection (its confirmed places and its cohorts): sessions and cohorts as
+    they are, people through the gate."""
     booked = [p.participant_id for p in places]
     people = sorted(set(booked))
     floor = gate.rules.percent_min_population
