@@ -201,3 +201,48 @@ def test_a_manager_keeps_the_register_and_issues_credentials_on_a_phone(phone: A
     expect(phone.locator(f"#progress-{site.bookings[0]}")).to_contain_text("issued")
     _fits(phone)
     _shot(phone, "completion")
+
+
+CHARTS_DRAWN = """() => [...document.querySelectorAll('.chart[data-spec]')].every(c =>
+    c.querySelector('svg') || c.textContent.includes('Chart unavailable'))"""
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_RUN = (
+    "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+    ".map(v => v.id + ': ' + v.nodes.length + ' x ' + v.nodes[0].target.join(' '))"
+)
+
+
+def test_the_impact_dashboard_fits_a_phone_and_draws_its_charts(phone: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
+    _sign_in(phone, site, "manager")
+    phone.goto(f"{site.url}/programmes/impact?programme=leaders")
+    expect(phone.locator("h1")).to_have_text("Programme impact: Leadership for women in technical roles")
+    phone.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    assert phone.locator(".chart svg").count() >= 1
+    _fits(phone)
+    _shot(phone, "impact")
+
+
+@pytest.mark.parametrize("page", ["manage", "register", "completion", "exchange", "new"])
+def test_the_managers_pages_pass_axe(browser: Any, site: Site, page: str) -> None:
+    """axe-core (vendored) finds no serious or critical violations."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not vendored in tests/web/vendor")
+    paths = {
+        "manage": "/programmes/leaders/manage",
+        "register": f"/programmes/leaders/cohorts/{site.cohort}/sessions/{site.sessions[1]}/register",
+        "completion": f"/programmes/leaders/cohorts/{site.cohort}/completion",
+        "exchange": "/programmes/leaders/exchange",
+        "new": "/programmes/new",
+    }
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)  # only to inject axe
+    tab = context.new_page()
+    _sign_in(tab, site, "manager")
+    tab.goto(site.url + paths[page])
+    tab.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = tab.evaluate(AXE_RUN)
+    _fits(tab)
+    context.close()
+    assert found == [], (page, found)
