@@ -120,7 +120,8 @@ def _pool(s: Db, settings: Settings, sector_dir: Path | None) -> tuple[Pool, int
         found = sorted(int(p.name) for p in sector_dir.glob("[12][0-9][0-9][0-9]") if (p / "csv").is_dir())
         if found:
             key = store.load_or_create_key(settings.key_file)
-            return _from_sector(sector_dir / str(found[-1]) / "csv", key), found[-1]
+            base = found[-2] if len(found) > 1 else found[-1]
+            return _from_sector(sector_dir / str(base) / "csv", key), found[-1]
     last = academic_year(date.today()) - 1
     return synth_plan.invented_pool(2000), last
 
