@@ -93,6 +93,7 @@ PROGRAMMES = Capability(
         MenuItem("Programmes", "/programmes", programmes_permissions.VIEW_PROGRAMMES),
         MenuItem("My bookings", "/programmes/me", programmes_permissions.BOOK),
         MenuItem("Impact", "/programmes/impact", programmes_permissions.VIEW_IMPACT),
+        MenuItem("New programme", "/programmes/new", programmes_permissions.CREATE_PROGRAMME),
     ),
     permissions=programmes_permissions.ALL,
     events=programmes_events.DATA_CHANGES,

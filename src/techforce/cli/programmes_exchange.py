@@ -11,8 +11,9 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from techforce import audit
 from techforce.cli.output import Column, Format, FormatOption, emit, progress
-from techforce.programmes import exchange
+from techforce.programmes import events, exchange
 from techforce.workforce.problems import InputError, Problem
 
 PROBLEM_COLUMNS = [
@@ -121,6 +122,14 @@ def register(app: typer.Typer) -> None:
         if out.exists() and not out.is_dir() and out.suffix.lower() != ".zip":
             _fail(ctx, f"{out} is a file: give a folder, or a file name ending in .zip")
         written = exchange.export(ctx.obj.db, out, only=programme or None)
+        with ctx.obj.db.session() as session:  # the files hold names and e-mail addresses
+            audit.record(
+                session,
+                actor=ctx.obj.settings.user,
+                action=events.EXPORT,
+                target=",".join(programme) or "all",
+                payload={"to": str(out)},
+            )
         for path in written:
             ctx.obj.console.print(Text(f"wrote {path}"), highlight=False, soft_wrap=True)
 

@@ -23,6 +23,7 @@ CREDENTIAL_REVOKE = "programmes.credential.revoke"
 FEED_NEW = "programmes.feed.new"
 FEED_REVOKE = "programmes.feed.revoke"
 IMPORT = "programmes.import"
+EXPORT = "programmes.export"  # a download of participants' names and e-mail addresses
 NOTIFY = "programmes.notify"
 
 DATA_CHANGES = (

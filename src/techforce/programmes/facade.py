@@ -1,5 +1,5 @@
 """The programmes capability's service object for the shells: the settings and database,
-and delivery of queued notifications after a change commits (in the background, one run at
+the impact dashboard's cache, and delivery of queued notifications after a change commits (in the background, one run at
 a time, so a page never waits for a mail server)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 from techforce.db import Database
+from techforce.programmes.impact import Impact
 from techforce.settings import Settings
 
 
@@ -14,6 +15,7 @@ class Programmes:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
+        self.impact = Impact(settings, db)  # the dashboard, cached per data version
         self._delivering = threading.Lock()
         self._again = threading.Event()
 

@@ -15,8 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 
-from techforce import errors
-from techforce.programmes import exchange, permissions, service
+from techforce import audit, errors
+from techforce.programmes import events, exchange, permissions, service
 from techforce.programmes import manage_exchange as mx
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
@@ -51,8 +51,18 @@ def exchange_page(request: Request, ctx: Runner, programme: Slug) -> Response:
 
 
 def _export(ctx: Ctx, programme: str) -> dict[str, str]:
+    """The programme's CSV files; the download (names and e-mail addresses) is audited."""
     _page(ctx, programme)  # not found before anything is read
-    return exchange.export_tables(ctx.db, only=[programme])
+    files = exchange.export_tables(ctx.db, only=[programme])
+    with ctx.db.session() as session:
+        audit.record(
+            session,
+            actor=ctx.principal.username,
+            action=events.EXPORT,
+            target=programme,
+            payload={"from": ctx.address, "files": sorted(files)},
+        )
+    return files
 
 
 @router.get("/api/programmes/{programme}/export", tags=["programmes"])
