@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from techforce import audit
 from techforce.accounts import service as accounts
 from techforce.db import Database
 from techforce.programmes import service
@@ -557,6 +558,9 @@ def test_the_export_downloads_only_this_programme(web: WebEnv, world: World) -> 
     assert "leaders" not in "".join(files.values()) and "soldering" in files["programmes.csv"]
     other, _ = _client(web, "other-manager")
     assert other.get("/programmes/leaders/export.zip").status_code == 403
+    with web.db.session() as session:  # who downloaded participants' names, and which programme
+        exported = [(e.actor, e.target) for e in audit.recent(session, action="programmes.export")]
+    assert exported == [("manager", "soldering"), ("manager", "leaders")]
 
 
 def test_an_import_is_checked_first_and_refused_whole_on_a_bad_row(web: WebEnv, world: World) -> None:
