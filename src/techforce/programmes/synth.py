@@ -203,7 +203,9 @@ def _ids(s: Db, model: Any, rows: list[dict[str, Any]]) -> list[int]:
     else:
         start = int(s.scalar(select(func.max(model.id))) or 0)
         ids = list(range(start + 1, start + n + 1))
-    s.connection().execute(insert(model.__table__), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    s.connection().execute(
+        insert(model.__table__), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+    )
     return ids
 
 
