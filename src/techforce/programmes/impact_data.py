@@ -109,6 +109,18 @@ def load(db: Db, now: datetime) -> Data:
     ):
         if pid in wanted:
             out.people[pid] = (ukprn, sex, ethnic, level)
+    _answers(db, out)
+    out.links = {
+        pid: (u, person)
+        for pid, u, person in db.execute(
+            select(WorkforceLink.participant_id, WorkforceLink.ukprn, WorkforceLink.person_id)
+        )
+    }
+    return out
+
+
+def _answers(db: Db, out: Data) -> None:
+    """Feedback and outcomes, by booking."""
     for bid, reaction, recommend, before, after in db.execute(
         select(Feedback.booking_id, Feedback.reaction, Feedback.recommend, Feedback.before, Feedback.after)
     ):
@@ -128,10 +140,3 @@ def load(db: Db, now: datetime) -> Data:
         bid, months, *flags = row
         flags[3] = bool(flags[3])  # registrations: a new one is any at all
         out.outcomes.append((bid, int(months), tuple(bool(f) for f in flags)))
-    out.links = {
-        pid: (u, person)
-        for pid, u, person in db.execute(
-            select(WorkforceLink.participant_id, WorkforceLink.ukprn, WorkforceLink.person_id)
-        )
-    }
-    return out

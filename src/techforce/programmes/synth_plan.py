@@ -236,20 +236,7 @@ def _leadership(
     plan: Plan, rng: np.random.Generator, pool: Pool, scale: float, names: dict[str, str]
 ) -> None:
     """Cohorts of about 30 women in technical roles, spread over the five years."""
-    spec = ProgrammeSpec(
-        slug=LEADERSHIP,
-        title="Leadership programme for women in technical roles",
-        kind="cohort",
-        pillars=["career-development", "visibility"],
-        cost_pence=150000,
-        capacity=30,
-        selective=True,
-        requires_project=True,
-        description="Six months: four modules (" + "; ".join(MODULES) + "), action learning sets and a "
-        "final project. Completion: present at 80% of sessions and the final project done.",
-        audience="Women in technical roles",
-        eligibility="Women (and those who identify as women) in technical roles at a UK provider",
-    )
+    spec = _leadership_spec()
     plan.programmes.append(spec)
     index = len(plan.programmes) - 1
     women = np.array([i for i in range(len(pool)) if pool.sex[i] == "2"], dtype=int)
@@ -257,14 +244,13 @@ def _leadership(
     if wanted < 1:
         return
     chosen = _spread(rng, women, pool, wanted)
-    rest = np.setdiff1d(women, chosen)
-    declined = rng.permutation(rest)[: round(0.25 * wanted)]
+    declined = rng.permutation(np.setdiff1d(women, chosen))[: round(0.25 * wanted)]
     k = max(1, round(wanted / 30))
-    groups = np.array_split(chosen, k)
-    refused = np.array_split(declined, k)
     year_of = [4 if k == 1 else round(j * 4 / (k - 1)) for j in range(k)]  # first and last years too
     per_year = [year_of.count(y) for y in range(5)]
-    for j, (members, others) in enumerate(zip(groups, refused, strict=True)):
+    for j, (members, others) in enumerate(
+        zip(np.array_split(chosen, k), np.array_split(declined, k), strict=True)
+    ):
         y = year_of[j]
         nth = j - sum(per_year[:y])
         start = date(plan.years[y], 9, 20) + timedelta(days=nth * (240 // max(1, per_year[y])))
@@ -279,19 +265,8 @@ def _leadership(
             FACILITATORS[j % len(FACILITATORS)],
             "in-person",
             leadership=True,
+            sessions=_leadership_sessions(start),
         )
-        for w, title in enumerate(MODULES):
-            cohort.sessions.append(
-                (title, "module", start + timedelta(weeks=6 * w), (9, 30), 7.0, "in-person")
-            )
-        for w in (3, 9, 15):
-            cohort.sessions.append(
-                ("Action learning set", "action-learning", start + timedelta(weeks=w), (13, 0), 3.0, "online")
-            )
-        cohort.sessions.append(
-            ("Final project presentations", "project", start + timedelta(weeks=24), (9, 30), 5.0, "in-person")
-        )
-        cohort.sessions.sort(key=lambda t: t[2])
         for person in members:
             cohort.bookings.append(_selected(rng, int(person), spec, len(cohort.sessions), leader=True))
             if pool.own_id[int(person)] and rng.random() < 0.65:
@@ -307,6 +282,40 @@ def _leadership(
                 )
             )
         plan.cohorts.append(cohort)
+
+
+def _leadership_spec() -> ProgrammeSpec:
+    return ProgrammeSpec(
+        slug=LEADERSHIP,
+        title="Leadership programme for women in technical roles",
+        kind="cohort",
+        pillars=["career-development", "visibility"],
+        cost_pence=150000,
+        capacity=30,
+        selective=True,
+        requires_project=True,
+        description="Six months: four modules (" + "; ".join(MODULES) + "), action learning sets and a "
+        "final project. Completion: present at 80% of sessions and the final project done.",
+        audience="Women in technical roles",
+        eligibility="Women (and those who identify as women) in technical roles at a UK provider",
+    )
+
+
+def _leadership_sessions(start: date) -> list[tuple[str, str, date, tuple[int, int], float, str]]:
+    """Four module days six weeks apart, three online action learning sets between them, and
+    the final project presentations at week 24."""
+    sessions = [
+        (title, "module", start + timedelta(weeks=6 * w), (9, 30), 7.0, "in-person")
+        for w, title in enumerate(MODULES)
+    ]
+    sessions += [
+        ("Action learning set", "action-learning", start + timedelta(weeks=w), (13, 0), 3.0, "online")
+        for w in (3, 9, 15)
+    ]
+    sessions.append(
+        ("Final project presentations", "project", start + timedelta(weeks=24), (9, 30), 5.0, "in-person")
+    )
+    return sorted(sessions, key=lambda t: t[2])
 
 
 def _selected(
