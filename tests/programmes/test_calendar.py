@@ -148,18 +148,16 @@ def test_typed_text_cannot_add_properties_or_events(world: World) -> None:
     with world.db.session() as s:
         cohort = service.cohort_by_id(s, world.workshop_cohort)
         start = utc(cohort.sessions[0].starts_at) + timedelta(days=1)
-        service.save_session(
+        row = service.save_session(
             s,
             cohort,
-            service.SessionIn(
-                title=hostile,
-                starts_at=start,
-                ends_at=start + timedelta(hours=1),
-                location="Room 1; Floor 2, \nX-Z:2",
-                facilitator="Dr A\r\nORGANIZER:mailto:a@b",
-            ),
+            service.SessionIn(title="Evil", starts_at=start, ends_at=start + timedelta(hours=1)),
             actor="manager",
         )
+        # The service refuses line breaks and control characters (test_bookings); the feed must
+        # hold even for text stored some other way (an older row, a direct write).
+        row.title, row.location = hostile, "Room 1; Floor 2, \nX-Z:2"
+        row.facilitator = "Dr A\r\nORGANIZER:mailto:a@b"
     with world.db.session() as s:
         data = calendar.cohort_feed(s, world.workshop_cohort, SETTINGS)
     parsed = Calendar.from_ical(data)
