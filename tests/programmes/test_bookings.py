@@ -89,3 +89,11 @@ def test_a_statement_with_nul_is_refused_before_anything_is_written(world: World
         _book(world, 0, world.leadership_cohort, statement="I lead\x00")
     with world.db.session() as s:
         assert s.scalar(select(Booking)) is None
+
+
+@pytest.mark.parametrize("slug", ["new", "me", "impact", "verify"])
+def test_a_slug_that_names_a_page_is_refused(slug: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="names a page of its own"):
+        service.ProgrammeIn(slug=slug, title="x", kind="course", capacity=5)

@@ -37,6 +37,7 @@ MODES = ("in-person", "online")
 MARKS = ("present", "absent", "excused")
 ACTIVE = ("applied", "confirmed", "waitlisted")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+RESERVED = frozenset({"new", "me", "verify", "impact", "people", "feeds", "credentials", "api", "static"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029]")
 
@@ -83,6 +84,8 @@ class ProgrammeIn(BaseModel):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError("use lower-case letters, digits and hyphens, starting with a letter or digit")
+        if value in RESERVED:
+            raise ValueError(f"{value!r} names a page of its own: choose another, e.g. {value}-programme")
         return value
 
 

@@ -4,6 +4,8 @@ with a JSON twin under /api; every script, style and chart library is served by 
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,6 +14,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from techforce import capabilities, errors
@@ -36,6 +39,17 @@ class Account(BaseModel):
     must_change_password: bool
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At shutdown, let each service finish background work (e.g. mail being delivered)
+    before the database goes."""
+    yield
+    for found in app.state.services.values():
+        wait = getattr(found, "wait_idle", None)
+        if callable(wait):
+            await run_in_threadpool(wait)
+
+
 def create_app(
     settings: Settings,
     db: Database | None = None,
@@ -46,13 +60,14 @@ def create_app(
     database = db or Database(settings)
     database.migrate()
     app = FastAPI(
+        lifespan=_lifespan,
         title="techforce",
         version="0.1.0",
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
         description="The technical workforce of universities and research institutes: "
-        "disclosure-controlled indicators, peer groups and uploads.",
+        "disclosure-controlled indicators, peer groups and uploads; development programmes.",
     )
     app.state.settings = settings
     app.state.db = database
