@@ -100,22 +100,22 @@ def programme_in(form: ProgrammeFields) -> service.ProgrammeIn:
         raise invalid(exc) from None
 
 
-def _form_fields(
-    slug: str,
-    title: str,
-    kind: str,
-    description: str,
-    audience: str,
-    eligibility: str,
-    capacity: str,
-    cost: str,
-    pillars: list[str] | None,
-    selective: str,
-    min_attendance_pct: str,
-    requires_project: str,
+def _posted(
+    title: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    description: Text = "",
+    audience: Text = "",
+    eligibility: Text = "",
+    capacity: Annotated[str, Form()] = "",
+    cost: Annotated[str, Form()] = "0",
+    pillars: Annotated[list[str] | None, Form()] = None,
+    selective: Annotated[str, Form()] = "",
+    min_attendance_pct: Annotated[str, Form()] = "80",
+    requires_project: Annotated[str, Form()] = "",
 ) -> ProgrammeFields:
+    """The programme form as posted (new or edit; the slug comes from the form or the path)."""
     return ProgrammeFields(
-        slug=slug.strip(),
+        slug="",
         title=title.strip(),
         kind=kind,
         description=description,
@@ -128,6 +128,9 @@ def _form_fields(
         min_attendance_pct=min_attendance_pct,
         requires_project=bool(requires_project),
     )
+
+
+Posted = Annotated[ProgrammeFields, Depends(_posted)]
 
 
 @router.get("/api/programmes/new", tags=["programmes"])
@@ -161,33 +164,10 @@ def create_programme_json(ctx: Creator, data: service.ProgrammeIn) -> mp.Program
 def create_programme_page(
     request: Request,
     ctx: Creator,
+    posted: Posted,
     slug: Annotated[str, Form()] = "",
-    title: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "",
-    description: Text = "",
-    audience: Text = "",
-    eligibility: Text = "",
-    capacity: Annotated[str, Form()] = "",
-    cost: Annotated[str, Form()] = "0",
-    pillars: Annotated[list[str] | None, Form()] = None,
-    selective: Annotated[str, Form()] = "",
-    min_attendance_pct: Annotated[str, Form()] = "80",
-    requires_project: Annotated[str, Form()] = "",
 ) -> Response:
-    fields = _form_fields(
-        slug,
-        title,
-        kind,
-        description,
-        audience,
-        eligibility,
-        capacity,
-        cost,
-        pillars,
-        selective,
-        min_attendance_pct,
-        requires_project,
-    )
+    fields = posted.model_copy(update={"slug": slug.strip()})
     try:
         created = _create(ctx, programme_in(fields))
     except errors.TechforceError as exc:
@@ -248,32 +228,9 @@ def edit_programme_page(
     request: Request,
     ctx: Runner,
     programme: Slug,
-    title: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "",
-    description: Text = "",
-    audience: Text = "",
-    eligibility: Text = "",
-    capacity: Annotated[str, Form()] = "",
-    cost: Annotated[str, Form()] = "0",
-    pillars: Annotated[list[str] | None, Form()] = None,
-    selective: Annotated[str, Form()] = "",
-    min_attendance_pct: Annotated[str, Form()] = "80",
-    requires_project: Annotated[str, Form()] = "",
+    posted: Posted,
 ) -> Response:
-    fields = _form_fields(
-        programme,
-        title,
-        kind,
-        description,
-        audience,
-        eligibility,
-        capacity,
-        cost,
-        pillars,
-        selective,
-        min_attendance_pct,
-        requires_project,
-    )
+    fields = posted.model_copy(update={"slug": programme})
     try:
         _edit(ctx, programme, programme_in(fields))
     except errors.TechforceError as exc:
