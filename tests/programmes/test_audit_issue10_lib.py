@@ -45,13 +45,10 @@ def test_gzip_bomb_status_list_is_refused() -> None:
         credential_checks.decode_bits("u" + "not gzip at all")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a status list never goes stale: it has no validUntil and verify checks no "
-    "age, so a list fetched before a revocation (cached, or replayed by the holder with "
-    "`techforce programmes verify --status-list`) makes the revoked credential pass a month "
-    "later; publish a short validUntil (or ttl) and refuse an expired list",
-)
+# Audit finding, fixed: a status list never goes stale: it has no validUntil and verify checks no
+# age, so a list fetched before a revocation (cached, or replayed by the holder with `techforce
+# programmes verify --status-list`) makes the revoked credential pass a month later; publish a short
+# validUntil (or ttl) and refuse an expired list
 def test_a_status_list_from_before_a_revocation_goes_stale(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,14 +94,11 @@ def _twelve_confirmed(db: Database) -> World:
     return world
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the impact dashboard's cost is price x the perturbed place count, published "
-    "unrounded (money is not rounded), so cost / price gives the perturbed count before HESA "
-    "rounding (12 true places: published 10, cost £16,500 = 11 x £1,500); cost per participant "
-    "gives the participants' perturbed count the same way. Rounding adds nothing for any "
-    "programme with a price; base cost on the published (rounded) places",
-)
+# Audit finding, fixed: the impact dashboard's cost is price x the perturbed place count, published
+# unrounded (money is not rounded), so cost / price gives the perturbed count before HESA rounding
+# (12 true places: published 10, cost £16,500 = 11 x £1,500); cost per participant gives the
+# participants' perturbed count the same way. Rounding adds nothing for any programme with a price;
+# base cost on the published (rounded) places
 def test_cost_does_not_reveal_the_unrounded_place_count(settings: Settings, db: Database) -> None:
     _twelve_confirmed(db)
     page = impact.dashboard(settings, db, programme="leaders")
@@ -160,14 +154,11 @@ def test_import_for_one_programme_cannot_write_another(db: Database) -> None:
         assert s.query(Participant).filter_by(email="x@uni.ac.uk").first() is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a booking import for programme A renames (and re-employs) any participant "
-    "platform-wide by naming their e-mail address: the manager of 'soldering' changes the name "
-    "and UKPRN of a person known only through 'leaders' (or of an account holder), which then "
-    "shows on that person's leaders credential, certificate and register; an import should add "
-    "people and bookings, not rewrite people held by other programmes or accounts",
-)
+# Audit finding, fixed: a booking import for programme A renames (and re-employs) any participant
+# platform-wide by naming their e-mail address: the manager of 'soldering' changes the name and
+# UKPRN of a person known only through 'leaders' (or of an account holder), which then shows on that
+# person's leaders credential, certificate and register; an import should add people and bookings,
+# not rewrite people held by other programmes or accounts
 def test_import_for_one_programme_does_not_rename_others_participants(db: Database) -> None:
     world = make_world(db)
     rows = (

@@ -4,7 +4,7 @@ charts, and the cache following the data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +117,9 @@ def test_small_groups_never_show_their_true_counts(settings: Settings, db: Datab
     for cell in (shop.participants, shop.starters, shop.completers, page.headline.participants):
         assert isinstance(cell.value, int) and cell.value % 5 == 0
         assert cell.display not in ("1", "2", "3", "4", "6")
-    assert page.headline.providers.value is None  # where 6 people come from is not shown
-    assert page.headline.cost_per_participant.value is None
+    if page.headline.participants.value <= 5:  # decided on the published count, as the workforce's are
+        assert page.headline.providers.value is None  # where a handful come from is not shown
+        assert page.headline.cost_per_participant.value is None
     for cell in _cells(page):
         if "%" in cell.display or cell.disclosure.startswith("average"):
             pytest.fail(f"a percentage or mean of a handful of people is shown: {cell}")
@@ -136,6 +137,7 @@ def test_feedback_and_outcomes_are_counted_of_those_who_answered(settings: Setti
             row = service.session_by_id(s, sid)
             row.starts_at = datetime(2024, 1, 10 + k, 9, tzinfo=UTC)
             row.ends_at = datetime(2024, 1, 10 + k, 16, tzinfo=UTC)
+        row.cohort.starts_on, row.cohort.ends_on = date(2024, 1, 10), date(2024, 1, 20)
     with db.session() as s:
         for name, (reaction, before, after) in {"A": (5, 2, 4), "B": (3, 1, 2)}.items():
             b = service.booking_by_id(s, ids[name])

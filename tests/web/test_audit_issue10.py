@@ -3,7 +3,7 @@ feedback, outcomes, consent, credentials (OB 3.0 VC-JWT, status list, public ver
 private calendar feeds, CSV exchange and the impact dashboard, attacked through the real app.
 
 Every attack tried is a test here: a passing test documents a defence that held; a test
-marked ``xfail(strict=True, reason="FINDING: ...")`` documents a finding that is not fixed
+marked ``xfail(strict=True, reason="FINDING: ...")`` documents a finding that is not fixed (none now: each fixed finding is a plain test under an "Audit finding, fixed" comment)
 yet (it fails today and must pass once fixed). Library-level attacks (both databases) are in
 tests/programmes/test_audit_issue10_lib.py."""
 
@@ -175,13 +175,10 @@ def test_csrf_is_required_on_person_and_manager_posts(web: WebEnv, world: World)
 
 
 # --- FINDING: claiming a participant record that has no account -----------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a technician takes over another person's participant record (bookings, "
-    "feedback, credentials, calendar) by giving that person's e-mail address in 'your details' "
-    "when the record has no account yet (every participant a CSV or booking-tool import makes): "
-    "service.save_participant finds the record by e-mail and writes the caller's username on it",
-)
+# Audit finding, fixed: a technician takes over another person's participant record (bookings,
+# feedback, credentials, calendar) by giving that person's e-mail address in 'your details' when the
+# record has no account yet (every participant a CSV or booking-tool import makes):
+# service.save_participant finds the record by e-mail and writes the caller's username on it
 def test_details_cannot_claim_an_imported_participant_by_email(web: WebEnv, world: World) -> None:
     with web.db.session() as s:
         victim = service.save_participant(
@@ -209,17 +206,14 @@ def test_details_cannot_take_an_account_holders_email(web: WebEnv, world: World)
             {"name": "Me", "email": "tech1@example.ac.uk"},
         )
         assert taken.status_code == 409
-        assert "another account" in taken.text
+        assert "another participant" in taken.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a person who already has a participant record can change their e-mail to "
-    "another account holder's address in different case (TECH1@...): the unique constraint is "
-    "case-sensitive, so two records share one mailbox and the victim's notifications, the "
-    "recipient hash of credentials and the import's e-mail matching become ambiguous; the exact "
-    "address instead fails the unique constraint as a 500",
-)
+# Audit finding, fixed: a person who already has a participant record can change their e-mail to
+# another account holder's address in different case (TECH1@...): the unique constraint is
+# case-sensitive, so two records share one mailbox and the victim's notifications, the recipient
+# hash of credentials and the import's e-mail matching become ambiguous; the exact address instead
+# fails the unique constraint as a 500
 def test_details_email_change_to_anothers_address_is_refused(web: WebEnv, world: World) -> None:
     with client_of(web, "tech0") as (client, csrf):
         codes = []
@@ -230,12 +224,9 @@ def test_details_email_change_to_anothers_address_is_refused(web: WebEnv, world:
 
 
 # --- FINDING: a cancelled place still gets a credential -------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a place completed and then cancelled keeps completed_at (service.cancel does "
-    "not clear it and confirm_completions only revisits confirmed places), so "
-    "credentials.issue_all signs an Open Badge for a cancelled booking",
-)
+# Audit finding, fixed: a place completed and then cancelled keeps completed_at (service.cancel does
+# not clear it and confirm_completions only revisits confirmed places), so credentials.issue_all
+# signs an Open Badge for a cancelled booking
 def test_no_credential_for_a_cancelled_place(web: WebEnv, world: World) -> None:
     booking = _complete(web, world, world.people[0])
     with client_of(web, "tech0") as (client, csrf):
@@ -249,12 +240,9 @@ def test_no_credential_for_a_cancelled_place(web: WebEnv, world: World) -> None:
 
 
 # --- FINDING: outcomes before the programme -------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: followup.record_outcome accepts a '12 months after' outcome (promoted, new "
-    "registration...) for a cohort that has not even begun; such answers feed the impact "
-    "dashboard's outcome rates (feedback, by contrast, waits for the first session)",
-)
+# Audit finding, fixed: followup.record_outcome accepts a '12 months after' outcome (promoted, new
+# registration...) for a cohort that has not even begun; such answers feed the impact dashboard's
+# outcome rates (feedback, by contrast, waits for the first session)
 def test_outcomes_wait_for_the_programme(web: WebEnv, world: World) -> None:
     booking = _booking(web, world.workshop_cohort, world.people[0])  # starts in 30 days
     with client_of(web, "tech0") as (client, csrf):
@@ -328,13 +316,10 @@ def test_revoked_credential_fails_and_the_status_list_is_signed(web: WebEnv, wor
         assert listed.status_code == 200 and listed.text.count(".") == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the public verify endpoint answers 500 to a deeply nested JSON input "
-    "('{\"a\":' repeated): credential_checks._unwrap (and _open for a nested JWS payload) "
-    "catch ValueError but json.loads raises RecursionError, so anyone can make the server "
-    "log an unhandled error per request",
-)
+# Audit finding, fixed: the public verify endpoint answers 500 to a deeply nested JSON input
+# ('{\"a\":' repeated): credential_checks._unwrap (and _open for a nested JWS payload) catch
+# ValueError but json.loads raises RecursionError, so anyone can make the server log an unhandled
+# error per request
 def test_deeply_nested_json_is_a_clean_refusal(web: WebEnv) -> None:
     nested = '{"a":' * 50_000 + "1" + "}" * 50_000
     payload = _b64(b"[" * 100_000 + b"]" * 100_000)

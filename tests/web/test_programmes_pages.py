@@ -243,6 +243,12 @@ def test_feedback_outcomes_and_consent(web: WebEnv, world: World) -> None:
         current = tech.get(f"/api{base}/{now['id']}/feedback").json()["current"]
         assert current == {"reaction": 5, "recommend": True, "before": 2, "after": 4, "comment": ""}
 
+        early = tech.post(f"{base}/{now['id']}/outcomes", data={"csrf_token": csrf, "months": "6"})
+        assert early.status_code == 400 and "after the programme" in early.text
+        with web.db.session() as s:  # the cohort ends: outcomes can be recorded
+            held = s.get(Booking, now["id"])
+            assert held is not None
+            held.cohort.ends_on = date.today() - timedelta(days=1)
         outcome = tech.post(
             f"{base}/{now['id']}/outcomes",
             data={

@@ -110,7 +110,7 @@ def _unwrap(token: str) -> tuple[str, str]:
         return text, ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to be a credential
         return "", "not a compact JWS and not JSON: give the .jwt file (three parts joined by dots)"
     if isinstance(data, str):
         return data.strip(), ""
@@ -132,6 +132,11 @@ def _open(text: str, settings: Settings, checks: list[Check]) -> dict[str, Any] 
         header, payload = parts.headers(), json.loads(parts.payload)
         if not isinstance(payload, dict):
             raise ValueError("the payload is not a JSON object")
+    except RecursionError:
+        checks.append(
+            Check(name="format", passed=False, detail="not a credential: its JSON is nested too deep")
+        )
+        return None
     except (JoseError, ValueError, UnicodeError) as exc:
         checks.append(Check(name="format", passed=False, detail=f"not a well-formed compact JWS: {exc}"))
         return None
@@ -205,6 +210,15 @@ def _status(credential: dict[str, Any], lists: str, settings: Settings, db: Db |
             name="status", passed=False, detail=f"the status list is not the issuer's: {inner[-1].detail}"
         ), False
     subject = status.get("credentialSubject") or {}
+    try:
+        until = _parse_time(status["validUntil"])
+    except (KeyError, ValueError, TypeError):
+        return Check(
+            name="status", passed=False, detail="the status list has no validUntil: fetch the current one"
+        ), False
+    if until < utcnow() - SKEW:
+        detail = f"the status list expired on {stamp(until)[:16]}: fetch the current one from {entry.get('statusListCredential')}"
+        return Check(name="status", passed=False, detail=detail), False
     if status.get("id") != entry.get("statusListCredential"):
         detail = f"the status list given is {status.get('id')!r}; the credential's is {entry.get('statusListCredential')!r}"
         return Check(name="status", passed=False, detail=detail), False

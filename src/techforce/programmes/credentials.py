@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import secrets
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -66,6 +66,7 @@ STATUS_BITS = 131_072  # the smallest list the Bitstring Status List allows (16 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 STATUS_PATH = "/programmes/credentials/status"
+STATUS_LIST_TTL = timedelta(days=1)  # a status list is good for a day: fetch a fresh one to check
 VERIFY_PATH = "/programmes/credentials/verify"
 _PG_LOCK = 0x7465_6368_6372_6564  # "techcred": issuers take turns for the next status index
 ACHIEVEMENT_TYPES = {"cohort": "LearningProgram", "executive": "LearningProgram"}
@@ -199,6 +200,10 @@ def issue(db: Db, booking: Booking, settings: Settings, *, actor: str) -> Creden
         return found
     db.refresh(booking)
     owner = booking.cohort.programme
+    if booking.status != "confirmed":
+        raise errors.Refused(
+            f"booking {booking.id} is {booking.status}: credentials are for confirmed places", status=409
+        )
     if booking.completed_at is None:
         raise errors.Refused(
             f"{booking.participant.name} has not completed {owner.title} ({booking.cohort.name}): "
@@ -238,7 +243,12 @@ def issue_all(db: Db, cohort: Cohort, settings: Settings, actor: str) -> list[Cr
     have = select(Credential.booking_id)
     pending = db.scalars(
         select(Booking)
-        .where(Booking.cohort_id == cohort.id, Booking.completed_at.is_not(None), Booking.id.not_in(have))
+        .where(
+            Booking.cohort_id == cohort.id,
+            Booking.status == "confirmed",
+            Booking.completed_at.is_not(None),
+            Booking.id.not_in(have),
+        )
         .order_by(Booking.id)
     )
     return [issue(db, booking, settings, actor=actor) for booking in list(pending)]
@@ -303,6 +313,7 @@ def status_list(db: Db, settings: Settings) -> str:
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": {"id": _base(settings), "type": ["Profile"], "name": settings.issuer_name},
         "validFrom": stamp(at),
+        "validUntil": stamp(at + STATUS_LIST_TTL),  # a list kept longer could hide a revocation
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
@@ -312,6 +323,7 @@ def status_list(db: Db, settings: Settings) -> str:
         "iss": _base(settings),
         "jti": url,
         "nbf": int(at.timestamp()),
+        "exp": int((at + STATUS_LIST_TTL).timestamp()),
     }
     return sign(payload, signing_key(settings))
 

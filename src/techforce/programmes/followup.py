@@ -87,6 +87,12 @@ def record_outcome(db: Db, booking: Booking, data: OutcomeIn, *, actor: str) -> 
     """Record (or correct) what changed ``months`` after the programme, for a confirmed place."""
     if booking.status != "confirmed":
         raise errors.Refused(f"outcomes are for confirmed places; booking {booking.id} is {booking.status}")
+    ended = booking.cohort.ends_on
+    if ended >= utcnow().date():
+        raise errors.Refused(
+            f"outcomes are recorded after the programme: this cohort ends on {ended:%d %B %Y}; "
+            f"come back {data.months} months after that"
+        )
     found = db.get(Outcome, (booking.id, data.months))
     fields = data.model_dump()
     if found is None:

@@ -37,9 +37,17 @@ class Gate:
     def count(self, ids: Sequence[int]) -> Cell:
         return _cell(protect(self.perturbed(ids), "people", self.rules))
 
+    def published(self, ids: Sequence[int]) -> float:
+        """The count as published (perturbed, then rounded): what money per place is multiplied
+        by, so that a cost never reveals a count more exactly than the count itself."""
+        found = protect(self.perturbed(ids), "people", self.rules).value
+        return float(found) if isinstance(found, int | float) else 0.0
+
     def enough(self, ids: Sequence[int], least: float) -> bool:
-        """Are there at least ``least`` people, both truly and as published?"""
-        return len(ids) >= least and self.perturbed(ids) >= least
+        """Are there at least ``least`` people as published (perturbed)? Decided on the
+        published figure alone, as the workforce's figures are (SECURITY.md), so that a shown
+        figure says nothing certain about the true population."""
+        return self.perturbed(ids) >= least
 
     def percent(self, part: Sequence[int], whole: Sequence[int]) -> Cell:
         if self.rules.rounding and not self.enough(whole, self.rules.percent_min_population):
@@ -96,7 +104,7 @@ def headline(
     for p in places:
         per_programme.setdefault(p.programme_id, []).append(p.participant_id)
     pounds = sum(
-        data.programmes[pid].cost_pence * gate.perturbed(ids) / 100 for pid, ids in per_programme.items()
+        data.programmes[pid].cost_pence * gate.published(ids) / 100 for pid, ids in per_programme.items()
     )
     most = gate.rules.average_max_suppressed_people
     if gate.rules.rounding and not gate.enough(people, most + 1):
@@ -104,7 +112,7 @@ def headline(
             value=None, display=gate.rules.marker, disclosure=f"suppressed: {most} or fewer participants"
         )
     else:
-        per = gate.money(pounds / (gate.perturbed(people) or 1.0))
+        per = gate.money(pounds / (gate.published(people) or 1.0))
     return HeadlineRow(
         label=label,
         programme=programme,

@@ -122,6 +122,13 @@ class SessionIn(BaseModel):
 
 class ParticipantIn(BaseModel):
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: object) -> object:
+        """One record per mailbox: addresses are compared and kept in lower case."""
+        return value.strip().lower() if isinstance(value, str) else value
+
     name: Line = Field(min_length=1, max_length=200)
     ukprn: str = Field(default="", pattern=r"^(|1\d{7})$")
     sex: str = Field(default="", max_length=2)
@@ -250,17 +257,26 @@ def participant_for_user(db: Db, username: str) -> Participant | None:
 
 
 def save_participant(db: Db, data: ParticipantIn, *, actor: str) -> Participant:
-    """The participant with this account (``username``) or, failing that, this e-mail address,
-    created or brought up to date."""
-    found = participant_for_user(db, data.username) if data.username else None
-    if found is None:
-        found = db.scalar(select(Participant).where(func.lower(Participant.email) == data.email.lower()))
-    if found is not None and data.username and found.username not in (None, data.username):
-        raise errors.Refused(
-            f"the e-mail address {data.email} belongs to another account's participant record: "
-            "use your own address",
-            status=409,
-        )
+    """Create or bring up to date a participant record.
+
+    With a ``username`` (a person keeping their own details): that account's record. An
+    e-mail address already on any other record is refused (409): a record imported from a
+    booking tool is linked to an account by a programme manager, never claimed by typing its
+    address. Without one (a manager, an import): the record with this address; one that
+    belongs to an account is returned unchanged (its holder keeps their own details)."""
+    by_email = db.scalar(select(Participant).where(func.lower(Participant.email) == data.email))
+    if data.username:
+        found = participant_for_user(db, data.username)
+        if by_email is not None and by_email is not found:
+            raise errors.Refused(
+                f"the e-mail address {data.email} is already on another participant's record: give "
+                "your own address, or ask a programme manager to link that record to your account",
+                status=409,
+            )
+    else:
+        found = by_email
+        if found is not None and found.username is not None:
+            return found
     fields = data.model_dump(exclude_none=True)
     if found is None:
         found = Participant(**fields)
@@ -386,7 +402,7 @@ def cancel(db: Db, booking: Booking, *, actor: str) -> list[Booking]:
     db.refresh(booking)
     if booking.status not in ACTIVE:
         raise errors.Refused(f"booking {booking.id} is already {booking.status}", status=409)
-    booking.status, booking.cancelled_at = "cancelled", utcnow()
+    booking.status, booking.cancelled_at, booking.completed_at = "cancelled", utcnow(), None
     db.flush()
     audit.record(db, actor=actor, action=events.BOOKING_CANCEL, target=str(booking.id))
     notices.queue(db, "cancelled", booking)
