@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -48,7 +49,16 @@ def test_demo_shapes_without_staff_data(settings: Settings, db: Database) -> Non
     summary = synth.generate(settings, db, seed=2, scale=0.1)
     assert summary.sessions == round(5950 * 0.1)
     lead = _confirmed(db, synth_plan.LEADERSHIP)
-    assert len(lead) == 3 and all(25 <= n <= 35 for n in lead) and sum(lead) == 100
+    assert len(lead) == 4 and all(25 <= n <= 35 for n in lead[:3]) and sum(lead) == 100
+    assert lead[3] == 0  # the next cohort, open for applications: none decided yet
+    with db.session() as s:  # the demo has cohorts to book in the weeks ahead, two of them full
+        upcoming = list(s.scalars(select(Cohort).where(Cohort.starts_on > date.today())))
+        waiting = s.scalar(
+            select(func.count()).where(
+                Booking.status == "waitlisted", Booking.cohort_id.in_([c.id for c in upcoming])
+            )
+        )
+    assert len(upcoming) == 10 and summary.upcoming >= 10 and waiting
     assert _confirmed(db, synth_plan.EXECUTIVE)[0] == 22 == summary.executive_first_cohort
     assert summary.leadership_completers < summary.leadership_starters <= summary.leadership_participants
     with db.session() as s:

@@ -57,7 +57,14 @@ def list_programmes(ctx: typer.Context, fmt: Format = FormatOption) -> None:
                     "places_left": max(nxt.capacity - taken, 0) if nxt else None,
                 }
             )
-    emit(rows, fmt, title="Programmes", console=ctx.obj.console)
+    shown = [{**r, "programme": f"{r['title']}\n{r['slug']}"} for r in rows]  # the slug to type, below
+    columns = [
+        Column("programme", wrap=True),
+        Column("kind", wrap=False),
+        Column("starts_on", header="next start", wrap=False),
+        Column("places_left", header="places left", number=True),
+    ]
+    emit(rows, fmt, title="Programmes", console=ctx.obj.console, columns=columns, table_rows=shown)
 
 
 def show(ctx: typer.Context, programme: str, fmt: Format = FormatOption) -> None:

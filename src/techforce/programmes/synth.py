@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session as Db
 
 from techforce import audit, errors
 from techforce.db import Database
-from techforce.programmes import events, synth_plan
+from techforce.programmes import events, service, synth_plan
 from techforce.programmes.impact_data import academic_year
 from techforce.programmes.impact_staff import open_staff
 from techforce.programmes.models import (
@@ -42,7 +42,7 @@ from techforce.programmes.models import (
     Session,
     WorkforceLink,
 )
-from techforce.programmes.synth_plan import LEADERSHIP, Plan, Pool
+from techforce.programmes.synth_plan import EXECUTIVE, LEADERSHIP, Plan, Pool
 from techforce.settings import Settings
 from techforce.workforce import codes, definitions, store
 
@@ -64,6 +64,7 @@ class SynthSummary:
     leadership_providers: int = 0
     executive_first_cohort: int = 0
     links: int = 0
+    upcoming: int = 0  # sessions in the weeks ahead, open to book
 
     def headline(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,7 +74,8 @@ class SynthSummary:
         return (
             f"Programmes: {self.sessions:,} sessions, {self.leadership_participants:,} leadership "
             f"participants from {self.leadership_providers} providers\n"
-            f"Executive programme: first cohort of {self.executive_first_cohort}"
+            f"Executive programme: first cohort of {self.executive_first_cohort}; "
+            f"{self.upcoming} sessions open to book"
         )
 
 
@@ -101,6 +103,7 @@ def generate(
         names = _provider_names(s)
         plan = synth_plan.make(np.random.default_rng(seed), pool, last, scale, names)
         summary = _write(s, plan, pool, who)
+        summary.upcoming = _upcoming(s, plan, who, date.today())
         audit.record(s, actor=who, action=events.IMPORT, target="demo", payload=summary.headline())
     return summary
 
@@ -273,6 +276,54 @@ def _write(s: Db, plan: Plan, pool: Pool, actor: str) -> SynthSummary:
     summary.years = [codes.year_label(y) for y in plan.years]
     summary.executive_first_cohort = plan.executive_first
     return summary
+
+
+def _upcoming(s: Db, plan: Plan, actor: str, today: date) -> int:
+    """Cohorts to book in the weeks after ``today`` (the portfolio itself lies in the staff data's
+    years, so a demo would otherwise have nothing open): the leadership programme's next
+    cohort taking applications, the executive programme's next, and a run of each of eight
+    workshops, two of them full with a waiting list. Returns the sessions added."""
+    shops = [p for p in plan.programmes if p.kind == "workshop"][:8]
+    people = list(s.scalars(select(Participant.id).order_by(Participant.id).limit(80)))
+    added = 0
+    for k, spec in enumerate([*(p for p in plan.programmes if p.slug in (LEADERSHIP, EXECUTIVE)), *shops]):
+        begins = today + timedelta(days=14 + 7 * k if spec.kind == "workshop" else 75 + 30 * k)
+        modules = 1 if spec.kind == "workshop" else 5
+        ends = begins + timedelta(days=30 * (modules - 1))
+        cohort = service.save_cohort(
+            s,
+            spec.slug,
+            service.CohortIn(name=f"Upcoming {begins:%B %Y}", starts_on=begins, ends_on=ends),
+            actor=actor,
+        )
+        for m in range(modules):
+            at = _at(begins + timedelta(days=30 * m), 9, 30)
+            title = spec.title if modules == 1 else f"{spec.title}: module {m + 1}"
+            data = service.SessionIn(
+                title=title, starts_at=at, ends_at=at + timedelta(hours=3 if modules == 1 else 7)
+            )
+            service.save_session(
+                s,
+                cohort,
+                data.model_copy(update={"location": "Online" if k % 3 == 0 else "Leeds"}),
+                actor=actor,
+            )
+            added += 1
+        taken = cohort.capacity + 2 if spec.kind == "workshop" and k % 4 == 2 else cohort.capacity // 2
+        rows = []
+        for n, pid in enumerate(people[k : k + min(taken, len(people) - k)]):
+            status = "applied" if spec.selective else ("confirmed" if n < cohort.capacity else "waitlisted")
+            rows.append(
+                {
+                    "cohort_id": cohort.id,
+                    "participant_id": pid,
+                    "status": status,
+                    "statement": "I would like to take part" if spec.selective else "",
+                    "queued_at": _at(today - timedelta(days=10 - n % 10), 10),
+                }
+            )
+        _bulk(s, Booking, rows)
+    return added
 
 
 def _participant(pool: Pool, i: int, plan: Plan) -> dict[str, Any]:
