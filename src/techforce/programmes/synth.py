@@ -278,6 +278,14 @@ def _write(s: Db, plan: Plan, pool: Pool, actor: str) -> SynthSummary:
     return summary
 
 
+MODULES = ("You as Leader", "Culture & Context", "Influencing & Negotiating", "Confidence & Empowerment")
+
+
+def _weekday(day: date) -> date:
+    """``day``, or the Monday after it when it falls at a weekend."""
+    return day + timedelta(days=(7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)
+
+
 def _upcoming(s: Db, plan: Plan, actor: str, today: date) -> int:
     """Cohorts to book in the weeks after ``today`` (the portfolio itself lies in the staff data's
     years, so a demo would otherwise have nothing open): the leadership programme's next
@@ -287,41 +295,41 @@ def _upcoming(s: Db, plan: Plan, actor: str, today: date) -> int:
     people = list(s.scalars(select(Participant.id).order_by(Participant.id).limit(80)))
     added = 0
     for k, spec in enumerate([*(p for p in plan.programmes if p.slug in (LEADERSHIP, EXECUTIVE)), *shops]):
-        begins = today + timedelta(days=14 + 7 * k if spec.kind == "workshop" else 75 + 30 * k)
-        modules = 1 if spec.kind == "workshop" else 5
-        ends = begins + timedelta(days=30 * (modules - 1))
+        begins = _weekday(today + timedelta(days=14 + 7 * k if spec.kind == "workshop" else 75 + 30 * k))
+        titles = [spec.title] if spec.kind == "workshop" else [*MODULES, "Final project presentations"]
+        days = [_weekday(begins + timedelta(days=30 * m)) for m in range(len(titles))]
         cohort = service.save_cohort(
             s,
             spec.slug,
-            service.CohortIn(name=f"Upcoming {begins:%B %Y}", starts_on=begins, ends_on=ends),
+            service.CohortIn(name=f"{begins:%B %Y}", starts_on=begins, ends_on=days[-1]),
             actor=actor,
         )
-        for m in range(modules):
-            at = _at(begins + timedelta(days=30 * m), 9, 30)
-            title = spec.title if modules == 1 else f"{spec.title}: module {m + 1}"
+        online = k % 3 == 0
+        for title, day in zip(titles, days, strict=True):
+            at = _at(day, 9, 30)
             data = service.SessionIn(
-                title=title, starts_at=at, ends_at=at + timedelta(hours=3 if modules == 1 else 7)
+                title=title,
+                starts_at=at,
+                ends_at=at + timedelta(hours=3 if len(titles) == 1 else 7),
+                mode="online" if online else "in-person",
+                location="" if online else "Leeds",
+                facilitator="A. Okafor",
             )
-            service.save_session(
-                s,
-                cohort,
-                data.model_copy(update={"location": "Online" if k % 3 == 0 else "Leeds"}),
-                actor=actor,
-            )
+            service.save_session(s, cohort, data, actor=actor)
             added += 1
         taken = cohort.capacity + 2 if spec.kind == "workshop" and k % 4 == 2 else cohort.capacity // 2
-        rows = []
-        for n, pid in enumerate(people[k : k + min(taken, len(people) - k)]):
-            status = "applied" if spec.selective else ("confirmed" if n < cohort.capacity else "waitlisted")
-            rows.append(
-                {
-                    "cohort_id": cohort.id,
-                    "participant_id": pid,
-                    "status": status,
-                    "statement": "I would like to take part" if spec.selective else "",
-                    "queued_at": _at(today - timedelta(days=10 - n % 10), 10),
-                }
-            )
+        rows = [
+            {
+                "cohort_id": cohort.id,
+                "participant_id": pid,
+                "status": "applied"
+                if spec.selective
+                else ("confirmed" if n < cohort.capacity else "waitlisted"),
+                "statement": "I would like to take part" if spec.selective else "",
+                "queued_at": _at(today - timedelta(days=10 - n % 10), 10),
+            }
+            for n, pid in enumerate(people[k : k + min(taken, len(people) - k)])
+        ]
         _bulk(s, Booking, rows)
     return added
 
