@@ -292,7 +292,8 @@ def _upcoming(s: Db, plan: Plan, actor: str, today: date) -> int:
     cohort taking applications, the executive programme's next, and a run of each of eight
     workshops, two of them full with a waiting list. Returns the sessions added."""
     shops = [p for p in plan.programmes if p.kind == "workshop"][:8]
-    people = list(s.scalars(select(Participant.id).order_by(Participant.id).limit(80)))
+    everyone = list(s.scalars(select(Participant.id).order_by(Participant.id)))
+    people = everyone[:: max(1, len(everyone) // 80)][:80]  # spread over the providers, not the first one's
     added = 0
     for k, spec in enumerate([*(p for p in plan.programmes if p.slug in (LEADERSHIP, EXECUTIVE)), *shops]):
         begins = _weekday(today + timedelta(days=14 + 7 * k if spec.kind == "workshop" else 75 + 30 * k))
