@@ -113,6 +113,13 @@ def test_a_manager_creates_a_programme_and_becomes_its_manager(web: WebEnv) -> N
     again = _post(client, csrf, "/programmes/new", **{**PROGRAMME, "title": "Another"})
     assert again.status_code == 409 and "exists already" in again.text
     assert client.get("/api/programmes/workshops-2026/manage").json()["programme"]["title"] == HOSTILE
+    # The programme's page links its managers (only them) to the managing page.
+    assert (
+        client.get("/api/programmes/workshops-2026").json()["manage"] == "/programmes/workshops-2026/manage"
+    )
+    assert 'href="/programmes/workshops-2026/manage"' in client.get("/programmes/workshops-2026").text
+    technician, _ = _client(web, "technician")
+    assert technician.get("/api/programmes/workshops-2026").json()["manage"] is None
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,7 @@ class ProgrammePage(BaseModel):
     calendar: str
     cohorts: list[CohortView]
     username: str
+    manage: str | None = Field(default=None, description="Where you manage this programme, if you run it")
     details: Details | None = Field(description="Your details, once you have booked or saved them")
     choices: DetailsChoices
     error: str = ""

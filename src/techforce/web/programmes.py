@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from techforce.programmes import calendar, pages, service
+from techforce.programmes import calendar, pages, permissions, service
 from techforce.programmes.permissions import BOOK, VIEW_PROGRAMMES
 from techforce.web import programmes_manage, programmes_people, programmes_public
 from techforce.web.deps import Ctx, guard
@@ -89,7 +89,10 @@ def programme_json(ctx: Reader, programme: str) -> pages.ProgrammePage:
     """A programme: description, audience, eligibility, cost, completion rule, and its cohorts
     with their sessions (times also in Europe/London), places and your own place on each."""
     with ctx.db.session() as session:
-        return pages.programme_page(session, programme, username=ctx.principal.username)
+        page = pages.programme_page(session, programme, username=ctx.principal.username)
+    if ctx.principal.can(permissions.MANAGE_PROGRAMME, programme, ctx.db):
+        page.manage = f"/programmes/{programme}/manage"
+    return page
 
 
 @router.get("/programmes/{programme}", include_in_schema=False)
