@@ -87,8 +87,37 @@ def show(ctx: typer.Context, programme: str, fmt: Format = FormatOption) -> None
                     "sessions": len(c.sessions),
                 }
             )
-        title = f"{found.title} ({found.kind}): {service.rule_text(found)} to complete"
-    emit(rows, fmt, title=title, console=ctx.obj.console)
+        title = f"{found.title} ({found.kind})"
+    shown = [
+        {
+            "id": r["cohort_id"],
+            "cohort": r["cohort"],
+            "dates": f"{r['starts_on']} to {r['ends_on']}",
+            "places": f"{r['confirmed']} of {r['capacity']}",
+            "waiting": r["waitlisted"],
+            "applied": r["applied"],
+            "sessions": r["sessions"],
+        }
+        for r in rows
+    ]
+    columns = [
+        Column("id", number=True),
+        Column("cohort", wrap=True),
+        Column("dates", wrap=True),
+        Column("places", wrap=False),
+        Column("waiting", number=True),
+        Column("applied", number=True),
+        Column("sessions", number=True),
+    ]
+    emit(
+        rows,
+        fmt,
+        title=title,
+        console=ctx.obj.console,
+        columns=columns,
+        table_rows=shown,
+        notes=[f"Completion: {service.rule_text(found)}."],
+    )
 
 
 def add(
