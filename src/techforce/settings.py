@@ -114,6 +114,15 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="techforce@localhost", description="Sender address of notification e-mails."
     )
+    notify_minutes: int = Field(
+        default=10,
+        ge=0,
+        le=24 * 60,
+        description=(
+            "How often the web app queues due session reminders and feedback requests and sends "
+            "them (minutes; 0: never, leave it to `techforce programmes notify` from cron)."
+        ),
+    )
     reminder_hours: int = Field(
         default=48, ge=1, le=24 * 14, description="How long before a session its reminder is sent."
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from techforce.audit import utcnow
 from techforce.db import Database
 from techforce.programmes.impact import Impact
 from techforce.settings import Settings
@@ -22,6 +23,46 @@ class Programmes:
         self._state = threading.Lock()  # guards _again and _worker
         self._again = False
         self._worker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._schedule: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Every ``notify_minutes`` (a setting; 0: never), queue the reminders and feedback
+        requests that are due and send what is queued, until stop(). The first run is one
+        interval after start. Several app processes may each run it: queueing is one run at a
+        time and keyed, so nothing is queued or sent twice."""
+        minutes = self.settings.notify_minutes
+        if minutes <= 0 or self._schedule is not None:
+            return
+        self._stop.clear()
+        self._schedule = threading.Thread(
+            target=self._every, args=(minutes * 60.0,), name="programmes-schedule", daemon=True
+        )
+        self._schedule.start()
+
+    def stop(self) -> None:
+        """End the schedule and wait for delivery in progress (before the database is closed)."""
+        self._stop.set()
+        if self._schedule is not None:
+            self._schedule.join(30)
+            self._schedule = None
+        self.wait_idle()
+
+    def run_due(self) -> int:
+        """Queue what is due now, then deliver in the background; returns how many were queued."""
+        from techforce.programmes import mail
+
+        with self.db.session() as session:
+            queued = mail.queue_due(session, self.settings, utcnow())
+        self.deliver_soon()
+        return queued
+
+    def _every(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            try:
+                self.run_due()
+            except Exception:  # the next run tries again; `techforce programmes notify` shows errors
+                log.exception("queueing due reminders and feedback requests failed")
 
     def deliver_soon(self) -> None:
         """Deliver queued notifications in a background thread. A call while a run is going

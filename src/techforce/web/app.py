@@ -41,13 +41,17 @@ class Account(BaseModel):
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At shutdown, let each service finish background work (e.g. mail being delivered)
-    before the database goes."""
+    """Start each service's background work (e.g. the programmes' reminders), and at shutdown
+    stop it and let work in progress (mail being delivered) finish before the database goes."""
+    for found in app.state.services.values():
+        start = getattr(found, "start", None)
+        if callable(start):
+            start()
     yield
     for found in app.state.services.values():
-        wait = getattr(found, "wait_idle", None)
-        if callable(wait):
-            await run_in_threadpool(wait)
+        stop = getattr(found, "stop", None)
+        if callable(stop):
+            await run_in_threadpool(stop)
 
 
 def create_app(
