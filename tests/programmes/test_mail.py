@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -163,7 +164,8 @@ def test_a_reminder_names_the_time_and_place_and_carries_the_session(
     assert to == ["tech2@example.ac.uk"]
     assert message["Subject"] == "Reminder: Soldering (Soldering basics, March)"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert f"{utc(session.starts_at):%H:%M}" in text and "UTC" in text and "Where: to be confirmed" in text
+    uk = utc(session.starts_at).astimezone(ZoneInfo("Europe/London"))  # as the pages show it
+    assert f"{uk:%H:%M}–" in text and f" {uk:%Z}" in text and "Where: to be confirmed" in text
     [attached] = list(message.iter_attachments())
     assert attached.get_content_type() == "text/calendar" and attached.get_filename() == "session.ics"
     parsed = Calendar.from_ical(attached.get_content())

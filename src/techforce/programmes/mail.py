@@ -25,6 +25,7 @@ from email.policy import default as DEFAULT_POLICY
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, func, or_, select, text, update
 from sqlalchemy.orm import Session as Db
@@ -67,12 +68,16 @@ def _flat(value: str) -> str:
 # ---------------------------------------------------------------- composing
 
 
+UK = ZoneInfo("Europe/London")
+
+
 def _when(session: Session) -> str:
-    start, end = utc(session.starts_at), utc(session.ends_at)
+    """The session's time in UK time, as the pages show it, with its zone (GMT or BST)."""
+    start, end = utc(session.starts_at).astimezone(UK), utc(session.ends_at).astimezone(UK)
     day = f"{start:%A} {start.day} {start:%B %Y}"
     if end.date() == start.date():
-        return f"{day}, {start:%H:%M}–{end:%H:%M} UTC"
-    return f"{day} {start:%H:%M} UTC to {end:%A} {end.day} {end:%B %Y} {end:%H:%M} UTC"
+        return f"{day}, {start:%H:%M}–{end:%H:%M} {end:%Z}"
+    return f"{day} {start:%H:%M} {start:%Z} to {end:%A} {end.day} {end:%B %Y} {end:%H:%M} {end:%Z}"
 
 
 def _place(session: Session) -> str:
