@@ -73,6 +73,21 @@ def test_txt_without_speakers_makes_one_turn_per_paragraph() -> None:
     assert contents(t) == [(None, "first para\nstill first"), (None, "second")]
 
 
+def test_only_short_prefixes_are_speaker_labels() -> None:
+    raw = (
+        "Interviewer: Go on.\n"
+        "P03: I told the head of school: no more.\n"
+        "At 10:30 we met, see https://example.org for notes.\n\n"
+        "And I said to him: go away.\n"
+    )
+    t = read_transcript(raw.encode(), "labels.txt")
+    assert contents(t) == [
+        ("Interviewer", "Go on."),
+        ("P03", "I told the head of school: no more.\nAt 10:30 we met, see https://example.org for notes."),
+        (None, "And I said to him: go away."),
+    ]
+
+
 VTT = """WEBVTT
 
 1
@@ -287,3 +302,21 @@ def test_property_turn_slices_equal_their_content(turns: list[tuple[str, str]]) 
             .decode("utf-16-le")
             .startswith(t.text[turn.start : turn.end])
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.sampled_from(["any.txt", "any.vtt", "any.srt"]))
+def test_property_any_text_gives_clean_text_or_invalid(raw: str, name: str) -> None:
+    try:
+        t = read_transcript(raw.encode("utf-8", "surrogatepass"), name)
+    except Invalid:
+        return
+    assert unicodedata.is_normalized("NFC", t.text)
+    assert all(ch in "\n\t" or unicodedata.category(ch) != "Cc" for ch in t.text)
+    assert "\r" not in t.text and not t.text.startswith("\ufeff")
+    previous_end = 0
+    for turn in t.turns:
+        said = t.text[turn.start : turn.end]
+        assert previous_end <= turn.start < turn.end <= len(t.text)
+        assert said == said.strip() != ""
+        previous_end = turn.end

@@ -11,7 +11,7 @@ Rendering: each turn is one paragraph, ``"Speaker: words"`` (or just ``"words"``
 speaker is known), paragraphs separated by one ``\\n``. A turn's ``start``/``end`` point at
 its words only, not at the speaker label, so ``text[turn.start:turn.end]`` is what was said.
 
-Speaker labels in .txt and .docx: a short prefix (at most 40 characters and 4 words,
+Speaker labels in .txt and .docx: a short prefix (at most 40 characters and 3 words,
 starting with a letter) before a colon at the start of a line or paragraph, optionally
 after a ``[hh:mm:ss]`` timestamp: ``Interviewer: ...``, ``P03: ...``,
 ``[00:01:02] Dr Jones: ...``. A line without a label continues the previous turn (joined
@@ -46,8 +46,9 @@ TEXT_FORMATS = {".txt": "txt", ".text": "txt", ".vtt": "vtt", ".srt": "srt", ".d
 
 _LABEL = r"(?P<label>[^\W\d_][\w.'’\- ]{0,39}?)"
 _STAMP = r"\[(?P<stamp>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]"
-_TXT_LINE = re.compile(rf"^\s*(?:{_STAMP}\s*)?(?:{_LABEL}\s*:(?:\s+|$))?(?P<rest>.*)$", re.S)
-_CUE_LABEL = re.compile(rf"^\s*{_LABEL}\s*:\s+(?P<rest>.*)$", re.S)
+_STAMPED = re.compile(rf"^\s*{_STAMP}\s*(?P<rest>.*)$", re.S)
+_LABELLED = re.compile(rf"^\s*{_LABEL}\s*:(?:\s+|$)(?P<rest>.*)$", re.S)
+MAX_LABEL_WORDS = 3
 _VTT_TIME = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
 _VTT_TIMING = re.compile(rf"^\s*({_VTT_TIME})\s+-->\s+({_VTT_TIME})(?:\s+.*)?$")
 _TAG = re.compile(r"<[^>]*>")
@@ -201,19 +202,25 @@ def _pieces_from_lines(lines: list[str]) -> list[_Piece]:
         if not line.strip():
             open_turn = False
             continue
-        match = _TXT_LINE.match(line)
-        assert match is not None  # the pattern matches any line
-        label, stamp, rest = match["label"], match["stamp"], match["rest"].strip()
+        stamped = _STAMPED.match(line)
+        stamp = stamped["stamp"] if stamped else None
+        label, rest = _split_label(stamped["rest"] if stamped else line)
         if label is None and stamp is None and open_turn:
             last = pieces[-1]
-            last.content = f"{last.content}\n{line.strip()}" if last.content else line.strip()
+            last.content = f"{last.content}\n{rest}" if last.content else rest
             continue
-        if label is None and stamp is None:
-            rest = line.strip()
         begins = _seconds(stamp) if stamp else None
-        pieces.append(_Piece(label.strip() if label else None, rest, begins))
+        pieces.append(_Piece(label, rest, begins))
         open_turn = True
     return pieces
+
+
+def _split_label(line: str) -> tuple[str | None, str]:
+    """``("P03", "words")`` for ``"P03: words"``; ``(None, line)`` when there is no short label."""
+    match = _LABELLED.match(line)
+    if match is None or len(match["label"].split()) > MAX_LABEL_WORDS:
+        return None, line.strip()
+    return match["label"].strip(), match["rest"].strip()
 
 
 def _check_vtt_timings(text: str, filename: str) -> None:
@@ -221,7 +228,7 @@ def _check_vtt_timings(text: str, filename: str) -> None:
         if "-->" in line and not _VTT_TIMING.match(line):
             raise Invalid(
                 f"{filename}: line {number}: malformed cue timing {line.strip()!r}; "
-                "write it as 00:01:02.000 --> 00:01:05.500"
+                "write it as 00:01:02.000 --> 00:01:05.500 (cue text may not contain -->)"
             )
 
 
@@ -282,9 +289,7 @@ def _srt_pieces(text: str, filename: str) -> list[_Piece]:
 
 def _cue_piece(speaker: str | None, body: str, begins: float, ends: float) -> _Piece:
     if speaker is None:
-        labelled = _CUE_LABEL.match(body)
-        if labelled:
-            speaker, body = labelled["label"].strip(), labelled["rest"].strip()
+        speaker, body = _split_label(body)
     return _Piece(speaker, body, begins, ends)
 
 
@@ -308,13 +313,14 @@ def _render(pieces: list[_Piece], fmt: str, filename: str, warnings: list[str]) 
     turns: list[Turn] = []
     position = 0
     for piece in pieces:
-        content = normalise(piece.content).strip()
+        # pieces come from normalised text; NFC again as removing tags can join characters
+        content = unicodedata.normalize("NFC", piece.content).strip()
         if not content:
             continue
         if parts:
             parts.append("\n")
             position += 1
-        speaker = normalise(piece.speaker).strip() if piece.speaker else None
+        speaker = unicodedata.normalize("NFC", piece.speaker).strip() if piece.speaker else None
         prefix = f"{speaker}: " if speaker else ""
         parts.append(prefix + content)
         start = position + len(prefix)
