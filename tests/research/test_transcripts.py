@@ -235,6 +235,21 @@ DOC_XML = (
             "a.docx: part word/document.xml declares a DOCTYPE",
         ),
         (zip_bytes({"word/document.xml": DOC_XML}), "a.docm", "macros are refused"),
+        (
+            zip_bytes(
+                {
+                    "word/document.xml": DOC_XML,
+                    "[Content_Types].xml": '<!DOCTYPE t [<!ENTITY a "aaaa">]><t/>'.encode("utf-16"),
+                }
+            ),
+            "a.docx",
+            r"part \[Content_Types\]\.xml is not UTF-8 XML",
+        ),
+        (
+            zip_bytes({"word/document.xml": DOC_XML, "word/styles.xml": b"<!ENTITY a 'b'>"}),
+            "a.docx",
+            "part word/styles.xml declares a DOCTYPE or entities",
+        ),
         (b"anything", "a.doc", "save it as .docx"),
         (b"anything", "a.pdf", "unknown transcript type .pdf"),
         (zip_bytes({"word/document.xml": b"not xml"}), "a.docx", "open it in Word and save"),

@@ -402,7 +402,12 @@ def _check_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: s
             f"{filename}: part {info.filename} unpacks to more than {MAX_DOCX_PART:,} bytes "
             "(a zip bomb?); save the document again as .docx"
         )
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw or b"<\x00!\x00D\x00O\x00C" in raw:
+    if b"\x00" in raw[:4] or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise Invalid(
+            f"{filename}: part {info.filename} is not UTF-8 XML, which Word always writes; "
+            "save the document again as .docx from Word"
+        )
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
         raise Invalid(
             f"{filename}: part {info.filename} declares a DOCTYPE or entities, which Word "
             "never writes; save the document again as .docx from Word"
