@@ -83,6 +83,20 @@ def test_legacy_two_header_rows() -> None:
     assert survey.respondents[0].likert["Q1"] == 5
 
 
+def patch_part(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    """The workbook with one XML part edited by hand (as another tool might write it)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == part:
+                assert old in body
+                body = body.replace(old, new, 1)
+            zf.writestr(info, body)
+    return buf.getvalue()
+
+
 def test_xlsx_named_sheet_formula_cached_values_and_override() -> None:
     wb = openpyxl.Workbook()
     first = wb.active
@@ -92,19 +106,24 @@ def test_xlsx_named_sheet_formula_cached_values_and_override() -> None:
     ws.append(["id", "Grade", "Q1", "Note"])
     ws.append([1, 5, "Agree", "=1+1"])
     ws.append([2, 6, "Disagree", "ok"])
+    ws.append([])
+    ws.append([3, 5, "strongly agree", "fine"])
     buf = io.BytesIO()
     wb.save(buf)
-    survey = read_survey(buf.getvalue(), "s.xlsx", sheet="Responses", kinds={"Grade": "attribute"})
-    assert [r.id for r in survey.respondents] == ["1", "2"]
+    # the cached value a spreadsheet saved is what we read; the formula is never evaluated
+    data = patch_part(
+        buf.getvalue(), "xl/worksheets/sheet2.xml", b"<f>1+1</f><v></v>", b"<f>1+1</f><v>99</v>"
+    )
+    survey = read_survey(data, "s.xlsx", sheet="Responses", kinds={"Grade": "attribute"})
+    assert [r.id for r in survey.respondents] == ["1", "2", "3"]
     assert survey.item("Grade").kind == "attribute"
     assert survey.respondents[1].attributes["Grade"] == "6"
-    # openpyxl saved no cached value for the formula: it reads as blank, never evaluated
-    assert survey.respondents[0].attributes.get("Note", survey.respondents[0].free_text.get("Note")) in (
-        "",
-        None,
-    )
+    assert [r.likert["Q1"] for r in survey.respondents] == [4, 2, 5]
+    assert survey.respondents[0].attributes["Note"] == "99"
     with pytest.raises(Invalid, match="no sheet 'Nope'"):
-        read_survey(buf.getvalue(), "s.xlsx", sheet="Nope")
+        read_survey(data, "s.xlsx", sheet="Nope")
+    first_sheet = read_survey(data, "s.xlsx")
+    assert [i.column for i in first_sheet.items] == ["ignored"]
 
 
 def test_override_likert_reports_values_outside_scale() -> None:
@@ -150,16 +169,17 @@ def test_zip_bomb_refused_before_opening() -> None:
 
 def test_doctype_refused() -> None:
     good = xlsx([["id", "Q1"], [1, "Agree"]])
-    src = zipfile.ZipFile(io.BytesIO(good))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for info in src.infolist():
-            body = src.read(info)
-            if info.filename == "xl/workbook.xml":
-                body = b'<!DOCTYPE x [<!ENTITY a "b">]>' + body.split(b"?>", 1)[-1]
-            zf.writestr(info, body)
-    with pytest.raises(Invalid, match="DOCTYPE"):
-        read_survey(buf.getvalue(), "evil.xlsx")
+    evil = patch_part(good, "xl/workbook.xml", b"<workbook", b'<!DOCTYPE x [<!ENTITY a "b">]><workbook')
+    with pytest.raises(Invalid, match=r"xl/workbook\.xml declares a DOCTYPE"):
+        read_survey(evil, "evil.xlsx")
+
+
+def test_unknown_kind_and_column_in_override() -> None:
+    data = b"id,Q1\n1,Agree\n"
+    with pytest.raises(Invalid, match="kind 'number' is unknown"):
+        read_survey(data, "s.csv", kinds={"Q1": "number"})
+    with pytest.raises(Invalid, match="column Q9: is not in the file"):
+        read_survey(data, "s.csv", kinds={"Q9": "likert"})
 
 
 def test_1800_respondents_and_distribution_by_attribute() -> None:

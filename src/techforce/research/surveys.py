@@ -408,7 +408,7 @@ def distribution(survey: Survey, item: str, by: str | None = None) -> dict[str |
     if by is not None and survey.item(by).kind != "attribute":
         raise Invalid(f"Column {by!r} is not an attribute; group by an attribute column.")
     scale = it.scale
-    out: dict[str | None, dict[str, int]] = {}
+    out: dict[str | None, dict[str, int]] = {} if by is not None else {None: dict.fromkeys(scale, 0)}
     for resp in survey.respondents:
         key = resp.attributes.get(by, "") if by is not None else None
         counts = out.setdefault(key, dict.fromkeys(scale, 0))
