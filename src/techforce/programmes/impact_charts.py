@@ -4,12 +4,10 @@ suppressed value is drawn as its marker."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from techforce.present import charts as specs
 from techforce.programmes.impact_models import HeadlineRow, OutcomeRow, ProfileRow
 from techforce.workforce.page_models import Cell, Chart
+from techforce.workforce.pages import chart_with_table
 
 OUTCOMES = {
     "promoted": "Promoted",
@@ -23,29 +21,6 @@ OUTCOMES = {
 
 def _point(cell: Cell) -> float | int | None:
     return cell.value if isinstance(cell.value, int | float) else None
-
-
-def _chart(title: str, rows: list[dict[str, Any]], spec: dict[str, Any] | None, *, x: str, y: str) -> Chart:
-    plotted = [r for r in rows if isinstance(r.get(y), int | float)]
-    hidden = sum(1 for r in rows if r.get(y) is None)
-    if not rows:
-        alt = f"{title}: no data to plot"
-    else:
-        alt = f"{title}: bar chart of {len(rows)} values"
-        if plotted:
-            top = max(plotted, key=lambda r: r[y])
-            alt += f"; the largest is {top[x]} ({top['shown']})"
-        if hidden:
-            alt += f"; {hidden} hidden (..)"
-    name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "chart"
-    return Chart(
-        title=title,
-        spec=spec if rows else None,
-        alt=alt,
-        columns=list(rows[0]) if rows else [],
-        rows=rows,
-        name=name,
-    )
 
 
 def per_year(by_year: list[HeadlineRow]) -> Chart:
@@ -66,7 +41,7 @@ def per_year(by_year: list[HeadlineRow]) -> Chart:
         series="series",
         series_order=["Participants", "Completers"],
     )
-    return _chart(title, rows, spec, x="year", y="people")
+    return chart_with_table(title, rows, spec, x="year", y="people")
 
 
 def profile(rows_in: list[ProfileRow]) -> Chart:
@@ -93,7 +68,7 @@ def profile(rows_in: list[ProfileRow]) -> Chart:
         series_order=["Participants", "Technical workforce"],
         horizontal=True,
     )
-    return _chart(title, rows, spec, x="category", y="percent")
+    return chart_with_table(title, rows, spec, x="category", y="percent")
 
 
 def outcomes(rows_in: list[OutcomeRow]) -> Chart:
@@ -118,7 +93,7 @@ def outcomes(rows_in: list[OutcomeRow]) -> Chart:
         series="series",
         series_order=[f"{r.months} months" for r in rows_in],
     )
-    return _chart(title, rows, spec, x="outcome", y="percent")
+    return chart_with_table(title, rows, spec, x="outcome", y="percent")
 
 
 def charts(

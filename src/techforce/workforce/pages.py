@@ -191,7 +191,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "chart"
 
 
-def _chart(
+def chart_with_table(
     title: str,
     rows: list[dict[str, Any]],
     spec: dict[str, Any] | None,
@@ -364,7 +364,7 @@ def _trends(comp: Computation, years: list[int]) -> list[Chart]:
             series_order=[BY_ID[i].title for i in inds],
         )
         note = "The value axis does not start at zero, so that the change between years shows."
-        out.append(_chart(title, rows, spec, x="year", y="value", kind="line chart", note=note))
+        out.append(chart_with_table(title, rows, spec, x="year", y="value", kind="line chart", note=note))
     return out
 
 
@@ -395,7 +395,7 @@ def _ages(comp: Computation, chosen: int, before: int | None) -> Chart:
         series="year",
         series_order=year_order,
     )
-    return _chart(title, rows, spec, x="age band", y="FPE")
+    return chart_with_table(title, rows, spec, x="age band", y="FPE")
 
 
 def _regions(comp: Computation, year: int, places: dict[str, str]) -> Regions:
@@ -428,7 +428,7 @@ def _regions(comp: Computation, year: int, places: dict[str, str]) -> Regions:
         spec = maps.uk_choropleth(values, title=title, unit="people (FPE)")
     except ValueError:  # areas the map does not know (providers imported with other names)
         spec = None
-    chart = _chart(title, values, spec, x="area", y="value", kind="map")
+    chart = chart_with_table(title, values, spec, x="area", y="value", kind="map")
     return Regions(
         map=chart,
         columns=["area", "providers", "returned non-academic", *(BY_ID[i].title for i in AREA_COLUMNS)],
@@ -547,7 +547,7 @@ def _profile(
     compare_title = f"Percentages: {name} against the " + (
         f"{group} median" if group else "sector median provider"
     )
-    compare_chart = _chart(
+    compare_chart = chart_with_table(
         compare_title,
         comparison,
         charts.bar(
@@ -570,7 +570,7 @@ def _profile(
             continue
         title = f"Each {'peer' if group else 'provider'}'s value ({unit})"
         strip_charts.append(
-            _chart(
+            chart_with_table(
                 title,
                 rows,
                 charts.strip(
@@ -597,7 +597,7 @@ def _profile(
         if r.year == chosen
     ]
     grade_title = f"Highest level held: {name}"
-    grade_chart = _chart(
+    grade_chart = chart_with_table(
         grade_title,
         ceiling,
         charts.levels(
@@ -717,7 +717,7 @@ def _breakdown_chart(
         series_order=series_order,
         horizontal=True,
     )
-    return _chart(title, rows, spec, x="category", y="FPE")
+    return chart_with_table(title, rows, spec, x="category", y="FPE")
 
 
 def explore(
@@ -788,7 +788,7 @@ def _explore(
     all_years = chosen is None and len({r.year for r in results}) > 1
     if ind.unit == "level":
         ceiling = [{"staff group": r.category, "year": r.year, "highest level": r.value} for r in rows]
-        chart = _chart(
+        chart = chart_with_table(
             title,
             ceiling,
             charts.levels(
@@ -814,7 +814,7 @@ def _explore(
             if len(points) > 1
             else charts.bar(points, x="year", y="value", title=title, unit=axis_unit(indicator), order=order)
         )
-        chart = _chart(
+        chart = chart_with_table(
             title,
             points,
             spec,
