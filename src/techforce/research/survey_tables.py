@@ -1,0 +1,196 @@
+"""Survey item distributions by a respondent attribute, through the disclosure gate.
+
+A survey of a few dozen technicians split by institution or sex quickly has groups of one or
+two people, whose answers anyone who knows them can read off a table. For viewers without
+full access to the study, every figure here goes through :mod:`techforce.disclosure`, as the
+workforce's and the programmes' figures do (domain.md §3):
+
+- each respondent gets a **record key**: a keyed HMAC of their respondent id (the key is the
+  caller's secret, so nobody can recompute the keys and undo the noise);
+- a cell's key is the sum of its respondents' keys modulo ``2**32``; its count is perturbed
+  with the same perturbation table (``ckm-3``) and then rounded by the same rule set as the
+  workforce (nearest 5, below 2.5 shown as the range a published zero stands for); a true zero
+  stays zero; the same respondents always give the same answer;
+- percentages come from perturbed counts, never true ones;
+- a group whose perturbed number of answers is below the rule set's percentage threshold
+  (22.5 under ``hesa-standard``) is not shown by name: the small groups are combined into one
+  row, which is itself suppressed (``..``) when still too small;
+- the rule set's stamp is on the table and on every row.
+
+The study's owner (full access) can ask for true counts: ``full_access=True`` uses the
+``unrounded`` rule set, stamped as such. Blank answers are not counted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from techforce.disclosure import KEY_MODULUS, RULE_SETS, Cell, DisclosureError, RuleSet, protect
+from techforce.errors import Invalid
+from techforce.research.records import Value
+from techforce.research.surveys import Respondent, Survey
+
+ALL = "All respondents"
+NOT_RECORDED = "(not recorded)"
+
+
+def record_key(key: bytes, respondent_id: str, *, scope: str = "") -> int:
+    """A respondent's record key, uniform on ``[0, 2**32)``: HMAC-SHA256 of ``scope`` (e.g.
+    the survey's id) and the respondent id under the caller's secret ``key``."""
+    if not key:
+        raise Invalid("A record key needs a secret key; pass the study's disclosure key.")
+    digest = hmac.new(key, f"respondent/{scope}/{respondent_id}".encode(), hashlib.sha256).hexdigest()
+    return int(digest[:8], 16) % KEY_MODULUS
+
+
+@dataclass(frozen=True)
+class SurveyTable:
+    """A Likert item's distribution per group: ``rows`` hold what may be shown (numbers, or
+    text such as ``..`` and ``0–5``), ``cells`` the same figures with the reason each was
+    rounded or suppressed; ``rules`` is the stamp of the rule set used."""
+
+    title: str
+    item: str
+    by: str | None
+    protected: bool
+    rules: str
+    method: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Value, ...], ...]
+    cells: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "item": self.item,
+            "by": self.by,
+            "protected": self.protected,
+            "rules": self.rules,
+            "method": self.method,
+            "columns": list(self.columns),
+            "rows": [list(r) for r in self.rows],
+            "cells": [
+                [{"value": c.value, "display": c.display, "reason": c.reason} for c in r] for r in self.cells
+            ],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class _Gate:
+    rules: RuleSet
+    keys: dict[str, int]
+
+    def perturbed(self, people: Sequence[Respondent]) -> float:
+        cell_key = sum(self.keys[r.id] for r in people) % KEY_MODULUS
+        return self.rules.perturb(float(len(people)), cell_key) or 0.0
+
+
+def _plain(cell: Cell) -> Value:
+    """The number itself when the display is just that number, else the display text."""
+    if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+        try:
+            if float(cell.display.replace(",", "").removesuffix("%")) == float(cell.value):
+                return cell.value
+        except ValueError:
+            pass
+    return cell.display
+
+
+def _groups(survey: Survey, item: str, by: str | None) -> list[tuple[str, list[Respondent]]]:
+    answered = [r for r in survey.respondents if r.likert.get(item) is not None]
+    groups: list[tuple[str, list[Respondent]]] = [(ALL, answered)]
+    if by is not None:
+        members: dict[str, list[Respondent]] = {}
+        for r in answered:
+            members.setdefault(r.attributes.get(by, "") or NOT_RECORDED, []).append(r)
+        groups += sorted(members.items())
+    return groups
+
+
+def _row(gate: _Gate, scale: list[str], item: str, people: list[Respondent]) -> tuple[Cell, ...]:
+    size = gate.perturbed(people)
+    cells = [protect(size, "people", gate.rules)]
+    for point in range(1, len(scale) + 1):
+        part = gate.perturbed([r for r in people if r.likert.get(item) == point])
+        share = min(100.0, 100.0 * part / size) if size else None
+        cells += [
+            protect(part, "people", gate.rules),
+            protect(share, "percent", gate.rules, population=size if size else None),
+        ]
+    return tuple(cells)
+
+
+def _suppressed(gate: _Gate, scale: list[str], threshold: float) -> tuple[Cell, ...]:
+    reason = f"suppressed: fewer than {threshold:g} answers (after perturbation)"
+    return tuple(Cell(None, gate.rules.marker, reason) for _ in range(1 + 2 * len(scale)))
+
+
+def item_table(
+    survey: Survey,
+    item: str,
+    by: str | None = None,
+    *,
+    key: bytes,
+    rules: RuleSet,
+    full_access: bool = False,
+    scope: str = "",
+) -> SurveyTable:
+    """The distribution of Likert ``item`` overall and per value of attribute ``by``: answers,
+    then a count and a percentage per scale point. Protected (``rules``) unless
+    ``full_access``; an unrounded rule set is refused for a protected table."""
+    it = survey.item(item)
+    if it.kind != "likert" or it.scale is None:
+        raise Invalid(f"Column {item!r} is not a Likert item; pick one of the Likert columns.")
+    if by is not None and survey.item(by).kind != "attribute":
+        raise Invalid(f"Column {by!r} is not an attribute; group by an attribute column.")
+    if not full_access and not (rules.rounding and rules.cell_key):
+        raise DisclosureError(
+            f"Rule set {rules.name!r} does not protect small groups; only the study's owner "
+            "(full access) may see true counts."
+        )
+    used = RULE_SETS["unrounded"] if full_access else rules
+    gate = _Gate(used, {r.id: record_key(key, r.id, scope=scope) for r in survey.respondents})
+    threshold = used.percent_min_population
+    labels: list[str] = []
+    cells: list[tuple[Cell, ...]] = []
+    small: list[Respondent] = []
+    for index, (label, people) in enumerate(_groups(survey, item, by)):
+        if index and not full_access and gate.perturbed(people) < threshold:
+            small += people
+            continue
+        labels.append(label)
+        cells.append(_row(gate, it.scale, item, people))
+    if small:
+        labels.append(f"Smaller groups combined (each below {threshold:g})")
+        enough = gate.perturbed(small) >= threshold
+        cells.append(_row(gate, it.scale, item, small) if enough else _suppressed(gate, it.scale, threshold))
+    heads = ["group", "answered"]
+    for label in it.scale:
+        heads += [label, f"{label} %"]
+    rows = tuple(
+        (label, *(_plain(c) for c in row), used.stamp) for label, row in zip(labels, cells, strict=True)
+    )
+    notes = [f"Rule set: {used.stamp}. {used.description}"]
+    if not full_access:
+        notes.append(
+            f"A count shown as {used.zero_range} stands for that many people or none; groups with "
+            f"fewer than {threshold:g} answers are combined, and suppressed ({used.marker}) if still too few."
+        )
+    title = f"{it.label or item}" + (f" by {by}" if by else "")
+    return SurveyTable(
+        title,
+        item,
+        by,
+        not full_access,
+        used.stamp,
+        used.description,
+        (*heads, "rules"),
+        rows,
+        tuple(cells),
+        tuple(notes),
+    )
