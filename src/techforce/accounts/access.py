@@ -56,6 +56,10 @@ class Permission:
     scoped: frozenset[Role] = frozenset()
     target: str = ""
     lookup: Lookup | None = None
+    # for things a non-member may not know exist (a study): when the grant fails and this
+    # look-up says the target is not visible to the user at all, the answer is 404, the
+    # same as for a target that does not exist, so that not even its existence leaks
+    conceal: Lookup | None = None
 
     VIEW_PUBLISHED: ClassVar[Permission]
     VIEW_IN_FULL: ClassVar[Permission]
@@ -131,6 +135,9 @@ class Principal:
 
     def require(self, permission: Permission, target: str | None = None, db: Database | None = None) -> None:
         if not self.can(permission, target, db):
+            if permission.conceal is not None and target is not None and db is not None:
+                if not permission.conceal(db, self, target):
+                    raise errors.NotFound(f"there is no {permission.target or 'target'} {target}")
             what = {"ukprn": "provider", "username": "user"}.get(
                 permission.target, permission.target or "target"
             )
