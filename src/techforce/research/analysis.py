@@ -96,9 +96,12 @@ def frequencies(segments: Sequence[SegmentRecord], cases: Sequence[CaseRecord], 
         groups = [(f"{v} (n={len(ids)})", ids) for v, ids in sorted(members.items())]
     uncased = by == "case" and any(s.case_id is None for s in segments)
     heads = ["code", "segments", "cases", *(g for g, _ in groups), *([NO_CASE] if uncased else [])]
+    per_code: dict[int, list[SegmentRecord]] = defaultdict(list)
+    for s in segments:
+        per_code[s.code_id].append(s)
     rows: list[tuple[Value, ...]] = []
     for code in codes:
-        mine = [s for s in segments if s.code_id == code.id]
+        mine = per_code[code.id]
         coded = {s.case_id for s in mine if s.case_id is not None}
         if by == "case":
             cells = [sum(1 for s in mine if s.case_id in ids) for _, ids in groups]

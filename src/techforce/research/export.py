@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -39,7 +40,7 @@ def _text(value: Any) -> Any:
     """A cell value openpyxl can store: numbers as numbers, everything else as clean text."""
     if value is None or isinstance(value, bool):
         return value if value is None else str(value)
-    if isinstance(value, int | float):
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     text = _ILLEGAL.sub("", str(value))
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
@@ -64,7 +65,8 @@ def _put(ws: Any, row: int, column: int, value: Any, *, bold: bool = False) -> N
 
     cell = ws.cell(row=row, column=column)
     cell.value = _text(value)
-    if cell.data_type == "f":  # openpyxl reads any text starting "=" as a formula
+    if isinstance(cell.value, str) and cell.data_type != "s":
+        # openpyxl stores text starting "=" as a formula and "#N/A" as an error: keep it text
         cell.data_type = "s"
         cell.quotePrefix = True
     if bold:
