@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -98,7 +99,8 @@ def test_full_access_gets_true_counts() -> None:
     table = item_table(data, "Q1", "inst", key=KEY, rules=RULES, full_access=True)
     york = [r for r in data.respondents if r.attributes["inst"] == "York" and r.likert["Q1"] is not None]
     assert [r[0] for r in table.rows] == [ALL, "Leeds", "York"]
-    assert table.rows[2][1] == len(york)
+    assert table.rows[2][1] == len(york) and isinstance(table.rows[2][1], int)
+    assert json.loads(json.dumps(table.as_dict()))["rules"] == "unrounded"
     assert not table.protected and table.rules == "unrounded"
 
 

@@ -95,7 +95,8 @@ def _plain(cell: Cell) -> Value:
     if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
         try:
             if float(cell.display.replace(",", "").removesuffix("%")) == float(cell.value):
-                return cell.value
+                whole = not cell.display.endswith("%") and float(cell.value).is_integer()
+                return int(cell.value) if whole else cell.value
         except ValueError:
             pass
     return cell.display
