@@ -5,6 +5,7 @@ archives refused with the entry named."""
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 from dataclasses import replace
@@ -512,6 +513,19 @@ def test_too_many_entries_are_refused_naming_the_first_over_the_limit() -> None:
         Refused, match=r"has 21 entries, more than 10 \(entry 'sources/9.txt' is over the limit\)"
     ):
         read_qdpx(data, "many.qdpx", max_entries=10)
+
+
+def test_an_archive_larger_than_allowed_or_with_a_huge_directory_is_refused_before_parsing() -> None:
+    with pytest.raises(Refused, match=r"big\.qdpx: .* bytes is more than the 1,000 allowed"):
+        read_qdpx(
+            zipped({"project.qde": qde(""), "a.bin": random.Random(0).randbytes(2000)}),
+            "big.qdpx",
+            max_bytes=1000,
+        )
+    data = bytearray(zipped({"project.qde": qde("")}))
+    struct.pack_into("<HH", data, data.rindex(b"PK\x05\x06") + 8, 60_000, 60_000)
+    with pytest.raises(Refused, match="has 60,000 entries, more than 5,000"):
+        read_qdpx(bytes(data), "huge.qdpx")
 
 
 def test_duplicate_entries_are_refused() -> None:

@@ -377,7 +377,8 @@ class _Reader:
                                   "export the project again from the QDA tool")  # fmt: skip
                 continue
             kind = _VALUE_TAGS.get(etree.QName(value).localname)
-            parsed = _parse_value(kind, (value.text or "").strip()) if kind else None
+            raw = value.text or ""
+            parsed = _parse_value(kind, raw if kind == "Text" else raw.strip()) if kind else None
             if parsed is None:
                 self.problems.add(where, etree.QName(value).localname, f"{value.text!r} cannot be read",
                                   "give a value of the variable's type")  # fmt: skip

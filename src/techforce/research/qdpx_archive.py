@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -73,8 +74,26 @@ def _unsafe_name(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
+def _declared_entries(data: bytes) -> int | None:
+    """The entry count in the zip's end record, read before the directory is parsed (so a
+    directory of millions of entries is refused without building them); None if absent."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if at < 0 or at + 22 > len(data):
+        return None
+    (count,) = struct.unpack_from("<H", data, at + 10)
+    return None if count == 0xFFFF else int(count)
+
+
 def open_archive(data: bytes, filename: str, max_bytes: int, max_entries: int, max_ratio: int) -> Archive:
     """Check the archive before anything is unpacked."""
+    if len(data) > max_bytes:
+        raise Refused(f"{filename}: {len(data):,} bytes is more than the {max_bytes:,} allowed. "
+                      "Fix: export a smaller project, or split it.")  # fmt: skip
+    count = _declared_entries(data)
+    if count is not None and count > 10 * max_entries:
+        raise Refused(
+            f"{filename}: has {count:,} entries, more than {max_entries:,}. Fix: export a smaller project."
+        )
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
