@@ -197,6 +197,18 @@ def test_offsets_are_code_points_not_bytes_or_utf16_units() -> None:
     assert len(TEXT[:20].encode("utf-8")) == 26 and len(TEXT[:20].encode("utf-16-le")) // 2 == 21
 
 
+def test_export_keeps_upper_case_guids_and_replaces_characters_xml_cannot_carry() -> None:
+    upper = guid(30).upper()
+    project = Project(
+        "Bell\x07 project",
+        variables=(Variable(guid(30), "Age", "Integer"),),
+        cases=(Case("{" + guid(50).upper() + "}", "P\x00 1", values={upper: 3}),),
+    )
+    back = read_qdpx(write_qdpx(project), "upper.qdpx")
+    assert back.name == "Bell\ufffd project" and back.cases[0].name == "P\ufffd 1"
+    assert back.cases[0].guid == guid(50) and back.cases[0].values == {guid(30): 3}
+
+
 def test_export_refuses_an_inconsistent_project_and_writes_nothing() -> None:
     project = sample_project()
     source = project.sources[0]

@@ -139,8 +139,8 @@ def project_xml(project: Project) -> etree._Element:
         ("creationDateTime", iso(project.created)),
     ):
         if value is not None:
-            root.set(key, value)
-    kinds = {v.guid: v.type_of_variable for v in project.variables}
+            root.set(key, xml_text(value))
+    kinds = {canonical_guid(v.guid) or v.guid: v.type_of_variable for v in project.variables}
     if project.users:
         users = sub(root, NS, "Users")
         for user in project.users:
@@ -155,28 +155,39 @@ def project_xml(project: Project) -> etree._Element:
             element = sub(variables, NS, "Variable", {"guid": variable.guid, "name": variable.name,
                                                       "typeOfVariable": variable.type_of_variable})  # fmt: skip
             text_child(element, NS, "Description", variable.description)
-    if project.cases:
-        cases = sub(root, NS, "Cases")
-        for case in project.cases:
-            element = sub(cases, NS, "Case", {"guid": case.guid, "name": case.name or None})
-            text_child(element, NS, "Description", case.description)
-            _write_values(element, case.values, kinds)
-            for guid in case.source_guids:
-                sub(element, NS, "SourceRef", {"targetGUID": guid})
+    _write_cases(root, project.cases, kinds)
     if project.sources:
         sources = sub(root, NS, "Sources")
         for source in project.sources:
             _write_source(sources, source, kinds)
-    if project.notes:
-        notes = sub(root, NS, "Notes")
-        for note in project.notes:
-            element = sub(notes, NS, "Note", {"guid": note.guid, "name": note.name or None,
-                          "creatingUser": note.creating_user, "creationDateTime": iso(note.created)})  # fmt: skip
-            sub(element, NS, "PlainTextContent").text = xml_text(note.text)
+    _write_notes(root, project.notes)
     text_child(root, NS, "Description", project.description)
     for ref in project.note_refs:
         sub(root, NS, "NoteRef", {"targetGUID": ref})
     return root
+
+
+def _write_cases(root: etree._Element, cases: tuple[Case, ...], kinds: dict[str, VariableType]) -> None:
+    if not cases:
+        return
+    holder = sub(root, NS, "Cases")
+    for case in cases:
+        element = sub(holder, NS, "Case", {"guid": case.guid, "name": case.name or None})
+        text_child(element, NS, "Description", case.description)
+        _write_values(element, case.values, kinds)
+        for guid in case.source_guids:
+            sub(element, NS, "SourceRef", {"targetGUID": guid})
+
+
+def _write_notes(root: etree._Element, notes: tuple[Note, ...]) -> None:
+    """Notes carry their text inline (``PlainTextContent``), as QDA tools write memos."""
+    if not notes:
+        return
+    holder = sub(root, NS, "Notes")
+    for note in notes:
+        element = sub(holder, NS, "Note", {"guid": note.guid, "name": note.name or None,
+                      "creatingUser": note.creating_user, "creationDateTime": iso(note.created)})  # fmt: skip
+        sub(element, NS, "PlainTextContent").text = xml_text(note.text)
 
 
 def _write_source(parent: etree._Element, source: TextSource, kinds: dict[str, VariableType]) -> None:
@@ -223,7 +234,7 @@ def _write_values(
     parent: etree._Element, values: Mapping[str, VariableValue], kinds: dict[str, VariableType]
 ) -> None:
     for guid, value in values.items():
-        kind = kinds[guid]
+        kind = kinds[canonical_guid(guid) or guid]
         element = sub(parent, NS, "VariableValue")
         sub(element, NS, "VariableRef", {"targetGUID": guid})
         sub(element, NS, f"{kind}Value").text = _value_text(kind, value)
