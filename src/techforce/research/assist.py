@@ -463,6 +463,9 @@ def _embed_missing(
         if kept is None:
             missing.extend(range(row, row + count))
         row += count
+    # Longest first across all chunks, as sentence-transformers does within one call, so a
+    # batch pads to similar lengths whatever the chunking.
+    missing.sort(key=lambda i: (-len(texts[i]), i))
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for lo in range(0, len(missing), ENCODE_CHUNK):
         chunk = missing[lo : lo + ENCODE_CHUNK]
