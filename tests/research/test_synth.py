@@ -9,7 +9,7 @@ import pytest
 
 from techforce.errors import Invalid
 from techforce.research.agreement import Coding, agreement
-from techforce.research.surveys import read_survey
+from techforce.research.surveys import Respondent, read_survey
 from techforce.research.synth import (
     CODERS,
     PARTICIPANT_TYPES,
@@ -139,8 +139,8 @@ def test_survey_answers_lean_on_attributes() -> None:
         values = [v for v in rows if v is not None]
         return sum(values) / len(values)
 
-    def grade(r: object) -> int:
-        return int(r.attributes["grade"].split()[1])  # type: ignore[attr-defined]
+    def grade(r: Respondent) -> int:
+        return int(r.attributes["grade"].split()[1])
 
     high = mean([r.likert[item] for r in survey.respondents if grade(r) >= 7])
     low = mean([r.likert[item] for r in survey.respondents if grade(r) <= 4])

@@ -156,16 +156,29 @@ class _Writer:
     used: set[str] = field(default_factory=set)
     left: dict[str, list[str]] = field(default_factory=dict)
     decks: dict[str, list[str]] = field(default_factory=dict)
+    exclusive: set[tuple[str, str]] = field(default_factory=set)  # at most one of these per code
 
     def __post_init__(self) -> None:
         skip = "S|" if self.perspective == "T" else "T|"
         for child, bank in text.BANKS.items():
-            usable = [s[2:] if s[1:2] == "|" else s for s in bank if not s.startswith(skip)]
+            both = (*bank, *text.MORE.get(child, ()))
+            usable = [s[2:] if s[1:2] == "|" else s for s in both if not s.startswith(skip)]
+            self.exclusive.update((child, s[1:]) for s in usable if s.startswith("!"))
+            usable = [s.removeprefix("!") for s in usable]
             self.rng.shuffle(usable)
             self.left[child] = usable
 
     def fill(self, template: str) -> str:
-        return unicodedata.normalize("NFC", template.format_map(self.slots))
+        slots = {**self.slots, "colleague": self.deal("colleague", text.COLLEAGUES)}
+        return unicodedata.normalize("NFC", template.format_map(slots))
+
+    def draw(self, child: str) -> str:
+        """The next sentence written for ``child``; after one of its mutually exclusive
+        sentences (where someone came from) the others are dropped."""
+        sentence = self.left[child].pop()
+        if (child, sentence) in self.exclusive:
+            self.left[child] = [s for s in self.left[child] if (child, s) not in self.exclusive]
+        return self.fill(sentence)
 
     def deal(self, name: str, values: Sequence[str]) -> str:
         """The next value of a shuffled deck, so that parts of stories rarely repeat."""
@@ -179,8 +192,11 @@ class _Writer:
     def story(self) -> str | None:
         """A fresh uncoded context sentence, or None after a few tries."""
         for _ in range(20):
+            when = self.fill(self.deal("when", text.WHENS))
             parts = {
-                "when": self.fill(self.deal("when", text.WHENS)),
+                "when": when,
+                "when_lower": when[0].lower() + when[1:],
+                "agenda": self.deal("agenda", text.AGENDAS),
                 "colleague": self.deal("colleague", text.COLLEAGUES),
                 "duration": self.deal("duration", text.DURATIONS),
                 "activity": self.deal("activity", text.ACTIVITIES),
@@ -192,7 +208,8 @@ class _Writer:
                 "day": self.deal("day", text.DAYS),
                 "happened": self.deal("happened", text.HAPPENINGS),
             }
-            template = self.deal("story", text.STORIES)
+            stories = text.SENIOR_STORIES if self.perspective == "S" else text.STORIES
+            template = self.deal("story", stories)
             sentence = unicodedata.normalize("NFC", template.format_map(parts))
             sentence = sentence[0].upper() + sentence[1:]
             if sentence not in self.used:
@@ -235,7 +252,7 @@ def _lower_first(sentence: str) -> str:
 def _answer(w: _Writer, topic: str, passages: int) -> list[_Piece]:
     """One answer turn: maybe a filler, ``passages`` coded passages with stories between."""
     pieces: list[_Piece] = []
-    if w.rng.random() < 0.4 and (filler := w.unused(text.FILLERS)):
+    if w.rng.random() < 0.4 and (filler := w.unused(text.FILLERS_START)):
         pieces.append(_Piece(filler))
     for _ in range(passages):
         child = _pick_code(w, topic)
@@ -244,7 +261,8 @@ def _answer(w: _Writer, topic: str, passages: int) -> list[_Piece]:
         path = (_PARENT[child], child)
         number = len(w.passages)  # a passage's id is its index in w.passages
         for _ in range(min(w.rng.choice((1, 2, 2, 3, 3)), len(w.left[child]))):
-            pieces.append(_Piece(w.fill(w.left[child].pop()), path, number))
+            if w.left[child]:
+                pieces.append(_Piece(w.draw(child), path, number))
         w.passages.append(_Passage(path, len(w.turns)))
         if w.rng.random() < 0.45 and (story := w.story()):
             pieces.append(_Piece(story))
@@ -449,7 +467,8 @@ def _slots(rng: random.Random) -> dict[str, str]:
 def _transcript(case: DemoCase, seed: int) -> tuple[DemoTranscript, _Writer]:
     rng = seeded(seed, "interview", case.pseudonym)
     w = _Writer(rng, _slots(rng), "S" if case.participant_type == SENIOR else "T")
-    _interview(w, case.pseudonym, rng.randint(4600, 6600))
+    senior = case.participant_type == SENIOR
+    _interview(w, case.pseudonym, rng.randint(4200, 5200) if senior else rng.randint(4500, 6500))
     body = _render(w)
     filename = f"interview_{case.pseudonym}.txt"
     if read_transcript(body.encode("utf-8"), filename).text != body:
@@ -490,7 +509,7 @@ def _codebook() -> list[DemoCode]:
         for parent, child, definition, inclusion, exclusion in text.CODEBOOK:
             if parent != topic:
                 continue
-            samples = [s.split("|", 1)[-1].format_map(slots) for s in text.BANKS[child][:2]]
+            samples = [s.split("|", 1)[-1].lstrip("!").format_map(slots) for s in text.BANKS[child][:2]]
             examples = " / ".join(f"“{s}”" for s in samples)
             out.append(
                 DemoCode((parent, child), colour, definition, inclusion, exclusion, examples, next(keys))

@@ -346,7 +346,7 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|When we recruit now, I sit on every panel for grade 6 and above.",
         "We moved to a central line management model, so technicians report through technical managers rather than to PIs.",
         "S|Line management of technicians sits with the technical lead rather than with individual research groups.",
-        "T|{colleague} manages the teaching labs team day to day, and I manage her.",
+        "T|{colleague} runs the teaching labs team day to day and reports to me.",
         "There's a tension between the PI who funds someone and the technical manager who appraises them.",
         "T|I still have a couple of people in {facility} reporting straight to me because there's nobody else at the right grade.",
     ),
@@ -373,14 +373,14 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|Last week I was fixing a fume cupboard alarm at seven in the morning, so strategic is relative.",
     ),
     "Route into the role": (
-        "T|I started as a lab assistant at sixteen and did my HNC part time.",
-        "T|I came from industry – twelve years in pharma – so the university way of doing things was a shock.",
-        "T|I was a postdoc first, and moved over to the technical side when my contract ran out.",
-        "T|I worked my way up through {facility}, from technician to facility manager, over about fifteen years.",
-        "T|I was an apprentice here in the nineties, and {colleague} took me under her wing.",
-        "T|My route in was the workshop – I'm a toolmaker by trade.",
-        "S|I came up through research administration, so I'm not a technician, but I've worked alongside them for twenty years.",
-        "S|My background is academic – I was head of {dept} before I took on this portfolio.",
+        "T|!I started as a lab assistant at sixteen and did my HNC part time.",
+        "T|!I came from industry – twelve years in pharma – so the university way of doing things was a shock.",
+        "T|!I was a postdoc first, and moved over to the technical side when my contract ran out.",
+        "T|!I worked my way up through {facility}, from technician to facility manager, over about fifteen years.",
+        "T|!I was an apprentice here in the nineties, and {colleague} took me under their wing.",
+        "T|!My route in was the workshop – I'm a toolmaker by trade.",
+        "S|!I came up through research administration, so I'm not a technician, but I've worked alongside them for twenty years.",
+        "S|!My background is academic – I was head of {dept} before I took on this portfolio.",
         "T|I applied for the strategic role when it was advertised internally in {year}, half expecting not to get it.",
         "T|I did a degree in my thirties while working full time, which I wouldn't recommend to anyone.",
     ),
@@ -454,7 +454,7 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|There's a regional group that meets quarterly, and we share job descriptions, action plans, everything.",
         "S|I encourage the lead to spend time outside the institution; what comes back is worth it.",
         "T|Honestly, the peer network has done more for me than any course.",
-        "T|I phoned {colleague} at another university before I wrote our job family proposal, and she sent me hers.",
+        "T|I phoned {colleague} at another university before I wrote our job family proposal, and got their whole draft by return.",
     ),
     "Development wanted": (
         "T|What I really needed was finance training – reading a budget the way the directors do.",
@@ -486,8 +486,8 @@ BANKS: dict[str, tuple[str, ...]] = {
         "The peer review of our action plan asked who owned it, and the honest answer was nobody.",
     ),
     "Senior champion": (
-        "T|{boss} was the one who made the case – she'd been a technician herself early on.",
-        "T|Without {boss} it wouldn't have happened; he took the paper to the executive board himself.",
+        "T|{boss} was the one who made the case – a former technician, as it happens.",
+        "T|Without {boss} it wouldn't have happened; the paper went to the executive board in their name.",
         "S|I argued for the post because the evidence from TALENT was overwhelming.",
         "S|I took it to the executive board as a risk issue – if we lose these people, research stops.",
         "Having a champion at that level means papers get read rather than parked.",
@@ -523,7 +523,7 @@ BANKS: dict[str, tuple[str, ...]] = {
     ),
     "Succession planning": (
         "T|If I got hit by a bus tomorrow, there's no one who could step in – and that's a failure on my part as much as anyone's.",
-        "T|I've started to bring {colleague} to meetings so she sees how it works.",
+        "T|I've started to bring {colleague} to meetings, to see how it works.",
         "S|Succession planning for the lead is on my list, and it should be on the risk register.",
         "We need a deputy role, or at least a development path into the strategic post.",
         "T|When I retire, I don't want the role to quietly disappear into professional services.",
@@ -653,7 +653,7 @@ BANKS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-FILLERS: tuple[str, ...] = (
+FILLERS_START: tuple[str, ...] = (
     "That's a good question, actually.",
     "It's hard to sum up in a sentence.",
     "I'll try and give you the short version.",
@@ -664,8 +664,14 @@ FILLERS: tuple[str, ...] = (
     "I'm not sure I've ever been asked that directly.",
     "It depends who you ask, really.",
     "I'd give you a different answer on a different day.",
+)
+FILLERS: tuple[str, ...] = (
     "That's probably the heart of it.",
     "Anyway, that's how it is.",
+    "I keep coming back to that.",
+    "That's my view, anyway; others might disagree.",
+    "It sounds obvious when I say it out loud.",
+    "I've said that in meetings too.",
     "I don't want to sound negative, because there's a lot that's good.",
     "So yes, it's a mixed picture.",
     "Does that answer the question?",
@@ -796,6 +802,10 @@ STORIES: tuple[str, ...] = (
     "I remember one {day} {colleague} came in and {happened}.",
     "{when}, I was {activity} when {colleague} rang about {event}.",
     "There was a {day} when {colleague} {happened}, and I thought, {quip}.",
+    "{when}, we had {event}, and {colleague} kept {facility} going more or less single-handed.",
+    "I think it was {when_lower} that {colleague} {happened}.",
+    "{colleague} still talks about the {day} we had {event} in {facility}.",
+    "{when}, {colleague} and I were {activity}, and I thought, {quip}.",
     "{when}, {dept} {change}, and we spent {duration} {activity}.",
 )
 WHENS: tuple[str, ...] = (
@@ -1041,4 +1051,227 @@ CASE_CLOSE = (
     "The case illustrates recommendations {recs} of the Strategic Technical Leadership report, "
     "and shows that a strategic role needs a portfolio, a voice and senior support to last "
     "beyond the person who holds it."
+)
+
+# More of the same, kept apart so the banks above stay readable.
+MORE: dict[str, tuple[str, ...]] = {
+    "Portfolio and remit": (
+        "T|Recruitment, training, the technical staff survey – if it's about technicians across the board, it comes to me.",
+        "T|I don't hold the research equipment budget, which is the bit I'd most like to influence.",
+        "S|The lead's remit was deliberately broad, because we wanted one person who could see across the silos.",
+        "S|When I'm asked who owns the technical workforce, I can now give a name rather than a shrug.",
+        "S|We agreed the portfolio on a single page: people, skills, facilities, and the Technician Commitment.",
+    ),
+    "Line management": (
+        "T|I'd rather have fewer direct reports and more time to think, but that's not how it's set up.",
+        "S|I line manage the lead myself, which sends a signal about where the role sits.",
+        "S|We moved away from technicians reporting to whichever academic happened to hold the grant.",
+        "S|Getting consistent appraisals for technical staff was one of the first things I asked for.",
+    ),
+    "Workforce strategy and planning": (
+        "T|Every spring I refresh the plan with the faculty managers, so it doesn't sit on a shelf.",
+        "S|Workforce planning for technicians used to be whatever the last grant paid for.",
+        "S|The plan now sits alongside the research strategy, and both go to council together.",
+        "S|I want to know what skills we need in five years, and the lead is the only person who can tell me.",
+    ),
+    "Operational duties": (
+        "T|The building manager rings me before estates, because I'll actually turn up.",
+        "S|I don't think we've been clear enough about which operational duties the lead should drop.",
+        "S|Part of me likes that the lead is still close to the labs – it keeps the strategy honest.",
+        "S|From where I sit, the firefighting is visible and the strategic work isn't, which is a problem.",
+    ),
+    "Route into the role": (
+        "T|!I got into this by accident – a temp job in a stores department that turned into thirty years.",
+        "S|I've been on the executive board for four years; before that I ran a large faculty.",
+        "S|!I'm a chemist by training, so I spent years relying on technicians before I ever managed any.",
+        "S|!I came to this from finance, which is probably why I asked for the numbers first.",
+    ),
+    "Grade ceilings and progression": (
+        "T|The best technician I ever worked with left because the only next step was management.",
+        "S|We still expect technical staff to leave to progress, and we lose good people that way.",
+        "S|I've signed off a couple of grade 9 technical roles, but it was harder than it should have been.",
+        "S|The honest truth is that our promotion processes were built around academic careers.",
+    ),
+    "Job families and role profiles": (
+        "T|The old titles were a mess – 'senior experimental officer', 'chief technician', 'lab superintendent' – all for similar work.",
+        "S|The job family work was technical, painstaking, and more important than anyone expected.",
+        "S|I backed the job family because it gave HR a structure it could defend at appeal.",
+        "S|We had to accept some grades would go up, and that cost money, but it was right.",
+    ),
+    "Professional registration and recognition": (
+        "T|My registration certificate is on the office wall, and people do ask about it.",
+        "S|I didn't know what RSciTech was until the lead explained it; now I mention it in my speeches.",
+        "S|We set a target for registrations in the Technician Commitment plan, and we're ahead of it.",
+        "S|External recognition carries weight with the board in a way that internal praise doesn't.",
+    ),
+    "Future career": (
+        "T|If a director of technical services role came up nationally, I'd go for it.",
+        "T|I want to mentor the next person into this job before I think about my own next step.",
+        "S|I'd like to see this become a route to the executive for a technical professional one day.",
+        "S|If the current lead moved on, I'd see it as a success as long as we had someone ready.",
+    ),
+    "Leadership programmes": (
+        "T|The action learning set from Herschel still meets online every couple of months.",
+        "S|I've met three of our Herschel alumnae, and every one of them has taken on something new since.",
+        "S|I'd rather fund leadership development for technical staff than another consultancy report.",
+        "S|The Executive Programme gave the lead a vocabulary the board understands.",
+    ),
+    "Mentoring and coaching": (
+        "T|My first mentor told me to stop writing long emails and go and see people – best advice I had.",
+        "S|I meet the lead monthly, and half of it is me explaining how the executive thinks.",
+        "S|Sponsorship matters more than mentoring at senior level; someone has to say your name in rooms you're not in.",
+        "S|We've paired the lead with a coach from outside the sector, which has worked well.",
+    ),
+    "Networks and peer support": (
+        "T|Knowing that other people were fighting the same battles made me less angry, honestly.",
+        "S|The lead's network means we find out about good practice months before we would otherwise.",
+        "S|I've started talking to my counterparts elsewhere about their technical leads – it's a new conversation.",
+        "S|The TALENT events made technical leadership visible to people like me for the first time.",
+    ),
+    "Development wanted": (
+        "T|I could do with a mentor from the executive side, someone to explain the politics.",
+        "S|We've never given technical leaders the development we give new heads of school.",
+        "S|I'd like the lead to have the finance and governance training that other directors get.",
+        "S|If I could fund one thing, it would be protected time for the lead's development.",
+    ),
+    "Restructure": (
+        "T|People were nervous during the restructure, and I spent a lot of time just listening.",
+        "S|Frankly the restructure was about efficiency, and the strategic role was the good thing that came out of it.",
+        "S|We redesigned professional services, and technicians could easily have been an afterthought.",
+        "S|I insisted the technical lead was part of the new structure from day one.",
+    ),
+    "Technician Commitment as catalyst": (
+        "T|Once we'd signed, the action plan needed an owner, and everybody looked at me.",
+        "S|Our Stage 3 plan commits us to keeping the role, which I'm glad of.",
+        "S|The Commitment gave us external accountability, and that focused minds on the board.",
+        "S|We signed partly because others had, I'll admit, but it turned into something real.",
+    ),
+    "Senior champion": (
+        "T|Having {boss} on side meant I could get a meeting with anyone.",
+        "S|I'm the sponsor, but I try to make sure it doesn't depend on me personally.",
+        "S|You need someone at executive level who will keep asking about technicians when it's not fashionable.",
+        "S|I made the case in terms of research income, because that's what the board listens to.",
+    ),
+    "Informal evolution": (
+        "T|Nobody ever said 'you're the lead now', it was just obvious after a while.",
+        "S|Before we formalised it, one person was doing the job for free, and we took that for granted.",
+        "S|It was clear that someone was already leading; we just hadn't recognised it.",
+        "S|Informally, the role existed for years before it appeared on an organisation chart.",
+    ),
+    "Seat at the table": (
+        "T|Even one standing seat on the executive's research committee would change things.",
+        "S|I've asked for the lead to join the research infrastructure group, and that's agreed from next year.",
+        "S|If technicians aren't represented where the decisions are made, we'll keep making bad decisions.",
+        "S|I can speak for technicians at the executive, but it's better if they speak for themselves.",
+    ),
+    "Portfolio growth": (
+        "T|Data on the technical workforce should be mine to report, not something I beg HR for.",
+        "S|Next year I'd like the role to take on the shared equipment strategy formally.",
+        "S|We're discussing whether apprenticeships and technical training should sit with the lead.",
+        "S|The portfolio will grow, but only if we resource it properly this time.",
+    ),
+    "Succession planning": (
+        "T|I'd like a deputy post, even part time, so there's someone learning the ropes.",
+        "S|If the lead left tomorrow, we'd struggle, and that's on us, not on them.",
+        "S|I've asked HR to treat the role like any other critical post in succession planning.",
+        "S|We need a pipeline of technical leaders, not a single heroic individual.",
+    ),
+    "Sector influence": (
+        "T|I'd like a national forum where technical leads can speak to funders directly.",
+        "S|The lead represents us nationally now, and people notice.",
+        "S|I'd support the lead taking time for sector work, because the ideas come back here.",
+        "S|Funders are starting to ask about technical careers, and we want to be ahead of that.",
+    ),
+    "Exclusion from decision-making": (
+        "T|By the time a paper reaches me, the money's been allocated.",
+        "S|I'll hold my hands up – technical input was often an afterthought in our planning.",
+        "S|When we reviewed the committee structure, we found technicians weren't on any of the main bodies.",
+        "S|We've had equipment bought that nobody could run, because no technician was asked.",
+    ),
+    "Workload and capacity": (
+        "T|The to-do list never shrinks; I just get better at deciding what not to do.",
+        "S|We underestimated the workload when we created the role, and the lead paid for that.",
+        "S|I've asked for administrative support for the lead in next year's budget.",
+        "S|A strategic role with no time for strategy isn't really strategic, is it?",
+    ),
+    "Single points of failure": (
+        "T|Some of our kit is older than the people running it, and only one of them knows its quirks.",
+        "S|The lead showed us how many critical services depended on one person, and it frightened us.",
+        "S|Retirement risk in the technical workforce is now on the institutional risk register.",
+        "S|We've funded overlap posts so that knowledge can be handed on before people retire.",
+    ),
+    "Visibility and recognition": (
+        "T|At graduation they thank everyone except the technicians who ran the practicals.",
+        "S|Technicians have been invisible in our strategy documents, and I'm trying to fix that.",
+        "S|I now make a point of naming technical staff when we celebrate research successes.",
+        "S|We added technicians to our staff recognition awards, and the nominations were brilliant.",
+    ),
+    "Workforce data": (
+        "T|I still can't get a reliable list of technical staff with their grades from one system.",
+        "S|We didn't have the basic data, which was embarrassing when the Commitment asked for it.",
+        "S|The numbers on age and grade changed the conversation at the executive more than anything.",
+        "S|We're adding a technical flag to posts so we can report on the workforce properly.",
+    ),
+    "Funding and costing": (
+        "T|Every time a grant ends, I'm trying to find money to keep someone on.",
+        "S|We're piloting costing technical time into grants, with the lead checking the applications.",
+        "S|Short-term funding is the enemy of a stable technical workforce.",
+        "S|We've created a bridging fund, modest, so technicians aren't lost between grants.",
+    ),
+    "Benefits for technical staff": (
+        "T|Technicians come to me with things they'd never have taken to their PI.",
+        "S|Technical staff tell me they feel someone is looking out for them now.",
+        "S|More technicians are applying for development funding, because someone tells them it exists.",
+        "S|The staff survey results for technical staff are the best they've been.",
+    ),
+    "Benefits for research and teaching": (
+        "T|Researchers now ask for a technical conversation before they write the grant.",
+        "S|Our research bids read better because the technical plan is credible.",
+        "S|Teaching labs are better run, and students notice that.",
+        "S|Equipment is shared more and duplicated less, which researchers appreciate once they see it.",
+    ),
+    "Benefits for the institution": (
+        "T|Our Technician Commitment review said we'd gone from talking about it to doing it.",
+        "S|The role has paid for itself in equipment we didn't need to buy.",
+        "S|It's also about reputation – other institutions come to us to see how we did it.",
+        "S|We understand our risks better, and that's worth a great deal to a governing body.",
+    ),
+    "What a strategic technical leader is": (
+        "T|It's someone who thinks about technicians who aren't in their team as well as those who are.",
+        "S|For me it's someone senior enough to be heard and technical enough to be believed.",
+        "S|The word strategic means they shape decisions about the whole institution, not one area.",
+        "S|A strategic technical leader connects the bench to the boardroom, if you like.",
+    ),
+    "Formal and informal roles": (
+        "T|Formally I'm a lab manager; informally I'm the person everyone calls.",
+        "S|We rely on informal leaders more than we admit, and we should recognise them.",
+        "S|The difference is accountability: a formal role can be held to account and supported.",
+        "S|Several people here lead informally, and I'd like the report to help us see them.",
+    ),
+    "Technical and general management": (
+        "T|I'm happy to manage budgets, but I don't want to become a generic operations manager.",
+        "S|We've tried to keep the role technical rather than fold it into general management.",
+        "S|The boundary with the faculty operations managers needed a clear agreement, which we now have.",
+        "S|General management can administer; only technical leadership can judge technical risk.",
+    ),
+}
+
+SENIOR_STORIES: tuple[str, ...] = (
+    "{when}, I took a paper to the executive board about {agenda}.",
+    "{when}, {colleague} from the technical team came to see me about {agenda}.",
+    "{when}, the board spent {duration} arguing about {agenda}.",
+    "I remember a {day} meeting where {colleague} asked about {agenda}, and nobody had an answer.",
+    "{when}, we had {event} in {facility}, and that was when I saw how much rested on the technical staff.",
+    "{when}, {dept} {change}, and the technical team absorbed most of the disruption.",
+)
+AGENDAS: tuple[str, ...] = (
+    "the technical workforce plan",
+    "the age profile of technical staff",
+    "shared equipment",
+    "the Technician Commitment action plan",
+    "technical job families",
+    "a new lab building",
+    "costing technicians into grants",
+    "the apprenticeship levy",
+    "technician pay",
 )
