@@ -4,7 +4,10 @@ Everything here is plain data: the interview protocol, the codebook (definitions
 and exclusion rules) and, per code, spoken sentences that an interviewee might say about it.
 Sentences may carry slots filled per interviewee ({dept}, {facility}, {n}, {grade}, {year},
 {colleague}, {boss}, {network}). A sentence starting ``T|`` is only said by technicians,
-``S|`` only by senior leaders who are not technicians; others by anyone.
+``F|`` only by technicians in a formal strategic role, ``N|`` only by those in an informal one,
+``S|`` only by senior leaders who are not technicians; others by anyone. A ``!`` after the
+tag marks one of several sentences that cannot all be true of one person (where they came
+from): an interviewee says at most one of them.
 """
 
 from __future__ import annotations
@@ -333,17 +336,17 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|I hold the budget for shared equipment, which is small, but it means I get asked before anyone buys a big instrument.",
         "I'd say about a third of the job is genuinely strategic and the rest is keeping things running.",
         "The portfolio covers training, health and safety for technical areas, and the Technician Commitment action plan.",
-        "T|Officially my title is Head of Technical Services, but the job description was written in {year} and hasn't caught up.",
+        "F|Officially my title is Head of Technical Services, but the job description was written in {year} and hasn't caught up.",
         "It includes the apprenticeship scheme now, which nobody else wanted to own.",
         "S|The post holder leads on the technical workforce across all faculties and reports into my office.",
         "S|We gave the role oversight of every shared facility, including {facility}, so there is one view of the equipment.",
         "T|I look after the technical side of estates projects too – if a lab is being refurbished, I’m in the room.",
     ),
     "Line management": (
-        "T|I've got five direct reports, the technical managers, and through them about {n} people.",
+        "F|I've got five direct reports, the technical managers, and through them about {n} people.",
         "T|Appraisals alone take me most of June, and I try to do every one properly.",
         "T|Some technicians are still line managed by academics, which makes consistency really hard.",
-        "T|When we recruit now, I sit on every panel for grade 6 and above.",
+        "F|When we recruit now, I sit on every panel for grade 6 and above.",
         "We moved to a central line management model, so technicians report through technical managers rather than to PIs.",
         "S|Line management of technicians sits with the technical lead rather than with individual research groups.",
         "T|{colleague} runs the teaching labs team day to day and reports to me.",
@@ -381,7 +384,7 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|!My route in was the workshop – I'm a toolmaker by trade.",
         "S|!I came up through research administration, so I'm not a technician, but I've worked alongside them for twenty years.",
         "S|!My background is academic – I was head of {dept} before I took on this portfolio.",
-        "T|I applied for the strategic role when it was advertised internally in {year}, half expecting not to get it.",
+        "F|I applied for the strategic role when it was advertised internally in {year}, half expecting not to get it.",
         "T|I did a degree in my thirties while working full time, which I wouldn't recommend to anyone.",
     ),
     "Grade ceilings and progression": (
@@ -471,9 +474,9 @@ BANKS: dict[str, tuple[str, ...]] = {
         "When the faculties merged, somebody realised there were five technical managers and no one in charge of them.",
         "T|I had to apply for my own job in the restructure, which wasn't a pleasant experience.",
         "S|We used the restructure as an opportunity to appoint a strategic lead for technical staff and skills.",
-        "T|The restructure took eighteen months and in the end they created one post – mine – at grade 9.",
+        "F|The restructure took eighteen months and in the end they created one post – mine – at grade 9.",
         "The consultants' report said the technical workforce was fragmented, which for once was true.",
-        "T|The restructure centralised technicians, and the strategic role was the price we asked for agreeing to it.",
+        "F|The restructure centralised technicians, and the strategic role was the price we asked for agreeing to it.",
         "The strategic lead was appointed after a restructure, and at first people thought it was about cutting posts.",
     ),
     "Technician Commitment as catalyst": (
@@ -495,13 +498,13 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|The Dean of {dept} backed it, which surprised a lot of people.",
     ),
     "Informal evolution": (
-        "T|Nobody created the role, really – I just kept getting asked to do things across the whole university.",
-        "T|It started with me organising the technician conference, and then people assumed I was in charge.",
-        "T|I was the person who knew everyone, so it drifted to me.",
-        "My job title still says facility manager, but I haven't managed a facility in three years.",
+        "N|Nobody created the role, really – I just kept getting asked to do things across the whole university.",
+        "N|It started with me organising the technician conference, and then people assumed I was in charge.",
+        "N|I was the person who knew everyone, so it drifted to me.",
+        "N|My job title still says facility manager, but I haven't managed a facility in three years.",
         "T|I did the strategic bits on top of my day job for about five years before anyone noticed.",
         "S|It grew organically, which is a polite way of saying we never resourced it.",
-        "T|When COVID hit, I was the one coordinating all the labs, and after that it just stuck.",
+        "N|When COVID hit, I was the one coordinating all the labs, and after that it just stuck.",
     ),
     "Seat at the table": (
         "T|I'd like to be on the research and innovation committee as of right, not as a guest.",
@@ -543,7 +546,7 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|I found out about the new lab building from the staff newsletter.",
         "T|There's a research infrastructure committee, and no technician sits on it.",
         "T|Papers about technical staff go to committees I'm not on, and I see them afterwards, if at all.",
-        "T|I asked to join the estates group and was told it was 'for senior staff' – I'm grade 9!",
+        "F|I asked to join the estates group and was told it was 'for senior staff' – I'm grade 9!",
         "S|I've seen decisions about technicians made without them in the room, and I've been part of it, to be fair.",
         "T|We get consulted, but consulted usually means the decision's made.",
         "T|I'm invited when there's a problem, never when there's a plan.",
@@ -557,7 +560,7 @@ BANKS: dict[str, tuple[str, ...]] = {
         "The strategic work is always the first thing to go when there's a crisis in the labs.",
         "T|I worked out I spend maybe a day a week on strategy, and the rest is fire-fighting.",
         "T|My diary is back-to-back; I eat lunch in meetings.",
-        "T|I took the role at 0.6 FTE and it's been a full-time job since the first week.",
+        "F|I took the role at 0.6 FTE and it's been a full-time job since the first week.",
     ),
     "Single points of failure": (
         "T|We have one person who can run the electron microscope properly, and she's retiring next year.",
@@ -634,12 +637,12 @@ BANKS: dict[str, tuple[str, ...]] = {
         "T|I'd say you need a portfolio, a voice, and a budget; without those it's a title.",
     ),
     "Formal and informal roles": (
-        "T|I'm doing a strategic job informally; the formal title hasn't caught up.",
+        "N|I'm doing a strategic job informally; the formal title hasn't caught up.",
         "There are informal leaders everywhere – people everyone goes to, who aren't paid for it.",
         "S|We have one formal strategic role, and at least three people doing strategic work without the recognition.",
-        "T|An informal role can be taken away at any time, which is what worries me.",
+        "N|An informal role can be taken away at any time, which is what worries me.",
         "Formal roles come with a seat and a grade; informal ones come with goodwill and exhaustion.",
-        "T|I'm the Technician Commitment lead, but it's 'on top' – nothing in my contract says so.",
+        "N|I'm the Technician Commitment lead, but it's 'on top' – nothing in my contract says so.",
         "The report should recognise informal leaders, because they're most of the people doing this.",
     ),
     "Technical and general management": (
@@ -1043,6 +1046,10 @@ CASE_PEOPLE = (
     "We interviewed {count} at {name}: {people}. Their accounts agree on the main points and "
     "differ, usefully, on how far the change has reached beyond the central team."
 )
+CASE_PERSON = (
+    "We interviewed one person at {name}: {people}. Where the account touches on other staff, "
+    "it was checked against the provider's published Technician Commitment action plan."
+)
 CASE_THEMES_SEEN = (
     "Across these interviews the themes coded most often were {themes}. Quotations are used "
     "only where the interviewee consented to being quoted, and are attributed by pseudonym."
@@ -1153,7 +1160,7 @@ MORE: dict[str, tuple[str, ...]] = {
         "S|I made the case in terms of research income, because that's what the board listens to.",
     ),
     "Informal evolution": (
-        "T|Nobody ever said 'you're the lead now', it was just obvious after a while.",
+        "N|Nobody ever said 'you're the lead now', it was just obvious after a while.",
         "S|Before we formalised it, one person was doing the job for free, and we took that for granted.",
         "S|It was clear that someone was already leading; we just hadn't recognised it.",
         "S|Informally, the role existed for years before it appeared on an organisation chart.",
@@ -1243,7 +1250,7 @@ MORE: dict[str, tuple[str, ...]] = {
         "S|A strategic technical leader connects the bench to the boardroom, if you like.",
     ),
     "Formal and informal roles": (
-        "T|Formally I'm a lab manager; informally I'm the person everyone calls.",
+        "N|Formally I'm a lab manager; informally I'm the person everyone calls.",
         "S|We rely on informal leaders more than we admit, and we should recognise them.",
         "S|The difference is accountability: a formal role can be held to account and supported.",
         "S|Several people here lead informally, and I'd like the report to help us see them.",
