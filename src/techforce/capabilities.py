@@ -16,6 +16,8 @@ from typing import Any
 from techforce.accounts.access import Permission
 from techforce.programmes import events as programmes_events
 from techforce.programmes import permissions as programmes_permissions
+from techforce.research import events as research_events
+from techforce.research import permissions as research_permissions
 from techforce.workforce import events as workforce_events
 
 
@@ -99,4 +101,12 @@ PROGRAMMES = Capability(
     events=programmes_events.DATA_CHANGES,
 )
 
-REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, ACCOUNTS)
+RESEARCH = Capability(
+    name="research",
+    router="techforce.web.research:router",
+    menu=(MenuItem("Studies", "/research", research_permissions.VIEW_STUDY),),
+    permissions=research_permissions.ALL,
+    events=research_events.DATA_CHANGES,
+)
+
+REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, RESEARCH, ACCOUNTS)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from techforce.workforce import peer_groups
 from tests.web import programmes_matrix as pm
+from tests.web import research_matrix as rm
 from tests.web.conftest import WebEnv, sign_in
 
 ROLES = ["admin", "sector-analyst", "provider-lead", "programme-manager", "researcher", "technician"]
@@ -61,6 +62,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/admin/audit"): "admin",
     **pm.PARTICIPANT,
     **pm.MANAGE,
+    **rm.ROUTES,
 }
 
 
@@ -147,11 +149,15 @@ def _targets(template: str, kind: str) -> tuple[str, ...]:
 @pytest.mark.parametrize("role", ROLES)
 def test_matrix(web: WebEnv, role: str) -> None:
     seeded = pm.seed(web.db)
+    studies = rm.seed(web.db)
     with TestClient(web.app) as client:
         csrf = sign_in(client, role)
         for (method, template), kind in MATRIX.items():
             if template == "/logout":
                 continue  # signs out; covered in test_security
+            if kind in rm.KINDS:  # research: by the user's right in the study (404 outside it)
+                rm.check(client, csrf, role, method, template, kind, studies)
+                continue
             for whose in _targets(template, kind):
                 ukprn = web.own if whose == "own" else web.other
                 path = pm.fill(template.replace("{ukprn}", ukprn), role, whose, seeded)
@@ -170,6 +176,7 @@ def test_matrix(web: WebEnv, role: str) -> None:
 def test_signed_out_is_refused(web: WebEnv, method: str, template: str) -> None:
     with TestClient(web.app) as client:
         path = pm.fill(template.replace("{ukprn}", web.own).replace("{name}", "any"), "technician", "own")
+        path = rm.fill(path, "technician", rm.OUTSIDE, None)
         response = client.request(method, path, follow_redirects=False)
         if path.startswith("/api/"):
             assert response.status_code == 401
