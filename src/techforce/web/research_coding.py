@@ -303,7 +303,7 @@ async def _code_form(request: Request) -> dict[str, str]:
 
 
 def _code_in(values: dict[str, str]) -> CodeIn:
-    fields = {k: v for k, v in values.items() if k != "parent"}
+    fields = {k: v for k, v in values.items() if k != "parent" and (v or k != "colour")}
     return service.checked(
         CodeIn,
         "code",
