@@ -81,12 +81,14 @@ def test_codings_lie_inside_their_transcripts_on_known_codes(study: DemoStudy) -
     texts = {t.pseudonym: read_transcript(t.data, t.filename).text for t in study.transcripts}
     paths = {c.path for c in study.codebook}
     assert {c.coder for c in study.codings} == set(CODERS)
+    turns = {t.pseudonym: read_transcript(t.data, t.filename).turns for t in study.transcripts}
     for c in study.codings:
-        assert c.code_path in paths
+        assert c.code_path in paths and len(c.code_path) == 2
         assert 0 <= c.start < c.end <= len(texts[c.pseudonym])
         segment = texts[c.pseudonym][c.start : c.end]
-        assert segment == segment.strip() and "\n" not in segment.split(": ", 1)[0]
-        assert not segment.startswith(("Interviewer:", f"{c.pseudonym}:"))
+        assert segment == segment.strip() and "\n" not in segment
+        said = [turn for turn in turns[c.pseudonym] if turn.start <= c.start and c.end <= turn.end]
+        assert [turn.speaker for turn in said] == [c.pseudonym], "a coding lies in one answer"
     assert all(any(c.pseudonym == p for c in study.codings) for p in texts)
 
 

@@ -114,12 +114,21 @@ class DemoCaseStudy:
 
 @dataclass(frozen=True)
 class DemoStudy:
+    """The whole demo interview study; ``name`` and ``description`` are for the study record."""
+
     protocol: list[dict[str, Any]]
     participants: list[DemoCase]
     transcripts: list[DemoTranscript]
     codebook: list[DemoCode]
     codings: list[DemoCoding]
     case_studies: list[DemoCaseStudy]
+    name: str = "Strategic technical leadership interviews (demo)"
+    description: str = (
+        "Synthetic demo data modelled on the Strategic Technical Leadership report (Nov 2024): "
+        "31 semi-structured interviews across 20 institutions with technicians in formal and "
+        "informal strategic roles and senior leaders, coded by two coders; six case studies. "
+        "Every person, quote and figure here is invented."
+    )
 
 
 # ---------------------------------------------------------------- two coders
@@ -144,14 +153,16 @@ def _sibling(rng: random.Random, path: Path) -> Path:
 
 
 # (miss, sibling code, boundary one sentence out, extra code on the same passage)
-_SLIPS = {"coder_a": (0.03, 0.03, 0.08, 0.02), "coder_b": (0.07, 0.07, 0.17, 0.06)}
+_SLIPS = {"coder_a": (0.03, 0.03, 0.08, 0.02), "coder_b": (0.09, 0.08, 0.2, 0.07)}
 
 
 def _code(w: compose.Writer, pseudonym: str, rng: random.Random) -> tuple[list[DemoCoding], set[int]]:
     """Both coders' codings of one interview, and the passages both coded exactly as written."""
     out: list[DemoCoding] = []
     exact: dict[int, int] = Counter()
-    for _, pieces in w.turns:
+    for speaker, pieces in w.turns:
+        if speaker == "Interviewer":
+            continue
         for pid, (first, last) in compose.spans(pieces).items():
             path = w.passages[pid].code
             for coder in CODERS:
