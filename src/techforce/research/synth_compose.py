@@ -63,7 +63,12 @@ class Writer:
             self.left[child] = usable
 
     def fill(self, template: str) -> str:
-        slots = {**self.slots, "colleague": self.deal("colleague", text.COLLEAGUES)}
+        years = [str(y) for y in range(int(self.slots["year"]) - 6, int(self.slots["year"]) + 3)]
+        slots = {
+            **self.slots,
+            "colleague": self.deal("colleague", text.COLLEAGUES),
+            "year": self.deal("year", years),
+        }
         return unicodedata.normalize("NFC", template.format_map(slots))
 
     def draw(self, child: str) -> str:
@@ -164,7 +169,9 @@ def _answer(w: Writer, topic: str, passages: int) -> list[Piece]:
         pieces.append(Piece(filler))
     if pieces and w.rng.random() < 0.35:
         pieces[0].words = _lower_first(pieces[0].words)
-        pieces.insert(0, Piece(w.rng.choice(text.OPENERS).strip(), opener=True))
+        first = pieces[0].words.split(" ", 1)[0].strip(",").casefold()
+        openers = [o for o in text.OPENERS if o.split(" ", 1)[0].strip(",").casefold() != first]
+        pieces.insert(0, Piece(w.rng.choice(openers).strip(), opener=True))
     return pieces
 
 
@@ -175,7 +182,7 @@ def interview(w: Writer, pseudonym: str, target_words: int) -> None:
     chat = w.rng.random() < 0.4
     for n, (topic, questions) in enumerate(text.TOPICS):
         for q, question in enumerate(questions):
-            lead = w.rng.choice(text.TRANSITIONS) + " " if (n or q) and w.rng.random() < 0.4 else ""
+            lead = w.deal("transition", text.TRANSITIONS) + " " if (n or q) and w.rng.random() < 0.4 else ""
             w.turns.append(("Interviewer", [Piece(lead + question)]))
             answer = _answer(w, topic, w.rng.choice((2, 2, 3, 3)))
             if chat and topic == "Support and development" and q == 3:
@@ -184,7 +191,7 @@ def interview(w: Writer, pseudonym: str, target_words: int) -> None:
                 chat = False
             w.turns.append((pseudonym, answer or [Piece(w.unused(text.FILLERS) or "Not really.")]))
             if w.rng.random() < 0.45:
-                w.turns.append(("Interviewer", [Piece(w.rng.choice(text.PROBES))]))
+                w.turns.append(("Interviewer", [Piece(w.deal("probe", text.PROBES))]))
                 w.turns.append((pseudonym, _answer(w, topic, 1) or [Piece("Not much more to say.")]))
     w.turns.append(("Interviewer", [Piece(text.CLOSE_Q)]))
     w.turns.append((pseudonym, [Piece(w.rng.choice(text.CLOSE_A))]))

@@ -707,6 +707,12 @@ PROBES: tuple[str, ...] = (
     "Is that typical, do you think?",
     "What made the difference there?",
     "Interesting. Go on.",
+    "What happened next?",
+    "Who else was involved?",
+    "Has that changed since?",
+    "How did senior people respond?",
+    "Would you say that's changed over time?",
+    "And what did you make of that?",
     "Why do you think that is?",
 )
 
