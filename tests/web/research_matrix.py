@@ -12,6 +12,7 @@ The analysis routes' rows come from research_analysis_matrix.py when it exists."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -105,6 +106,7 @@ class Target:
     code: int
     coding: int
     memo: int
+    other_code: int  # a second code, to merge
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,10 @@ def _study(db: Database, role: str, whose: str) -> Target:
         text = "Interviewer: Hello 🧪.\nM01: My role was created after the review.\n"
         src = service.import_transcript(s, st.guid, text.encode(), "m01.txt", actor=owner, case_id=case.id)
         code = coding.save_code(s, st.guid, CodeIn(name="Roles", shortcut="r"), actor=owner)
+        other_code = coding.save_code(s, st.guid, CodeIn(name="Careers"), actor=owner)
         row = coding.add_coding(s, st.guid, src.id, code.id, 0, 5, actor=coder)
         memo = coding.save_memo(s, st.guid, MemoIn(text="a memo", source_id=src.id), actor=coder)
-        return Target(st.guid, name, case.id, src.id, code.id, row.id, memo.id)
+        return Target(st.guid, name, case.id, src.id, code.id, row.id, memo.id, other_code.id)
 
 
 def seed(db: Database) -> Seeded:
@@ -153,7 +156,7 @@ def fill(template: str, role: str, whose: str, seeded: Seeded | None) -> str:
     t = (
         seeded.studies[role][whose]
         if seeded
-        else Target("00000000-0000-4000-8000-000000000000", "", 1, 1, 1, 1, 1)
+        else Target("00000000-0000-4000-8000-000000000000", "", 1, 1, 1, 1, 1, 1)
     )
     other = "technician" if role != "technician" else "researcher"
     values = {
@@ -190,7 +193,8 @@ def check(
     for whose in targets(kind):
         path = fill(template, role, whose, seeded)
         headers = {"X-CSRF-Token": csrf}
-        response = client.request(method, path, headers=headers, follow_redirects=False)
+        sent = payload(method, template, role, seeded.studies[role][whose])
+        response = client.request(method, path, headers=headers, follow_redirects=False, **sent)
         refused = expected(kind, role, whose)
         where = (role, method, path, whose, response.status_code, response.text[:300])
         if refused is None:
@@ -200,3 +204,34 @@ def check(
             assert response.status_code == refused, where
         if whose == OUTSIDE:
             assert seeded.studies[role][whose].name not in response.text, where
+
+
+def payload(method: str, template: str, role: str, t: Target) -> dict[str, Any]:
+    """A valid body for a research /api call (JSON, or a file for an upload), so that an
+    allowed call goes through its handler's success path, not only its validation."""
+    if method != "POST" or not template.startswith("/api/"):
+        return {}
+    route = template.removeprefix("/api")
+    if route.endswith("/sources/upload"):
+        return {"files": {"file": ("m02.txt", "M02: Hello 👋 there.\n".encode(), "text/plain")}}
+    if route.endswith("/surveys/upload"):
+        return {"files": {"file": ("survey.csv", b"respondent_id,comment\nR1,More training\n", "text/csv")}}
+    other = "technician" if role != "technician" else "researcher"
+    bodies: dict[str, Any] = {
+        "/research": {"name": f"New study of {role}", "kind": "interview"},
+        S: {"name": t.name, "kind": "interview", "protocol": [{"topic": "Roles", "questions": ["How?"]}]},
+        S + "/members": {"username": other, "right": "coder"},
+        S + "/participants": {"pseudonym": "M02", "attributes": {"sex": "F"}},
+        S + "/participants/{case}": {"pseudonym": "M01", "participant_type": "technician"},
+        S + "/participants/{case}/consent": {"may_quote": True, "may_archive": True},
+        S + "/sources/{source}/codings": {"code": t.code, "start": 0, "end": 5},
+        S + "/memos": {"text": "matrix memo", "source_id": t.source},
+        S + "/codebook/codes": {"name": "Matrix code", "colour": "#123456"},
+        S + "/codebook/codes/{code}": {"name": "Roles", "shortcut": "r", "definition": "matrix"},
+        S + "/codebook/merge": {"merged": [t.other_code], "into": t.code},
+        S + "/codebook/split": {"code": t.code, "new": [{"name": "Split"}], "assign": {str(t.coding): 0}},
+        S + "/codebook/versions": {"note": "matrix"},
+        S + "/review/resolve": {"code": t.code, "source": t.source, "start": 0, "end": 5, "apply": True},
+    }
+    found = bodies.get(route)
+    return {"json": found} if found is not None else {}
