@@ -112,8 +112,9 @@ def _signed_in(browser: Any, site: Site, username: str, viewport: dict[str, int]
     return page
 
 
-SELECT = """(needle) => {
-  const said = [...document.querySelectorAll('.said')].find(el => el.textContent.includes(needle));
+SELECT = """(needle, last = false) => {
+  const all = [...document.querySelectorAll('.said')].filter(el => el.textContent.includes(needle));
+  const said = last ? all[all.length - 1] : all[0];
   const node = said.firstChild;
   const at = node.data.indexOf(needle);
   const range = document.createRange();
@@ -166,8 +167,9 @@ def test_a_researcher_codes_a_selection_with_a_shortcut_key(browser: Any, site: 
     assert not [c for c in _codings(site, CODER_A, w.sources[0]) if c[2] == "Café talk helped"]
 
     if site.matrix:
-        page.goto(f"{site.url}/research/{w.guid}/analysis/matrix")
-        assert "Roles" in page.locator("main").inner_text()
+        page.goto(f"{site.url}/research/{w.guid}/analysis/matrix?mode=summaries")
+        shown = page.locator("main").inner_text()
+        assert "Roles" in shown and "It took years" in shown, shown[:2000]
     else:  # the analysis pages are not served yet: the codings list is where the coding shows
         page.reload()
         assert page.locator("#codings li", has_text="It took years").count() == 1
@@ -195,6 +197,46 @@ def test_a_second_coders_disagreement_appears_in_review(browser: Any, site: Site
     assert "Resolved: not applied" in resolved.inner_text()
     assert owner.problems == [], owner.problems
     owner.context.close()
+
+
+def _long_source(site: Site) -> int:
+    """A 20,000-word transcript (400 turns, an emoji and a combining accent in each) with 500
+    of coder A's codings."""
+    from techforce.research import coding, service
+
+    w = site.world
+    words = " ".join(f"word{i}" for i in range(48))
+    lines = [f"{'Interviewer' if i % 2 else 'P01'}: Turn {i} 🧪 cafe\u0301 {words}" for i in range(400)]
+    with site.db.session() as s:
+        src = service.import_transcript(s, w.guid, "\n".join(lines).encode(), "long.txt", actor=OWNER)
+        starts = [start for _speaker, start, *_ in src.turns]
+        for n in range(500):
+            at = starts[n % 400] + (0 if n < 400 else 20)
+            coding.add_coding(s, w.guid, src.id, w.codes["Careers"], at, at + 8, actor=CODER_A)
+        return src.id
+
+
+def test_a_long_transcript_with_500_codings_draws_and_codes(browser: Any, site: Site) -> None:
+    """The highlights are ranges over the text nodes, not markup: 500 codings draw as 500
+    ranges, the text keeps one text node per turn, and offsets stay exact at the end."""
+    w = site.world
+    source = _long_source(site)
+    page = _signed_in(browser, site, CODER_A, DESKTOP)
+    page.goto(f"{site.url}/research/{w.guid}/sources/{source}")
+    assert len(page.evaluate(HIGHLIGHTED, "tf-ff7f0e")) == 500
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('.said')].every(el => el.childNodes.length === 1)"
+    )
+    assert page.locator("#codings li").count() == 500
+    page.evaluate("([n, l]) => (" + SELECT + ")(n, l)", ["word47", True])  # after 400 emoji and accents
+    page.keyboard.press("r")
+    page.locator("#codings li", has_text="word47").first.wait_for()
+    with site.db.session() as s:
+        text = s.get(Source, source).text
+    (found,) = [c for c in _codings(site, CODER_A, source) if c[2] == "word47"]
+    assert found[0] == text.rindex("word47")
+    assert page.problems == [], page.problems
+    page.context.close()
 
 
 def test_the_coding_view_fits_a_phone(browser: Any, site: Site) -> None:
