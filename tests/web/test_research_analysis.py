@@ -220,3 +220,23 @@ def test_an_outsider_gets_not_found_on_every_analysis_route(site: Site) -> None:
         response = c.request(method, path, headers={"X-CSRF-Token": csrf}, follow_redirects=False)
         assert response.status_code == 404, (method, path, response.status_code)
         assert "Strategic technical leadership" not in response.text
+
+
+def test_every_analysis_page_renders_for_each_right(site: Site) -> None:
+    from techforce.present import charts
+
+    guid = site.world.guid
+    for who in (OWNER, CODER_A, VIEWER):
+        c, _ = site.client(who)
+        for name in ("matrix", "frequencies", "cooccurrence", "survey", "quotes"):
+            page = c.get(f"/research/{guid}/analysis/{name}")
+            assert page.status_code == 200, (who, name, page.text[:300])
+            assert "<script>" not in page.text and 'aria-current="page"' in page.text
+            for chart in c.get(f"/api/research/{guid}/analysis/{name}").json()["charts"]:
+                assert "<svg" in charts.to_svg(chart["spec"])  # a valid Vega-Lite spec
+        listing = c.get(f"/research/{guid}/case-studies")
+        assert listing.status_code == 200
+        assert ("New case study" in listing.text) == (who == OWNER)
+        quotes = c.get(f"/research/{guid}/analysis/quotes").text
+        assert ("Block</button>" in quotes) == (who == OWNER)
+        assert ("Download XLSX" in quotes) == (who == OWNER)

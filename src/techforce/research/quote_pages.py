@@ -19,7 +19,7 @@ from techforce.research import analysis_data, quoting, service
 from techforce.research import analysis_models as am
 from techforce.research.analysis_pages import downloads, head, layer_control, reader
 from techforce.research.models import CaseStudy, Study
-from techforce.research.permissions import OWNER
+from techforce.research.permissions import CODER, OWNER
 from techforce.research.quotes import Attribution, Groups, QuoteCheck, Verdict, check_quote
 from techforce.research.records import (
     CaseRecord,
@@ -110,6 +110,8 @@ def quotes_page(
         )
     codes = {c.id: c.path for c in analysis_data.code_records(s, st)}
     published = quoting.published_quotes(s, st, k=k, groups=groups, codes=codes)
+    if right == CODER:  # blind coding: other coders' codings stay hidden while one codes
+        published = Table(published.title, published.columns, (), ("Shown to owners and viewers.",))
     table = Table(
         "Candidate quotes",
         ("quote", "speaker", "code", "verdict", "attribution", "decision"),
