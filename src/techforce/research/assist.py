@@ -312,6 +312,7 @@ class Index:
     fingerprints: dict[str, str] = field(default_factory=dict)
     model: str = MODEL_NAME
     version: str = ""
+    _rows: dict[str, tuple[int, int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -363,13 +364,13 @@ class Index:
 
     def rows(self, source_id: str) -> tuple[int, int] | None:
         """The rows ``[lo, hi)`` of ``source_id``'s units, or None when it has none."""
-        ids = self._id_array()
-        lo = int(np.searchsorted(ids, source_id, side="left"))
-        hi = int(np.searchsorted(ids, source_id, side="right"))
-        return (lo, hi) if hi > lo else None
-
-    def _id_array(self) -> NDArray[np.str_]:
-        return np.asarray(self.source_ids, dtype=np.str_)
+        if self._rows is None:
+            rows: dict[str, tuple[int, int]] = {}
+            for row, sid in enumerate(self.source_ids):
+                lo, _ = rows.get(sid, (row, row))
+                rows[sid] = (lo, row + 1)
+            self._rows = rows
+        return self._rows.get(source_id)
 
     def save(self, path: str | Path) -> None:
         """Write the index to ``path`` (.npz, owner-only, replaced atomically)."""
