@@ -166,6 +166,22 @@ def test_a_researcher_codes_a_selection_with_a_shortcut_key(browser: Any, site: 
     page.locator("#codings li", has_text="Café talk helped").wait_for(state="detached")
     assert not [c for c in _codings(site, CODER_A, w.sources[0]) if c[2] == "Café talk helped"]
 
+    # a selection starting between the two UTF-16 halves of "🧪" keeps the emoji whole
+    page.evaluate(
+        """() => {
+      const said = [...document.querySelectorAll('.said')].find(el => el.textContent.includes('🧪'));
+      const node = said.firstChild, at = node.data.indexOf('🧪');
+      const range = document.createRange();
+      range.setStart(node, at + 1);
+      range.setEnd(node, node.data.indexOf(' took'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    }"""
+    )
+    page.keyboard.press("c")  # Creation
+    page.locator("#codings li", has_text="🧪 It").wait_for()
+    assert [c for c in _codings(site, CODER_A, w.sources[0]) if c[2] == "🧪 It"]
+
     if site.matrix:
         page.goto(f"{site.url}/research/{w.guid}/analysis/matrix?mode=summaries")
         shown = page.locator("main").inner_text()
