@@ -240,3 +240,24 @@ def test_every_analysis_page_renders_for_each_right(site: Site) -> None:
         quotes = c.get(f"/research/{guid}/analysis/quotes").text
         assert ("Block</button>" in quotes) == (who == OWNER)
         assert ("Download XLSX" in quotes) == (who == OWNER)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "status"),
+    [
+        ("matrix", {"layer": "coder:<script>"}, 404),
+        ("matrix", {"only": "nope=1"}, 422),
+        ("frequencies", {"by": "'; DROP TABLE research_case; --"}, 422),
+        ("survey", {"item": "nope"}, 422),
+        ("survey", {"counts": "all"}, 422),
+        ("quotes", {"attribution": ["<b>nope</b>"]}, 422),
+    ],
+)
+def test_bad_choices_are_refused_with_the_reason(
+    site: Site, name: str, params: dict[str, str | list[str]], status: int
+) -> None:
+    c, _ = site.client(OWNER)
+    response = c.get(f"/api/research/{site.world.guid}/analysis/{name}", params=params)
+    assert response.status_code == status, response.text[:300]
+    page = c.get(f"/research/{site.world.guid}/analysis/{name}", params=params)
+    assert page.status_code == status and "<b>nope</b>" not in page.text and "<script>" not in page.text
