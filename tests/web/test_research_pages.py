@@ -418,3 +418,37 @@ def test_hostile_text_is_escaped_in_the_coding_view(site: Site) -> None:
     body = page.split("<main", 1)[1]
     assert "<script>alert" not in body and "<img src=x" not in body and "<i>evil</i>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_hostile_ids_are_refused_not_crashed(site: Site) -> None:
+    """Ids that do not fit the store's integers, or are not digits, are refused (422), on
+    PostgreSQL too, and change nothing."""
+    w = site.world
+    o, csrf = site.client(OWNER)
+    huge = 2**40
+    base = f"/api/research/{w.guid}"
+    assert _api(o, csrf, "POST", base + "/memos", {"text": "x", "coding_id": huge}).status_code == 422
+    assert _api(o, csrf, "POST", base + "/codebook/merge", {"merged": [huge], "into": 1}).status_code == 422
+    assert (
+        _api(o, csrf, "POST", base + "/codebook/codes", {"name": "Deep", "parent_id": huge}).status_code
+        == 422
+    )
+    split = {"code": w.codes["Support"], "new": [{"name": "A"}], "assign": {str(huge): 0}}
+    assert _api(o, csrf, "POST", base + "/codebook/split", split).status_code == 422
+    coded = {"code": w.codes["Support"], "start": 0, "end": huge}
+    assert _api(o, csrf, "POST", base + f"/sources/{w.sources[0]}/codings", coded).status_code == 422
+    form = f"/research/{w.guid}/sources/upload"
+    sent = o.post(
+        form,
+        data={"csrf_token": csrf, "participant": "\u00b2"},
+        files={"file": ("x.txt", b"P: hello", "text/plain")},
+    )
+    assert sent.status_code == 422 and "participant" in sent.text
+    split_form = o.post(
+        f"/research/{w.guid}/codebook/split",
+        data={"csrf_token": csrf, "code": str(w.codes["Support"]), "names": "A", f"assign-{huge}": "1"},
+        follow_redirects=False,
+    )
+    assert split_form.status_code in (303, 422)
+    names = {c["name"] for c in o.get(base + "/codebook").json()["codes"]}
+    assert "Deep" not in names

@@ -27,6 +27,7 @@ from techforce.research.transcripts import MAX_BYTES as TRANSCRIPT_BYTES
 from techforce.web import research_analysis, research_coding
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
+from techforce.web.research_coding import ID
 
 router = APIRouter()
 router.include_router(research_coding.router)
@@ -404,9 +405,9 @@ def _transcript(ctx: Ctx, s: Db, study: str, upload: UploadFile | None, name: st
 def _case_id(participant: str) -> int | None:
     if not participant.strip():
         return None
-    if not participant.strip().isdigit() or not 0 < int(participant) < 2**31:
+    if not ID.fullmatch(participant.strip()):
         raise errors.Invalid(f"participant: {participant[:40]!r} is not a participant of this study")
-    return int(participant)
+    return int(participant.strip())
 
 
 class Uploaded(BaseModel):

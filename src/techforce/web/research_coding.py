@@ -8,6 +8,7 @@ script converts the browser's UTF-16 selection offsets before posting."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -34,6 +35,7 @@ Owner = Annotated[Ctx, Depends(guard(permissions.OWN_STUDY))]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Guid = Annotated[str, Path(min_length=1, max_length=36)]
 Offset = Annotated[int, Field(ge=0, le=2**31 - 1)]
+ID = re.compile(r"[1-9][0-9]{0,8}")  # a row id typed in a form: ASCII digits, below 2**31
 SOURCE, CODEBOOK, REVIEW = "research/source.html.j2", "research/codebook.html.j2", "research/review.html.j2"
 
 DONE = {
@@ -167,6 +169,9 @@ def remove_coding_page(
 
 
 def _memo(ctx: Ctx, study: str, data: MemoIn) -> pm.MemoView:
+    _ids_in_range(
+        source_id=data.source_id, code_id=data.code_id, case_id=data.case_id, coding_id=data.coding_id
+    )
     with ctx.db.session() as s:
         st = service.study(s, study)
         if data.coding_id is not None and pages.right_of(s, st, ctx.principal.username) == CODER:
@@ -195,9 +200,9 @@ def memo_json(ctx: CodeWriter, study: Guid, data: MemoIn) -> pm.MemoView:
 def _optional_id(text: str, field: str) -> int | None:
     if not text.strip():
         return None
-    if not text.strip().isdigit() or not 0 < int(text) < 2**31:
+    if not ID.fullmatch(text.strip()):
         raise errors.Invalid(f"{field}: {text[:40]!r} is not an id")
-    return int(text)
+    return int(text.strip())
 
 
 @router.post("/research/{study}/sources/{source}/memos", include_in_schema=False)
@@ -281,6 +286,7 @@ def _codebook_change(
 @router.post("/api/research/{study}/codebook/codes", tags=["research"], status_code=201)
 def add_code_json(ctx: Owner, study: Guid, data: CodeIn) -> pm.CodebookPage:
     """Add a code (``parent_id`` places it under another)."""
+    _ids_in_range(parent_id=data.parent_id)
     with ctx.db.session() as s:
         coding.save_code(s, study, data, actor=ctx.principal.username)
     return codebook_data(ctx, study)
@@ -289,6 +295,7 @@ def add_code_json(ctx: Owner, study: Guid, data: CodeIn) -> pm.CodebookPage:
 @router.post("/api/research/{study}/codebook/codes/{code}", tags=["research"])
 def edit_code_json(ctx: Owner, study: Guid, code: Id, data: CodeIn) -> pm.CodebookPage:
     """Change a code, or move it under another parent."""
+    _ids_in_range(parent_id=data.parent_id)
     with ctx.db.session() as s:
         coding.save_code(s, study, data, actor=ctx.principal.username, code_id=code)
     return codebook_data(ctx, study)
@@ -329,9 +336,19 @@ def edit_code_page(request: Request, ctx: Owner, study: Guid, code: Id, values: 
     return _codebook_change(request, ctx, study, f"code-{code}", values, act, "code")
 
 
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _ids_in_range(**ids: int | None) -> None:
+    """Ids from a library model (which leaves them unbounded) must fit the store's integers."""
+    for name, value in ids.items():
+        if value is not None and not 1 <= value < 2**31:
+            raise errors.Invalid(f"{name}: {value} is not an id in this study")
+
+
 class MergeIn(BaseModel):
-    merged: list[int] = Field(min_length=1, max_length=200)
-    into: int
+    merged: list[RowId] = Field(min_length=1, max_length=200)
+    into: RowId
 
 
 class Moved(BaseModel):
@@ -366,15 +383,19 @@ def merge_page(
 
 
 class SplitIn(BaseModel):
-    code: int
+    code: RowId
     new: list[CodeIn] = Field(min_length=1, max_length=20)
-    assign: dict[int, int] = Field(default_factory=dict)  # coding id -> index into ``new``
+    assign: dict[RowId, Annotated[int, Field(ge=0, le=19)]] = Field(
+        default_factory=dict, max_length=10000
+    )  # coding id -> index into ``new``
 
 
 @router.post("/api/research/{study}/codebook/split", tags=["research"])
 def split_json(ctx: Owner, study: Guid, data: SplitIn) -> pm.CodebookPage:
     """Split a code into new codes, moving each coding in ``assign`` to its new code (the rest
     stay on the old code)."""
+    for new in data.new:
+        _ids_in_range(parent_id=new.parent_id)
     with ctx.db.session() as s:
         coding.split_code(s, study, data.code, data.new, data.assign, actor=ctx.principal.username)
     return codebook_data(ctx, study)
@@ -396,12 +417,19 @@ async def split_page(request: Request, ctx: Owner, study: Guid) -> Response:
         assign = {
             int(k.removeprefix("assign-")): int(v) - 1
             for k, v in values.items()
-            if k.startswith("assign-") and k.removeprefix("assign-").isdigit() and v.strip().isdigit()
+            if k.startswith("assign-") and ID.fullmatch(k.removeprefix("assign-")) and ID.fullmatch(v.strip())
         }
         return coding.split_code(s, study, code_id, new, assign, actor=ctx.principal.username)
 
     return await run_in_threadpool(
-        _codebook_change, request, ctx, study, f"split-{code_text[:12]}", values, act, "split"
+        _codebook_change,
+        request,
+        ctx,
+        study,
+        f"split-{code_text}" if ID.fullmatch(code_text) else "split",
+        values,
+        act,
+        "split",
     )
 
 
