@@ -37,6 +37,8 @@ class Study(Base):
     """An interview, focus-group or survey study. Only its members see it."""
 
     __tablename__ = "research_study"
+    # GUIDs of the rows below are unique per study, not across studies: the same .qdpx may be
+    # imported into two studies and keep its identities in both
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
@@ -67,11 +69,14 @@ class Case(Base):
     """A participant (interviewee, focus-group member or survey respondent) under a pseudonym."""
 
     __tablename__ = "research_case"
-    __table_args__ = (UniqueConstraint("study_id", "pseudonym"),)
+    __table_args__ = (
+        UniqueConstraint("study_id", "pseudonym"),
+        UniqueConstraint("study_id", "guid", name="uq_research_case_guid"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     pseudonym: Mapped[str] = mapped_column(String(100))
     participant_type: Mapped[str] = mapped_column(String(100), default="")
     institution: Mapped[str] = mapped_column(String(200), default="")  # UKPRN or name
@@ -101,11 +106,14 @@ class Source(Base):
     """A text to code: a transcript or a survey respondent's free-text answer."""
 
     __tablename__ = "research_source"
-    __table_args__ = (UniqueConstraint("study_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("study_id", "name"),
+        UniqueConstraint("study_id", "guid", name="uq_research_source_guid"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20), default="transcript")  # transcript | answer | document
     format: Mapped[str] = mapped_column(String(10), default="txt")  # txt | docx | vtt | srt | qdpx | survey
@@ -124,11 +132,14 @@ class Variable(Base):
     """A survey item (Likert, choice, number) or any case variable, with its scale."""
 
     __tablename__ = "research_variable"
-    __table_args__ = (UniqueConstraint("study_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("study_id", "name"),
+        UniqueConstraint("study_id", "guid", name="uq_research_variable_guid"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     name: Mapped[str] = mapped_column(String(200))
     question: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20))  # likert | choice | number | text | attribute
@@ -153,10 +164,11 @@ class Code(Base):
     another is ``retired`` (kept so older codebook versions and the audit log still name it)."""
 
     __tablename__ = "research_code"
+    __table_args__ = (UniqueConstraint("study_id", "guid", name="uq_research_code_guid"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("research_code.id", ondelete="CASCADE"), index=True
     )
@@ -191,12 +203,15 @@ class Coding(Base):
     coder's own coding or ``consensus`` for the resolved coding agreed in review."""
 
     __tablename__ = "research_coding"
+    __table_args__ = (UniqueConstraint("study_id", "guid", name="uq_research_coding_guid"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     source_id: Mapped[int] = mapped_column(ForeignKey("research_source.id", ondelete="CASCADE"), index=True)
     code_id: Mapped[int] = mapped_column(ForeignKey("research_code.id", ondelete="CASCADE"), index=True)
+    # the REFI-QDA selection this coding belongs to: one selection may carry several codes
+    selection: Mapped[str] = mapped_column(String(36), default=new_guid)
     coder: Mapped[str] = mapped_column(String(100), index=True)
     layer: Mapped[str] = mapped_column(String(10), default="coder")  # coder | consensus
     start: Mapped[int] = mapped_column(Integer)
@@ -208,10 +223,11 @@ class Memo(Base):
     """A researcher's note on a study, a source, a code, a case or one coding."""
 
     __tablename__ = "research_memo"
+    __table_args__ = (UniqueConstraint("study_id", "guid", name="uq_research_memo_guid"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     author: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200), default="")
     text: Mapped[str] = mapped_column(Text)
@@ -265,10 +281,11 @@ class CaseStudy(Base):
     """A write-up about one provider, with quotes that passed the safety check."""
 
     __tablename__ = "research_case_study"
+    __table_args__ = (UniqueConstraint("study_id", "guid", name="uq_research_case_study_guid"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("research_study.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(36), unique=True, default=new_guid)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     title: Mapped[str] = mapped_column(String(300))
     ukprn: Mapped[str] = mapped_column(String(8), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")

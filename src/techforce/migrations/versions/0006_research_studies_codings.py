@@ -3,7 +3,7 @@ codings, memos, suggestions, quote decisions and case studies
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-03 10:30:35.947855
+Create Date: 2026-12-03 12:29:08.819393
 """
 
 import sqlalchemy as sa
@@ -47,7 +47,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_case")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_case_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_case_guid"),
         sa.UniqueConstraint("study_id", "pseudonym", name=op.f("uq_research_case_study_id")),
     )
     with op.batch_alter_table("research_case", schema=None) as batch_op:
@@ -73,7 +73,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_case_study")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_case_study_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_case_study_guid"),
     )
     with op.batch_alter_table("research_case_study", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_research_case_study_study_id"), ["study_id"], unique=False)
@@ -107,7 +107,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_code")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_code_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_code_guid"),
     )
     with op.batch_alter_table("research_code", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_research_code_parent_id"), ["parent_id"], unique=False)
@@ -167,7 +167,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_variable")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_variable_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_variable_guid"),
         sa.UniqueConstraint("study_id", "name", name=op.f("uq_research_variable_study_id")),
     )
     with op.batch_alter_table("research_variable", schema=None) as batch_op:
@@ -221,7 +221,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_source")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_source_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_source_guid"),
         sa.UniqueConstraint("study_id", "name", name=op.f("uq_research_source_study_id")),
     )
     with op.batch_alter_table("research_source", schema=None) as batch_op:
@@ -257,6 +257,7 @@ def upgrade() -> None:
         sa.Column("guid", sa.String(length=36), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("code_id", sa.Integer(), nullable=False),
+        sa.Column("selection", sa.String(length=36), nullable=False),
         sa.Column("coder", sa.String(length=100), nullable=False),
         sa.Column("layer", sa.String(length=10), nullable=False),
         sa.Column("start", sa.Integer(), nullable=False),
@@ -281,7 +282,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_coding")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_coding_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_coding_guid"),
     )
     with op.batch_alter_table("research_coding", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_research_coding_code_id"), ["code_id"], unique=False)
@@ -353,7 +354,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_research_memo")),
-        sa.UniqueConstraint("guid", name=op.f("uq_research_memo_guid")),
+        sa.UniqueConstraint("study_id", "guid", name="uq_research_memo_guid"),
     )
     with op.batch_alter_table("research_memo", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_research_memo_study_id"), ["study_id"], unique=False)
