@@ -151,7 +151,7 @@ def test_consensus_resolves_a_disagreement(study: StudyWorld) -> None:
         assert [(c.code_id, c.start, c.end) for c in cons] == [(ceiling, row.start, row.end)]
         # the creation code, where both agreed, is seeded on first review
         creation = study.codes["Roles/Creation"]
-        agreed = [c for c in coding.codings_of(s, st.id, coder=CODER_A) if c.code_id == creation][0]
+        agreed = next(c for c in coding.codings_of(s, st.id, coder=CODER_A) if c.code_id == creation)
         coding.resolve(
             s, study.guid, creation, agreed.source_id, agreed.start, agreed.start + 5, False, actor=OWNER
         )

@@ -135,9 +135,14 @@ class Principal:
 
     def require(self, permission: Permission, target: str | None = None, db: Database | None = None) -> None:
         if not self.can(permission, target, db):
-            if permission.conceal is not None and target is not None and db is not None:
-                if not permission.conceal(db, self, target):
-                    raise errors.NotFound(f"there is no {permission.target or 'target'} {target}")
+            conceal = permission.conceal
+            if (
+                conceal is not None
+                and target is not None
+                and db is not None
+                and not conceal(db, self, target)
+            ):
+                raise errors.NotFound(f"there is no {permission.target or 'target'} {target}")
             what = {"ukprn": "provider", "username": "user"}.get(
                 permission.target, permission.target or "target"
             )
