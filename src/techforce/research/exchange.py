@@ -1,0 +1,319 @@
+"""A study to and from a REFI-QDA project (refi.Project, written and read by qdpx.py).
+
+What maps to what:
+
+- each coder (and the consensus layer, as a user named ``consensus``) is a REFI user whose
+  GUID is derived from the study and the name, so exports of one study keep them;
+- codes keep their GUIDs and tree; a coding is a REFI Coding inside a Selection (codings
+  sharing ``Coding.selection`` come back as one selection with several codes);
+- participants are Cases with variables: participant type, institution, the three consent
+  answers (Boolean) and every free attribute (Text);
+- memos are Notes, referenced from the source, code or selection they are about (memos on the
+  study or a participant from the project).
+
+An import makes a new study owned by the importer, in one transaction: all or nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from techforce import audit
+from techforce.research import events, refi
+from techforce.research.coding import CODER, CONSENSUS, codes_of
+from techforce.research.models import Case, Code, Coding, Consent, Memo, Source, Study
+from techforce.research.qdpx import lf_newlines
+from techforce.research.service import StudyIn, consent_of, create_study, study
+
+ORIGIN = "techforce"
+TYPE, INSTITUTION = "participant type", "institution"
+CONSENTS = {"may be quoted": "may_quote", "may be archived": "may_archive", "may be named": "may_name"}
+
+
+def _guid(study_guid: str, kind: str, name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"techforce:{study_guid}:{kind}:{name}"))
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_project(s: Db, guid: str) -> refi.Project:
+    """The study as a REFI-QDA project (write it with qdpx.write_qdpx)."""
+    st = study(s, guid)
+    codes = codes_of(s, st.id)
+    codings = list(s.scalars(select(Coding).where(Coding.study_id == st.id).order_by(Coding.id)))
+    memos = list(s.scalars(select(Memo).where(Memo.study_id == st.id).order_by(Memo.id)))
+    cases = list(s.scalars(select(Case).where(Case.study_id == st.id).order_by(Case.id)))
+    sources = list(s.scalars(select(Source).where(Source.study_id == st.id).order_by(Source.id)))
+    names = {st.created_by} | {m.author for m in memos}
+    names |= {CONSENSUS if c.layer == CONSENSUS else c.coder for c in codings}
+    users = {n: _guid(st.guid, "user", n) for n in sorted(names)}
+    variables = _variables(st, cases)
+    by_id = {v.name: v for v in variables}
+    return refi.Project(
+        name=st.name,
+        origin=ORIGIN,
+        description=st.description,
+        created_by=users[st.created_by],
+        users=tuple(refi.User(g, n) for n, g in users.items()),
+        codes=_code_tree(codes, memos),
+        sources=tuple(_source(src, codings, memos, users) for src in sources),
+        cases=tuple(_case(c, sources, by_id) for c in cases),
+        variables=tuple(variables),
+        notes=tuple(
+            refi.Note(m.guid, m.title or "Memo", m.text, users[m.author], m.created_at) for m in memos
+        ),
+        note_refs=tuple(
+            m.guid for m in memos if m.source_id is None and m.code_id is None and m.coding_id is None
+        ),
+    )
+
+
+def _variables(st: Study, cases: list[Case]) -> list[refi.Variable]:
+    out = [
+        refi.Variable(_guid(st.guid, "variable", TYPE), TYPE),
+        refi.Variable(_guid(st.guid, "variable", INSTITUTION), INSTITUTION),
+    ]
+    out += [refi.Variable(_guid(st.guid, "variable", n), n, "Boolean") for n in CONSENTS]
+    for name in sorted({k for c in cases for k in c.attributes} - {TYPE, INSTITUTION, *CONSENTS}):
+        out.append(refi.Variable(_guid(st.guid, "variable", name), name))
+    return out
+
+
+def _case(row: Case, sources: list[Source], variables: dict[str, refi.Variable]) -> refi.Case:
+    values: dict[str, Any] = {
+        variables[TYPE].guid: row.participant_type,
+        variables[INSTITUTION].guid: row.institution,
+    }
+    consent = consent_of(row)
+    if consent is not None:
+        for name, attr in CONSENTS.items():
+            values[variables[name].guid] = bool(getattr(consent, attr))
+    for name, value in row.attributes.items():
+        if name in variables:
+            values[variables[name].guid] = value
+    return refi.Case(
+        guid=row.guid,
+        name=row.pseudonym,
+        values={k: v for k, v in values.items() if v != ""},
+        source_guids=tuple(src.guid for src in sources if src.case_id == row.id),
+    )
+
+
+def _code_tree(codes: list[Code], memos: list[Memo]) -> tuple[refi.Code, ...]:
+    notes: dict[int, list[str]] = {}
+    for m in memos:
+        if m.code_id is not None:
+            notes.setdefault(m.code_id, []).append(m.guid)
+
+    def build(parent: int | None) -> tuple[refi.Code, ...]:
+        return tuple(
+            refi.Code(
+                guid=c.guid,
+                name=c.name,
+                color=c.colour,
+                definition=c.definition,
+                inclusion=c.inclusion,
+                exclusion=c.exclusion,
+                examples=c.examples,
+                children=build(c.id),
+                note_refs=tuple(notes.get(c.id, ())),
+            )
+            for c in codes
+            if c.parent_id == parent
+        )
+
+    return build(None)
+
+
+def _source(src: Source, codings: list[Coding], memos: list[Memo], users: dict[str, str]) -> refi.TextSource:
+    on_coding: dict[int, list[str]] = {}
+    for m in memos:
+        if m.coding_id is not None:
+            on_coding.setdefault(m.coding_id, []).append(m.guid)
+    groups: dict[str, list[Coding]] = {}
+    for c in codings:
+        if c.source_id == src.id:
+            groups.setdefault(c.selection, []).append(c)
+    selections = []
+    for selection, rows in groups.items():
+        first = rows[0]
+        who = users[CONSENSUS if first.layer == CONSENSUS else first.coder]
+        selections.append(
+            refi.Selection(
+                guid=selection,
+                start=first.start,
+                end=first.end,
+                name=src.text[first.start : first.end][:60],
+                creating_user=who,
+                created=first.created_at,
+                codings=tuple(refi.Coding(r.guid, _code_guid(r), who, r.created_at) for r in rows),
+                note_refs=tuple(n for r in rows for n in on_coding.get(r.id, ())),
+            )
+        )
+    return refi.TextSource(
+        guid=src.guid,
+        name=src.name,
+        text=src.text,
+        selections=tuple(selections),
+        creating_user=users.get(src.created_by),
+        created=src.created_at,
+        note_refs=tuple(m.guid for m in memos if m.source_id == src.id and m.coding_id is None),
+    )
+
+
+def _code_guid(row: Coding) -> str:
+    from sqlalchemy.orm import object_session
+
+    session = object_session(row)
+    assert session is not None
+    found = session.get(Code, row.code_id)
+    assert found is not None
+    return found.guid
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_project(s: Db, project: refi.Project, *, actor: str, filename: str = "") -> Study:
+    """A new study from a REFI-QDA project (read with qdpx.read_qdpx), owned by ``actor``."""
+    name = (project.name or filename or "Imported project").replace("\n", " ")[:200]
+    st = create_study(
+        s, StudyIn(name=name, kind="interview", description=project.description[:20000]), actor=actor
+    )
+    users = {u.guid: (u.name or u.guid)[:100] for u in project.users}
+    note_targets: dict[str, dict[str, int]] = {}
+    code_ids = _import_codes(s, st, project.codes, note_targets)
+    case_of_source = _import_cases(s, st, project, actor)
+    for src in project.sources:
+        _import_source(s, st, lf_newlines(src), users, code_ids, case_of_source, note_targets, actor)
+    for note in project.notes:
+        target = note_targets.get(note.guid, {})
+        s.add(
+            Memo(
+                study_id=st.id,
+                guid=note.guid,
+                author=users.get(note.creating_user or "", actor),
+                title=note.name[:200],
+                text=note.text,
+                **target,
+            )
+        )
+    s.flush()
+    audit.record(
+        s,
+        actor=actor,
+        action=events.PROJECT_IMPORT,
+        target=st.guid,
+        payload={"file": filename, "sources": len(project.sources), "warnings": list(project.warnings)[:20]},
+    )
+    return st
+
+
+def _import_codes(
+    s: Db,
+    st: Study,
+    codes: Iterable[refi.Code],
+    targets: dict[str, dict[str, int]],
+    parent: int | None = None,
+) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for position, c in enumerate(codes):
+        row = Code(
+            study_id=st.id,
+            guid=c.guid,
+            parent_id=parent,
+            name=c.name[:200] or "(unnamed)",
+            colour=(c.color or "#888888")[:7],
+            definition=c.definition,
+            inclusion=c.inclusion,
+            exclusion=c.exclusion,
+            examples=c.examples,
+            position=position,
+        )
+        s.add(row)
+        s.flush()
+        out[c.guid] = row.id
+        for ref in c.note_refs:
+            targets[ref] = {"code_id": row.id}
+        out |= _import_codes(s, st, c.children, targets, row.id)
+    return out
+
+
+def _import_cases(s: Db, st: Study, project: refi.Project, actor: str) -> dict[str, int]:
+    names = {v.guid: v.name for v in project.variables}
+    case_of_source: dict[str, int] = {}
+    taken: set[str] = set()
+    for n, c in enumerate(project.cases, start=1):
+        values = {names.get(k, k): v for k, v in c.values.items()}
+        pseudonym = (c.name or f"Case {n}")[:100]
+        while pseudonym in taken:
+            pseudonym = f"{pseudonym[:90]} ({n})"
+        taken.add(pseudonym)
+        row = Case(
+            study_id=st.id,
+            guid=c.guid,
+            pseudonym=pseudonym,
+            participant_type=str(values.pop(TYPE, ""))[:100],
+            institution=str(values.pop(INSTITUTION, ""))[:200],
+        )
+        consent = {CONSENTS[k]: bool(values.pop(k)) for k in list(values) if k in CONSENTS}
+        row.attributes = {str(k)[:200]: str(v)[:200] for k, v in values.items()}
+        s.add(row)
+        s.flush()
+        if consent:
+            s.add(Consent(case_id=row.id, recorded_by=actor, note="imported", **consent))
+        for source_guid in c.source_guids:
+            case_of_source[source_guid] = row.id
+    return case_of_source
+
+
+def _import_source(
+    s: Db,
+    st: Study,
+    src: refi.TextSource,
+    users: dict[str, str],
+    code_ids: dict[str, int],
+    case_of_source: dict[str, int],
+    note_targets: dict[str, dict[str, int]],
+    actor: str,
+) -> None:
+    taken = set(s.scalars(select(Source.name).where(Source.study_id == st.id)))
+    name = src.name[:300] or src.guid
+    while name in taken:
+        name = f"{name[:280]} ({src.guid[:8]})"
+    row = Source(
+        study_id=st.id,
+        guid=src.guid,
+        name=name,
+        format="qdpx",
+        text=src.text,
+        case_id=case_of_source.get(src.guid),
+        created_by=users.get(src.creating_user or "", actor),
+    )
+    s.add(row)
+    s.flush()
+    for ref in src.note_refs:
+        note_targets[ref] = {"source_id": row.id}
+    for sel in src.selections:
+        for c in sel.codings:
+            who = users.get(c.creating_user or sel.creating_user or "", actor)
+            coding = Coding(
+                study_id=st.id,
+                guid=c.guid,
+                selection=sel.guid,
+                source_id=row.id,
+                code_id=code_ids[c.code_guid],
+                coder=who,
+                layer=CONSENSUS if who == CONSENSUS else CODER,
+                start=sel.start,
+                end=sel.end,
+            )
+            s.add(coding)
+            s.flush()
+            for ref in sel.note_refs:
+                note_targets.setdefault(ref, {"coding_id": coding.id})
