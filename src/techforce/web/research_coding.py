@@ -25,10 +25,12 @@ from techforce.research import page_models as pm
 from techforce.research.coding import CodeIn, MemoIn
 from techforce.research.models import Coding
 from techforce.research.permissions import CODER, OWNER
+from techforce.web import research_exchange
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
 
 router = APIRouter()
+router.include_router(research_exchange.router)
 Reader = Annotated[Ctx, Depends(guard(permissions.VIEW_STUDY))]
 CodeWriter = Annotated[Ctx, Depends(guard(permissions.CODE_STUDY))]
 Owner = Annotated[Ctx, Depends(guard(permissions.OWN_STUDY))]
