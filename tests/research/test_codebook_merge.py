@@ -3,6 +3,8 @@ their parent; nothing deleted, codings kept, a version saved; a bad file changes
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +13,10 @@ from techforce.audit import AuditEvent
 from techforce.research import codebook_merge, coding, events, exchange, refi
 from techforce.research.models import Code, CodebookVersion, Coding, Study
 from tests.research.conftest import OWNER, StudyWorld
+
+
+def _guid() -> str:
+    return str(uuid.uuid4())
 
 
 def _exported(w: StudyWorld) -> tuple[refi.Code, ...]:
@@ -78,12 +84,12 @@ def test_merge_by_guid_updates_and_keeps_codings(study: StudyWorld) -> None:
 def test_merge_by_path_ignores_case_and_adds_a_new_child(study: StudyWorld) -> None:
     other_tool = (
         refi.Code(
-            refi.new_guid(),
+            _guid(),
             "careers",
             definition="Progression and pay",
             children=(
-                refi.Code(refi.new_guid(), "GRADE CEILING"),
-                refi.Code(refi.new_guid(), "Recognition", "#00aa00", definition="Being seen"),
+                refi.Code(_guid(), "GRADE CEILING"),
+                refi.Code(_guid(), "Recognition", "#00aa00", definition="Being seen"),
             ),
         ),
     )
@@ -123,9 +129,9 @@ def test_an_empty_field_keeps_the_study_text(study: StudyWorld) -> None:
 def test_a_bad_file_changes_nothing(study: StudyWorld) -> None:
     before = _state(study)
     bad = (
-        refi.Code(refi.new_guid(), "Brand new", definition="fine"),
-        refi.Code(refi.new_guid(), "Support", "#12345g"),  # not a colour our codebook takes
-        refi.Code(refi.new_guid(), "Tabbed\tname"),
+        refi.Code(_guid(), "Brand new", definition="fine"),
+        refi.Code(_guid(), "Support", "#12345g"),  # not a colour our codebook takes
+        refi.Code(_guid(), "Tabbed\tname"),
     )
     with pytest.raises(errors.Invalid) as caught:
         _merge(study, bad, "broken.qdc")
@@ -139,11 +145,7 @@ def test_a_bad_file_changes_nothing(study: StudyWorld) -> None:
 def test_a_guid_used_at_another_path_is_refused(study: StudyWorld) -> None:
     roles_guid = _exported(study)[0].guid
     before = _state(study)
-    moved = (
-        refi.Code(
-            refi.new_guid(), "Careers", children=(refi.Code(roles_guid, "Roles", definition="moved?"),)
-        ),
-    )
+    moved = (refi.Code(_guid(), "Careers", children=(refi.Code(roles_guid, "Roles", definition="moved?"),)),)
     with pytest.raises(errors.Invalid) as caught:
         _merge(study, moved, "moved.qdc")
     assert "moved.qdc" in caught.value.message and "'Roles'" in caught.value.message
@@ -153,4 +155,4 @@ def test_a_guid_used_at_another_path_is_refused(study: StudyWorld) -> None:
 
 def test_a_merge_into_a_study_that_does_not_exist(study: StudyWorld) -> None:
     with study.db.session() as s, pytest.raises(errors.NotFound):
-        codebook_merge.import_codebook(s, refi.new_guid(), _exported(study), actor=OWNER)
+        codebook_merge.import_codebook(s, _guid(), _exported(study), actor=OWNER)
