@@ -47,7 +47,7 @@ def test_rights_follow_membership_and_outsiders_get_not_found(study: StudyWorld)
 def test_the_last_owner_stays(study: StudyWorld) -> None:
     with study.db.session() as s, pytest.raises(errors.Refused, match="only owner"):
         service.set_member(s, study.guid, OWNER, "viewer", actor=OWNER)
-    with study.db.session() as s, pytest.raises(errors.Invalid, match="no active account"):
+    with study.db.session() as s, pytest.raises(errors.Invalid, match="ask an admin whether"):
         service.set_member(s, study.guid, "nobody", "coder", actor=OWNER)
 
 

