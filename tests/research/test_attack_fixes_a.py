@@ -16,10 +16,10 @@ from sqlalchemy import select
 from techforce import errors
 from techforce.db import Database
 from techforce.research import service
-from techforce.research.models import Member
+from techforce.research.models import Member, Source
 from techforce.research.permissions import OWNER as OWNER_RIGHT
 from techforce.settings import Settings
-from tests.research.conftest import CODER_A, OWNER, StudyWorld
+from tests.research.conftest import CODER_A, CODER_B, OWNER, VIEWER, StudyWorld
 
 # ---------------------------------------------------------------- 1: the owner race
 
@@ -109,3 +109,38 @@ def test_adding_a_member_does_not_tell_a_missing_account_from_a_disabled_one(stu
         assert "ask an admin" in str(refused.value) and name in str(refused.value)
     assert messages[0] == messages[1]
     assert "no active account" not in messages[0]
+
+
+# ---------------------------------------------------------------- 3: .qdpx user names
+
+
+def test_an_imported_project_cannot_speak_for_an_account_or_the_consensus_layer(study: StudyWorld) -> None:
+    from dataclasses import replace
+
+    from techforce.research import coding, exchange, qdpx
+    from techforce.research.coding import MemoIn
+    from techforce.research.models import Coding, Memo
+
+    with study.db.session() as s:
+        src = s.get(Source, study.sources[1])
+        assert src is not None
+        m = src.text.index("Mentoring")
+        coding.resolve(s, study.guid, study.codes["Support"], src.id, m, m + 40, True, actor=OWNER)
+        coding.save_memo(s, study.guid, MemoIn(text="Mine", source_id=src.id), actor=CODER_A)
+        project = exchange.export_project(s, study.guid)
+    assert {u.name for u in project.users} >= {CODER_A, "consensus"}
+    # a hostile file: colin's work now says it is vera's (a real account)
+    forged = replace(
+        project, users=tuple(replace(u, name=VIEWER) if u.name == CODER_A else u for u in project.users)
+    )
+    forged = qdpx.read_qdpx(qdpx.write_qdpx(forged), "forged.qdpx")
+    with study.db.session() as s:
+        copy = exchange.import_project(s, forged, actor=OWNER, filename="forged.qdpx")
+        rows = s.scalars(select(Coding).where(Coding.study_id == copy.id)).all()
+        assert {r.coder for r in rows} == {f"import:{VIEWER}", f"import:{CODER_B}", "import:consensus"}
+        assert {r.layer for r in rows} == {"coder"}
+        authors = set(s.scalars(select(Memo.author).where(Memo.study_id == copy.id)))
+        assert authors == {f"import:{VIEWER}"}
+        copy_guid = copy.guid
+    with study.db.session() as s:  # the importer owns the copy; nobody else was made a member
+        assert [(st.guid, r) for st, r in service.studies_of(s, VIEWER) if st.guid == copy_guid] == []

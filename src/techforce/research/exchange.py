@@ -11,7 +11,14 @@ What maps to what:
 - memos are Notes, referenced from the source, code or selection they are about (memos on the
   study or a participant from the project).
 
-An import makes a new study owned by the importer, in one transaction: all or nothing."""
+An import makes a new study owned by the importer, in one transaction: all or nothing. The
+user names in a file are the file's word, not an account's: each becomes ``import:<name>``
+(``alice`` -> ``import:alice``; a name already so written stays as it is, so a study exported
+and imported again keeps its names). A username cannot hold ``:``, so an imported coder or
+memo author never passes for a real account, and every imported coding lands on the coder
+layer: a file's ``consensus`` user is the coder ``import:consensus``, never the consensus
+layer, which only the study's owners resolve. GUIDs, offsets, codes, participants, consent
+and memos come back as they were."""
 
 from __future__ import annotations
 
@@ -31,7 +38,15 @@ from techforce.research.service import StudyIn, consent_of, create_study, study
 
 ORIGIN = "techforce"
 TYPE, INSTITUTION = "participant type", "institution"
+IMPORTED = "import:"  # the prefix of every user name read from a file
 CONSENTS = {"may be quoted": "may_quote", "may be archived": "may_archive", "may be named": "may_name"}
+
+
+def imported_name(name: str) -> str:
+    """A user name from a file as an imported coder or author: ``import:<name>``, never the
+    name of an account (usernames hold no ``:``) nor the consensus layer."""
+    name = " ".join(name.split())
+    return (name if name.startswith(IMPORTED) else IMPORTED + name)[:100]
 
 
 def _guid(study_guid: str, kind: str, name: str) -> str:
@@ -185,7 +200,7 @@ def import_project(s: Db, project: refi.Project, *, actor: str, filename: str = 
     st = create_study(
         s, StudyIn(name=name, kind="interview", description=project.description[:20000]), actor=actor
     )
-    users = {u.guid: (u.name or u.guid)[:100] for u in project.users}
+    users = {u.guid: imported_name(u.name or u.guid) for u in project.users}
     note_targets: dict[str, dict[str, int]] = {}
     code_ids = _import_codes(s, st, project.codes, note_targets)
     case_of_source = _import_cases(s, st, project, actor)
@@ -309,7 +324,7 @@ def _import_source(
                 source_id=row.id,
                 code_id=code_ids[c.code_guid],
                 coder=who,
-                layer=CONSENSUS if who == CONSENSUS else CODER,
+                layer=CODER,  # a file never writes the consensus layer
                 start=sel.start,
                 end=sel.end,
             )
