@@ -104,6 +104,7 @@ PROGRAMMES = Capability(
 RESEARCH = Capability(
     name="research",
     router="techforce.web.research:router",
+    service="techforce.research.facade:Research",
     menu=(MenuItem("Studies", "/research", research_permissions.VIEW_STUDY),),
     permissions=research_permissions.ALL,
     events=research_events.DATA_CHANGES,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -125,6 +126,22 @@ class Settings(BaseSettings):
     )
     reminder_hours: int = Field(
         default=48, ge=1, le=24 * 14, description="How long before a session its reminder is sent."
+    )
+    research_quote_k: int = Field(
+        default=5,
+        ge=2,
+        le=1000,
+        description=(
+            "Quote safety: the fewest participants of a study who must share a quote's "
+            "attribution (e.g. participant type x institution) before it may be published."
+        ),
+    )
+    nlp_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description=(
+            "Where the optional assisted-coding model runs (extra techforce[nlp]): auto = a GPU "
+            "when torch sees one, else the CPU."
+        ),
     )
 
     @property

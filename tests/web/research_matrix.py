@@ -76,6 +76,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", A + "/review"): "study_view",
     ("POST", S + "/review/resolve"): "study_own",
     ("POST", A + "/review/resolve"): "study_own",
+    ("GET", S + "/assist"): "study_view",
+    ("GET", A + "/assist"): "study_view",
+    ("POST", S + "/assist/index"): "study_code",
+    ("POST", A + "/assist/index"): "study_code",
+    ("POST", S + "/assist/codes/{code}/suggest"): "study_code",
+    ("POST", A + "/assist/codes/{code}/suggest"): "study_code",
+    ("POST", S + "/suggestions/{suggestion}"): "study_code",
+    ("POST", A + "/suggestions/{suggestion}"): "study_code",
 }
 try:  # the analysis pages' rows (web/research_analysis.py), same kinds
     from tests.web.research_analysis_matrix import ROUTES as ANALYSIS
@@ -170,6 +178,7 @@ def fill(template: str, role: str, whose: str, seeded: Seeded | None) -> str:
         "{coding_id}": str(t.coding),
         "{memo}": str(t.memo),
         "{username}": other,
+        "{suggestion}": "1",
     }
     for name, value in values.items():
         template = template.replace(name, value)
@@ -234,6 +243,7 @@ def payload(method: str, template: str, role: str, t: Target) -> dict[str, Any]:
         S + "/codebook/merge": {"merged": [t.other_code], "into": t.code},
         S + "/codebook/split": {"code": t.code, "new": [{"name": "Split"}], "assign": {str(t.coding): 0}},
         S + "/codebook/versions": {"note": "matrix"},
+        S + "/suggestions/{suggestion}": {"accept": False},
         S + "/review/resolve": {"code": t.code, "source": t.source, "start": 0, "end": 5, "apply": True},
     }
     found = bodies.get(route)

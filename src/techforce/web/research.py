@@ -24,7 +24,7 @@ from techforce.research import pages, permissions, service
 from techforce.research.service import CaseIn, StudyIn, checked
 from techforce.research.surveys import MAX_BYTES as SURVEY_BYTES
 from techforce.research.transcripts import MAX_BYTES as TRANSCRIPT_BYTES
-from techforce.web import research_analysis, research_coding
+from techforce.web import research_analysis, research_assist, research_coding
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
 from techforce.web.research_coding import ID
@@ -32,6 +32,7 @@ from techforce.web.research_coding import ID
 router = APIRouter()
 router.include_router(research_coding.router)
 router.include_router(research_analysis.router)
+router.include_router(research_assist.router)
 
 Reader = Annotated[Ctx, Depends(guard(permissions.VIEW_STUDY))]
 Creator = Annotated[Ctx, Depends(guard(permissions.CREATE_STUDY))]

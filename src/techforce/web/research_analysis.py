@@ -49,7 +49,7 @@ DONE = {
 
 def quote_k(ctx: Ctx) -> int:
     """How many cases must share a quote's attribution (TECHFORCE_RESEARCH_QUOTE_K)."""
-    return int(getattr(ctx.settings, "research_quote_k", quoting.DEFAULT_K))
+    return ctx.settings.research_quote_k
 
 
 def _read(ctx: Ctx, build: Callable[[Db], T]) -> T:

@@ -344,4 +344,25 @@
     var button = canCode && e.key ? byKey[e.key.toLowerCase()] : null;
     if (button) { e.preventDefault(); apply(button); }
   });
+
+  /* A link to a passage (#at-START-END, code points: a suggestion or a search result)
+     selects it and scrolls to it, ready to code with a click or a key. */
+  function goTo() {
+    var m = /^#at-(\d+)-(\d+)$/.exec(window.location.hash);
+    if (!m || +m[2] <= +m[1]) { return; }
+    var ranges = rangesFor(+m[1], +m[2]);
+    if (!ranges.length) { return; }
+    var whole = document.createRange();
+    whole.setStart(ranges[0].startContainer, ranges[0].startOffset);
+    var last = ranges[ranges.length - 1];
+    whole.setEnd(last.endContainer, last.endOffset);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(whole);
+    var el = ranges[0].startContainer.parentNode;
+    if (el && el.scrollIntoView) { el.scrollIntoView({ block: "center" }); }
+    say("Passage selected: press a code's key or click a code to code it.");
+  }
+  window.addEventListener("hashchange", goTo);
+  goTo();
 })();
