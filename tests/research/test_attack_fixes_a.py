@@ -18,6 +18,7 @@ from techforce.db import Database
 from techforce.research import service
 from techforce.research.models import Member, Source
 from techforce.research.permissions import OWNER as OWNER_RIGHT
+from techforce.research.service import CaseIn
 from techforce.settings import Settings
 from tests.research.conftest import CODER_A, CODER_B, OWNER, VIEWER, StudyWorld
 
@@ -144,3 +145,112 @@ def test_an_imported_project_cannot_speak_for_an_account_or_the_consensus_layer(
         copy_guid = copy.guid
     with study.db.session() as s:  # the importer owns the copy; nobody else was made a member
         assert [(st.guid, r) for st, r in service.studies_of(s, VIEWER) if st.guid == copy_guid] == []
+
+
+# ---------------------------------------------------------------- 4, 5: quote decisions
+
+K = 2  # the small study has three cases: P01 and P02 share an institution
+
+
+def _coding(study: StudyWorld, source: int, code: str) -> int:
+    from techforce.research import coding
+
+    with study.db.session() as s:
+        st = service.study(s, study.guid)
+        rows = coding.codings_of(s, st.id, source_id=study.sources[source], coder=CODER_A)
+        return next(r.id for r in rows if r.code_id == study.codes[code])
+
+
+def _decide(study: StudyWorld, coding_id: int, decision: str, attribution: dict[str, str]) -> None:
+    from techforce.research import quoting
+
+    with study.db.session() as s:
+        quoting.decide_quote(s, study.guid, coding_id, decision, attribution, actor=OWNER, k=K)
+
+
+def _states(study: StudyWorld) -> dict[int, tuple[bool, str]]:
+    from techforce.research import quoting
+
+    with study.db.session() as s:
+        st = service.study(s, study.guid)
+        return {c: (q.ok, q.problem) for c, q in quoting.quote_states(s, st, k=K).items()}
+
+
+def _exported(study: StudyWorld) -> list[str]:
+    from techforce.research import analysis_data, quoting
+
+    with study.db.session() as s:
+        st = service.study(s, study.guid)
+        codes = {c.id: c.path for c in analysis_data.code_records(s, st)}
+        return [str(r[0]) for r in quoting.published_quotes(s, st, k=K, codes=codes).rows]
+
+
+def _add_case(study: StudyWorld, pseudonym: str, kind: str, institution: str) -> int:
+    with study.db.session() as s:
+        row = service.save_case(
+            s,
+            study.guid,
+            CaseIn(pseudonym=pseudonym, participant_type=kind, institution=institution),
+            actor=OWNER,
+        )
+        service.record_consent(
+            s, study.guid, row.id, may_quote=True, may_archive=True, may_name=False, actor=OWNER
+        )
+        return row.id
+
+
+def test_a_decision_whose_attribution_no_longer_describes_the_speaker_needs_review(
+    study: StudyWorld,
+) -> None:
+    _add_case(study, "P04", "senior leader (non-technical)", "10007792")  # 3 cases at 10007792
+    ceiling = _coding(study, 0, "Careers/Grade ceiling")  # P01's
+    _decide(study, ceiling, "coarsen", {"institution": "10007792"})
+    assert _states(study)[ceiling] == (True, "")
+    with study.db.session() as s:  # the owner corrects P01's institution: still 2 cases share 10007792
+        service.save_case(
+            s,
+            study.guid,
+            CaseIn(
+                pseudonym="P01",
+                participant_type="technician in a formal strategic role",
+                institution="10007798",
+                attributes={"sex": "F"},
+            ),
+            actor=OWNER,
+            case_id=study.cases[0],
+        )
+    ok, problem = _states(study)[ceiling]
+    assert not ok and "no longer describes P01" in problem and "needs review" in problem
+    assert _exported(study) == []
+    _decide(study, ceiling, "coarsen", {"institution": "a UK provider"})  # decided again: fine
+    assert _states(study)[ceiling] == (True, "")
+
+
+def test_one_speaker_with_two_attributions_needs_review(study: StudyWorld) -> None:
+    _add_case(study, "P04", "technician in a formal strategic role", "10007792")
+    ceiling = _coding(study, 0, "Careers/Grade ceiling")  # P01's
+    support = _coding(study, 1, "Support")  # P02's
+    _decide(study, ceiling, "coarsen", {"participant_type": "technician in a formal strategic role"})
+    _decide(study, support, "coarsen", {"institution": "10007792"})
+    assert len(_exported(study)) == 2
+    with study.db.session() as s:  # P02's transcript turns out to be P01's: it is linked to P01
+        src = s.get(Source, study.sources[1])
+        assert src is not None
+        src.case_id = study.cases[0]
+    states = _states(study)
+    for coding_id in (ceiling, support):
+        ok, problem = states[coding_id]
+        assert not ok and "different attributions" in problem
+    assert _exported(study) == []
+
+
+def test_a_quote_decision_audit_entry_holds_no_attribution_values(study: StudyWorld) -> None:
+    from techforce.audit import AuditEvent
+    from techforce.research import events
+
+    ceiling = _coding(study, 0, "Careers/Grade ceiling")
+    _decide(study, ceiling, "coarsen", {"institution": "10007792"})
+    with study.db.session() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == events.QUOTE_DECIDE)).one()
+        assert event.payload == {"coding": ceiling, "decision": "coarsen"}
+        assert "10007792" not in str(event.payload)

@@ -6,10 +6,13 @@ A quote is one coding's text. Its owner decides after the safety check of
 One speaker is shown with one attribution: two quotes of one case with different
 attributions would tell a reader both ("jigsaw"), so a second attribution is refused.
 
-Consent can be withdrawn after a decision, and cases can leave the study: every reader of a
-decision (case studies, exports) checks it again (:func:`quote_states`). A quote that no
-longer passes is flagged on its case study and left out of every export. Every change is
-audited in its transaction."""
+Consent can be withdrawn after a decision, cases can leave the study, and an owner can change
+a participant's details: every reader of a decision (case studies, exports) checks it again
+(:func:`quote_states`): consent, that the stored attribution still describes the speaker,
+that ``k`` cases still share it, and that the speaker's quotes still carry one attribution. A
+quote that no longer passes is flagged on its case study and left out of every export until
+it is decided again. Every change is audited in its transaction; the audit entry names the
+coding and the decision, never the attribution's values (admins read the audit log)."""
 
 from __future__ import annotations
 
@@ -168,7 +171,7 @@ def decide_quote(
         actor=actor,
         action=events.QUOTE_DECIDE,
         target=guid,
-        payload={"coding": row.id, "decision": chosen.value, "attribution": stored},
+        payload={"coding": row.id, "decision": chosen.value},
     )
     return found
 
@@ -218,25 +221,67 @@ def quote_states(
     wanted = None if coding_ids is None else set(coding_ids)
     if wanted is None:
         query = query.where(QuoteDecision.id.is_not(None))
+    rows = [row for row in s.execute(query) if wanted is None or row[0] in wanted]
+    mixed = _mixed_attributions(s, st)
     out: dict[int, QuoteState] = {}
-    for coding_id, case_id, decision, attribution in s.execute(query):
-        if wanted is not None and coding_id not in wanted:
-            continue
+    for coding_id, case_id, decision, attribution in rows:
         shown = dict(attribution or {})
         speaker = by_id.get(case_id) if case_id is not None else None
-        problem = ""
-        if not decision:
-            problem = "no quote decision yet: decide it on the quotes page"
-        elif decision == Decision.BLOCK.value:
-            problem = "blocked"
-        elif speaker is None:
-            problem = "the participant is no longer in the study"
-        elif not speaker.may_quote:
-            problem = f"{speaker.pseudonym} has withdrawn consent to be quoted"
-        elif (n := matching(cases, shown, groups)) < k:
-            problem = f"only {n} case(s) now share '{attribution_text(shown)}' (fewer than k = {k})"
+        problem = _problem(decision, shown, speaker, cases, k, groups, mixed)
         out[coding_id] = QuoteState(coding_id, case_id, decision or "", shown, not problem, problem)
     return out
+
+
+def _problem(
+    decision: str | None,
+    shown: dict[str, str],
+    speaker: CaseRecord | None,
+    cases: Sequence[CaseRecord],
+    k: int,
+    groups: Groups,
+    mixed: set[int],
+) -> str:
+    """Why a decided quote may not be published now, or "" when it may."""
+    if not decision:
+        return "no quote decision yet: decide it on the quotes page"
+    if decision == Decision.BLOCK.value:
+        return "blocked"
+    if speaker is None:
+        return "the participant is no longer in the study"
+    if not speaker.may_quote:
+        return f"{speaker.pseudonym} has withdrawn consent to be quoted"
+    if not shares(speaker, shown, groups):
+        return (
+            f"'{attribution_text(shown)}' no longer describes {speaker.pseudonym} (their details "
+            "changed): needs review, decide the quote again"
+        )
+    if (n := matching(cases, shown, groups)) < k:
+        return f"only {n} case(s) now share '{attribution_text(shown)}' (fewer than k = {k})"
+    if speaker.id in mixed:
+        return (
+            f"{speaker.pseudonym}'s quotes carry different attributions, which together tell more: "
+            "needs review, decide them again with one attribution"
+        )
+    return ""
+
+
+def _mixed_attributions(s: Db, st: Study) -> set[int]:
+    """The cases whose publish or coarsen decisions carry more than one attribution."""
+    seen: dict[int, set[tuple[tuple[str, str], ...]]] = {}
+    found = s.execute(
+        select(Source.case_id, QuoteDecision.attribution)
+        .join(Coding, Coding.id == QuoteDecision.coding_id)
+        .join(Source, Source.id == Coding.source_id)
+        .where(
+            QuoteDecision.study_id == st.id,
+            QuoteDecision.decision != Decision.BLOCK.value,
+            Source.case_id.is_not(None),
+        )
+    )
+    for case_id, attribution in found:
+        if case_id is not None:
+            seen.setdefault(case_id, set()).add(tuple(sorted(dict(attribution or {}).items())))
+    return {case_id for case_id, kinds in seen.items() if len(kinds) > 1}
 
 
 def published_quotes(
