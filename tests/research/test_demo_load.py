@@ -92,3 +92,16 @@ def test_too_few_providers_is_invalid(db: Database) -> None:
     with db.session() as s, pytest.raises(errors.Invalid) as caught:
         load_demo(s, providers=PROVIDERS[:5], owner="olivia", coders=None, actor="demo")
     assert "at least 20 providers" in caught.value.message
+
+
+def test_the_demo_admin_is_made_an_owner_of_both_studies(db: Database) -> None:
+    from techforce.research.demo import share
+
+    guid = _load(db)
+    with db.session() as s:
+        assert share(s, "colin", actor="demo") == 2
+        assert share(s, "colin", actor="demo") == 0
+        rights = {right for row, right in service.studies_of(s, "colin")}
+        assert rights == {"owner"} and guid in {row.guid for row, _ in service.studies_of(s, "colin")}
+        with pytest.raises(errors.Invalid):
+            share(s, "nobody", actor="demo")

@@ -11,11 +11,12 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
 
 from techforce import disclosure, errors
-from techforce.cli import views
+from techforce.cli import research_demo, views
 from techforce.cli.output import Column, Format, emit, progress
 from techforce.cli.web import run_server
 from techforce.programmes import synth as programmes_synth
 from techforce.reports import summary
+from techforce.research import demo as research_loader
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
 from techforce.workforce.finding import provider_label
@@ -96,6 +97,12 @@ def demo(
         except errors.Refused:  # a second demo into the same folder keeps the programmes it has
             made = "Programmes: the demo programmes from an earlier run are kept"
         bars.update(step, total=1, completed=1)
+        step = bars.add_task("Loading the demo research study", total=None)
+        try:
+            studied = research_demo.load(db, owner=settings.user, actor=settings.user).line()
+        except errors.Refused:  # a second demo into the same folder keeps the studies it has
+            studied = "Research: the demo studies from an earlier run are kept"
+        bars.update(step, total=1, completed=1)
     emit(
         [{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]],
         Format.table,
@@ -113,6 +120,7 @@ def demo(
         **views.compare(rows).emit_args(),
     )
     typer.echo(made)
+    typer.echo(studied)
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
         from techforce.accounts import service  # the web extra: only when serving
@@ -124,5 +132,6 @@ def demo(
                 if exists
                 else service.create_user(session, "admin", "admin", actor=settings.user)[1]
             )
+            research_loader.share(session, "admin", actor=settings.user)
         typer.echo(f"Sign in at http://127.0.0.1:{port}/ as admin with one-time password: {password}")
         run_server(settings, db, "127.0.0.1", port)

@@ -33,10 +33,11 @@ from techforce.research.models import (
 )
 from techforce.research.permissions import OWNER
 from techforce.research.quoting import DEFAULT_K, GROUPS
-from techforce.research.service import import_survey
+from techforce.research.service import import_survey, set_member
 from techforce.research.transcripts import read_transcript
 
 CODER_RIGHT = "coder"
+STUDY_NAME = synth.DemoStudy.name
 SURVEY_NAME = "National technician survey (demo)"
 SURVEY_DESCRIPTION = (
     "Synthetic demo data: a national technician survey export with ten statements on a "
@@ -83,12 +84,12 @@ def load_demo(
     pairs (at least 20). ``owner`` owns both studies; ``coders`` (default the synthetic
     "coder_a" and "coder_b") are named on the codings and become members where they have an
     active account. Refused when the demo study is there already."""
-    demo = synth.synth_study(providers)
-    if s.scalar(select(Study.id).where(Study.name == demo.name)) is not None:
+    if s.scalar(select(Study.id).where(Study.name == STUDY_NAME)) is not None:
         raise errors.Refused(
-            f"The demo study {demo.name!r} is there already: use a fresh data folder to load it again.",
+            f"The demo study {STUDY_NAME!r} is there already: use a fresh data folder to load it again.",
             status=409,
         )
+    demo = synth.synth_study(providers)
     names = coders or synth.CODERS
     rename = dict(zip(synth.CODERS, names, strict=True))
     st = _study(s, demo.name, "interview", demo.description, owner, demo.protocol)
@@ -131,6 +132,18 @@ def load_demo(
     )
     loaded.survey = survey.guid
     return loaded
+
+
+def share(s: Db, username: str, *, actor: str) -> int:
+    """Make ``username`` (an active account) an owner of the demo studies, e.g. the demo's
+    admin, who would otherwise not see them; returns how many studies changed."""
+    changed = 0
+    for st in list(s.scalars(select(Study).where(Study.name.in_((STUDY_NAME, SURVEY_NAME))))):
+        current = s.get(Member, (st.id, username))
+        if current is None or current.right != OWNER:
+            set_member(s, st.guid, username, OWNER, actor=actor)
+            changed += 1
+    return changed
 
 
 def _study(
