@@ -87,6 +87,9 @@ EXTRAS = ("🧪", "👍🏽", "cafe\u0301", "naïve", "—", "½", "✔️")
 # Recorded from navigation start in every page of the context (runs before the page's scripts).
 PROBE = """(() => {
   const bench = window.__bench = {tti: null};
+  document.addEventListener('readystatechange', () => {
+    if (document.readyState === 'interactive') { bench.parsed = performance.now(); }  // before deferred scripts
+  });
   const ranges = () => {
     let n = 0;
     if (typeof CSS !== 'undefined' && CSS.highlights) {
@@ -439,6 +442,7 @@ def report(
     print(f"{'':44} {'coding view':>20} {'bare page':>20} {'ratio':>7}")
     lines = [
         ("HTML received (responseEnd)", "response"),
+        ("document parsed (readyState interactive)", "parsed"),
         ("DOMContentLoaded end (research.js has run)", "dcl"),
         ("time to interactive", "tti"),
         (f"scroll top to bottom, {args.steps} frames", "total"),
