@@ -28,6 +28,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/research"): "study_any",
     ("POST", "/research"): "study_create",
     ("POST", "/api/research"): "study_create",
+    ("POST", "/research/import"): "study_create",
+    ("POST", "/api/research/import"): "study_create",
     ("GET", S): "study_view",
     ("GET", A): "study_view",
     ("POST", S + "/edit"): "study_own",
@@ -72,6 +74,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", A + "/codebook/split"): "study_own",
     ("POST", S + "/codebook/versions"): "study_own",
     ("POST", A + "/codebook/versions"): "study_own",
+    ("POST", S + "/codebook/import"): "study_own",
+    ("POST", A + "/codebook/import"): "study_own",
     ("GET", S + "/review"): "study_view",  # coders are refused in the handler (blind coding)
     ("GET", A + "/review"): "study_view",
     ("POST", S + "/review/resolve"): "study_own",

@@ -10,7 +10,6 @@ page again with the reason when the change is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
@@ -24,15 +23,17 @@ from techforce.research import pages, permissions, service
 from techforce.research.service import CaseIn, StudyIn, checked
 from techforce.research.surveys import MAX_BYTES as SURVEY_BYTES
 from techforce.research.transcripts import MAX_BYTES as TRANSCRIPT_BYTES
-from techforce.web import research_analysis, research_assist, research_coding
+from techforce.web import research_analysis, research_assist, research_coding, research_imports
 from techforce.web.deps import Ctx, guard
 from techforce.web.pages import render
 from techforce.web.research_coding import ID
+from techforce.web.research_exchange import received
 
 router = APIRouter()
 router.include_router(research_coding.router)
 router.include_router(research_analysis.router)
 router.include_router(research_assist.router)
+router.include_router(research_imports.router)
 
 Reader = Annotated[Ctx, Depends(guard(permissions.VIEW_STUDY))]
 Creator = Annotated[Ctx, Depends(guard(permissions.CREATE_STUDY))]
@@ -51,6 +52,7 @@ DONE = {
     "source": "Transcript uploaded.",
     "survey": "Survey imported.",
     "source-removed": "Source removed with its codings and memos.",
+    "imported": "Project imported as a new study: you are its owner. Coders from the file are named import:<name>.",
 }
 
 
@@ -61,17 +63,6 @@ def notice(key: str) -> str:
 def redirect(path: str, key: str, anchor: str = "") -> RedirectResponse:
     """303 to ``path`` (built from checked parts) saying what was done (a fixed key)."""
     return RedirectResponse(f"{path}?done={key}{'#' + anchor if anchor else ''}", status_code=303)
-
-
-def received(upload: UploadFile | None, limit: int) -> tuple[bytes, str]:
-    """An uploaded file's bytes (at most ``limit``) and its name without folders."""
-    if upload is None or not upload.filename:
-        raise errors.Invalid("file: choose a file to upload")
-    name = PurePath(upload.filename.replace("\\", "/")).name[:200] or "upload"
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise errors.Refused(f"{name}: the file is larger than {limit / 2**20:.0f} MB", status=413)
-    return data, name
 
 
 # ---------------------------------------------------------------- studies

@@ -3,12 +3,13 @@ study as a REFI-QDA .qdpx project, for owners; each download is audited as an ex
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, UploadFile
 from fastapi.responses import Response
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.research import coding, events, exchange, permissions, qdpx, refi, service
 from techforce.web.deps import Ctx, guard
 from techforce.web.security import content_disposition
@@ -20,6 +21,17 @@ TYPES = {
     "csv": "text/csv; charset=utf-8",
     "qdpx": "application/zip",
 }
+
+
+def received(upload: UploadFile | None, limit: int) -> tuple[bytes, str]:
+    """An uploaded file's bytes (at most ``limit``) and its name without folders."""
+    if upload is None or not upload.filename:
+        raise errors.Invalid("file: choose a file to upload")
+    name = PurePath(upload.filename.replace("\\", "/")).name[:200] or "upload"
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise errors.Refused(f"{name}: the file is larger than {limit / 2**20:.0f} MB", status=413)
+    return data, name
 
 
 def _file(data: bytes, name: str, kind: str) -> Response:
