@@ -63,11 +63,11 @@ class DemoLoaded:
     members: list[str] = field(default_factory=list)  # accounts added as members
 
     def line(self) -> str:
-        """One line for people."""
+        """A summary for people, in lines that fit an 80-column terminal."""
         return (
-            f"Research: the demo interview study ({self.cases} participants, {self.sources} transcripts, "
-            f"{self.codes} codes, {self.codings:,} codings by {' and '.join(self.coders)}, "
-            f"{self.case_studies} case studies) and the demo survey ({self.respondents:,} respondents)"
+            f"Research: demo interviews, {self.cases} participants, {self.codes} codes, "
+            f"{self.codings:,} codings\n"
+            f"Research: {self.case_studies} case studies; demo survey of {self.respondents:,} respondents"
         )
 
 
