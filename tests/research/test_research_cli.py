@@ -50,6 +50,7 @@ def data(tmp_path: Path) -> Path:
     code, out = _run(folder, "demo", "--respondents", "25")
     assert code == 0, out
     assert "31 participants" in out and "25 respondents" in out
+    assert "techforce users add olivia" in out, "without an account the owner is told how to see them"
     return folder
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from techforce import errors
+from techforce.accounts.models import User
 from techforce.cli.output import progress
 from techforce.db import Database
 from techforce.research import demo as research_demo
@@ -63,3 +64,10 @@ def register(app: typer.Typer) -> None:
             bars.update(step, total=1, completed=1)
         typer.echo(loaded.line())
         typer.echo(f"Interview study: {loaded.study}\nSurvey study: {loaded.survey}")
+        with ctx.obj.db.session() as s:
+            exists = s.scalar(select(User.id).where(User.username == settings.user)) is not None
+        if not exists:
+            typer.echo(
+                f"No account {settings.user!r} yet; to see the studies on the web, run\n"
+                f"  techforce users add {settings.user} --role researcher"
+            )
