@@ -345,3 +345,7 @@ def _percent(share: float | None) -> float | None:
 from techforce.cli import research_demo as _research_demo  # noqa: E402
 
 _research_demo.register(app)
+
+from techforce.cli import research_assist as _research_assist  # noqa: E402
+
+_research_assist.register(app)
