@@ -12,6 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[web,dev]'
 	touch $(STAMP)
 
+# The tests also cover assisted coding, so they install the optional extra (torch is pinned to
+# a CPU build in pyproject.toml); `make demo` does not need it.
+NLP_STAMP := $(VENV)/.installed-nlp
+$(NLP_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[web,dev,nlp]'
+	touch $(NLP_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/techforce demo
 
@@ -19,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint chromium
+test: lint chromium $(NLP_STAMP)
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory plain-install
 
