@@ -254,3 +254,33 @@ def test_a_quote_decision_audit_entry_holds_no_attribution_values(study: StudyWo
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == events.QUOTE_DECIDE)).one()
         assert event.payload == {"coding": ceiling, "decision": "coarsen"}
         assert "10007792" not in str(event.payload)
+
+
+# ---------------------------------------------------------------- 6: withdrawn consent on a case study
+
+
+def test_viewers_do_not_read_a_quote_whose_consent_was_withdrawn(study: StudyWorld) -> None:
+    from techforce.research import quote_pages, quoting
+
+    ceiling = _coding(study, 0, "Careers/Grade ceiling")
+    _decide(study, ceiling, "coarsen", {"institution": "10007792"})
+    with study.db.session() as s:
+        made = quoting.save_case_study(
+            s, study.guid, {"title": "Leeds", "ukprn": "10007792", "quotes": [ceiling]}, actor=OWNER, k=K
+        )
+        guid = made.guid
+
+    def page(who: str) -> tuple[str, bool]:
+        with study.db.session() as s:
+            quote = quote_pages.case_study_page(s, study.guid, guid, who, k=K).quotes[0]
+            return quote.text, quote.ok
+
+    text = "The grade ceiling at grade 8 stopped me for a decade."
+    assert page(VIEWER) == (text, True) and page(CODER_A) == (text, True)
+    with study.db.session() as s:
+        service.record_consent(
+            s, study.guid, study.cases[0], may_quote=False, may_archive=True, may_name=False, actor=OWNER
+        )
+    assert page(VIEWER) == ("[quote withheld: consent withdrawn]", False)
+    assert page(CODER_A) == ("[quote withheld: consent withdrawn]", False)
+    assert page(OWNER) == (text, False)  # the owner still reads it, flagged, to take it out

@@ -229,7 +229,8 @@ def case_study_page(
     s: Db, guid: str, case_study: str, username: str, *, k: int, groups: Groups | None = None
 ) -> am.CaseStudyPage:
     """One case study: its provider, text and quotes, each checked again now (a flagged quote
-    says why it may no longer be published)."""
+    says why it may no longer be published). Only owners read the text of a quote whose
+    speaker withdrew consent (to take it out); others see that it is withheld."""
     st, right = reader(s, guid, username)
     row = quoting.case_study(s, st, case_study)
     ids = [q.coding_id for q in row.quotes]
@@ -246,7 +247,7 @@ def case_study_page(
         quotes.append(
             am.CaseQuote(
                 coding_id=coding_id,
-                text=text,
+                text=text if right == OWNER else _for_readers(text, speaker),
                 speaker=speaker.pseudonym if speaker else "",
                 may_name=bool(speaker and speaker.may_name),
                 attribution=quoting.attribution_text(state.attribution),
@@ -273,6 +274,15 @@ def case_study_page(
         choices=choices(s, st, k=k, groups=groups, chosen=ids) if right == OWNER else [],
         statuses=STATUSES,
     )
+
+
+WITHHELD = "[quote withheld: consent withdrawn]"
+
+
+def _for_readers(text: str, speaker: CaseRecord | None) -> str:
+    """A quote's text as members other than owners see it: withheld once its speaker withdrew
+    consent to be quoted, or left the study."""
+    return text if speaker is not None and speaker.may_quote else WITHHELD
 
 
 def require_owner(right: str) -> None:
