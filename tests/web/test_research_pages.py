@@ -165,7 +165,7 @@ def test_coding_through_the_api_shows_on_the_page_and_can_be_removed(site: Site)
     assert c.post(path, json={"code": w.codes["Support"], "start": 0, "end": 3}).status_code == 403
     # another coder cannot remove it; its coder can
     b, bcsrf = site.client(CODER_B)
-    assert _api(b, bcsrf, "DELETE", f"/api/research/{w.guid}/codings/{view['id']}").status_code == 403
+    assert _api(b, bcsrf, "DELETE", f"/api/research/{w.guid}/codings/{view['id']}").status_code == 404
     assert _api(c, csrf, "DELETE", f"/api/research/{w.guid}/codings/{view['id']}").status_code == 200
     assert f'id="coding-{view["id"]}"' not in c.get(f"/research/{w.guid}/sources/{w.sources[1]}").text
 

@@ -283,16 +283,20 @@ def add_coding(
     return row
 
 
+def coding_of(s: Db, st: Study, coding_id: int, *, actor: str, owner: bool) -> Coding:
+    """A coding of the study that ``actor`` may act on: an owner any; anyone else only their
+    own (coder layer). Blind coding: another coder's coding, or a consensus one, is reported
+    exactly as an id that does not exist, so no message tells whose it is or that it exists."""
+    row = s.get(Coding, coding_id)
+    if row is None or row.study_id != st.id or not (owner or (row.layer == CODER and row.coder == actor)):
+        raise errors.NotFound(f"there is no coding {coding_id} in this study")
+    return row
+
+
 def remove_coding(s: Db, guid: str, coding_id: int, *, actor: str, owner: bool = False) -> None:
     """Remove a coding: a coder removes only their own; an owner any (and consensus ones)."""
     st = study(s, guid)
-    row = s.get(Coding, coding_id)
-    if row is None or row.study_id != st.id:
-        raise errors.NotFound(f"there is no coding {coding_id} in this study")
-    if row.layer == CODER and row.coder != actor and not owner:
-        raise errors.Forbidden(f"coding {coding_id} is {row.coder}'s: a coder removes only their own codings")
-    if row.layer == CONSENSUS and not owner:
-        raise errors.Forbidden("only an owner of the study changes the consensus coding")
+    row = coding_of(s, st, coding_id, actor=actor, owner=owner)
     s.delete(row)
     audit.record(s, actor=actor, action=events.CODING_REMOVE, target=guid, payload={"coding": coding_id})
 
@@ -414,9 +418,12 @@ class MemoIn(BaseModel):
     coding_id: int | None = None
 
 
-def save_memo(s: Db, guid: str, data: MemoIn, *, actor: str, memo_id: int | None = None) -> Memo:
+def save_memo(
+    s: Db, guid: str, data: MemoIn, *, actor: str, memo_id: int | None = None, owner: bool = False
+) -> Memo:
     """Write a memo on the study or on one source, code, case or coding; an author edits only
-    their own memos."""
+    their own memos. A memo goes on one's own coding (an owner's on any): another coder's
+    coding is reported as missing, as is another author's memo to anyone but an owner."""
     st = study(s, guid)
     if data.source_id is not None:
         source(s, st, data.source_id)
@@ -425,14 +432,12 @@ def save_memo(s: Db, guid: str, data: MemoIn, *, actor: str, memo_id: int | None
     if data.case_id is not None:
         case(s, st, data.case_id)
     if data.coding_id is not None:
-        found = s.get(Coding, data.coding_id)
-        if found is None or found.study_id != st.id:
-            raise errors.NotFound(f"there is no coding {data.coding_id} in this study")
+        coding_of(s, st, data.coding_id, actor=actor, owner=owner)
     if memo_id is None:
         row = Memo(study_id=st.id, author=actor)
         s.add(row)
     else:
-        row = _memo(s, st, memo_id, actor)
+        row = _memo(s, st, memo_id, actor, owner)
     for name, value in data.model_dump().items():
         setattr(row, name, value)
     row.updated_at = datetime.now(UTC)
@@ -441,18 +446,20 @@ def save_memo(s: Db, guid: str, data: MemoIn, *, actor: str, memo_id: int | None
     return row
 
 
-def _memo(s: Db, st: Study, memo_id: int, actor: str) -> Memo:
+def _memo(s: Db, st: Study, memo_id: int, actor: str, owner: bool) -> Memo:
+    """The actor's own memo. Coders see only their own memos, so another author's memo is
+    reported to them as missing; an owner (who sees every memo) is told whose it is."""
     row = s.get(Memo, memo_id)
-    if row is None or row.study_id != st.id:
+    if row is None or row.study_id != st.id or (row.author != actor and not owner):
         raise errors.NotFound(f"there is no memo {memo_id} in this study")
     if row.author != actor:
         raise errors.Forbidden(f"memo {memo_id} is {row.author}'s: only its author changes it")
     return row
 
 
-def remove_memo(s: Db, guid: str, memo_id: int, *, actor: str) -> None:
+def remove_memo(s: Db, guid: str, memo_id: int, *, actor: str, owner: bool = False) -> None:
     st = study(s, guid)
-    s.delete(_memo(s, st, memo_id, actor))
+    s.delete(_memo(s, st, memo_id, actor, owner))
     audit.record(s, actor=actor, action=events.MEMO_REMOVE, target=guid, payload={"memo": memo_id})
 
 
@@ -504,17 +511,20 @@ def store_suggestions(s: Db, guid: str, code_id: int, proposed: Iterable[Propose
     return count
 
 
-def decide_suggestion(s: Db, guid: str, suggestion_id: int, accept: bool, *, actor: str) -> Coding | None:
+def decide_suggestion(
+    s: Db, guid: str, suggestion_id: int, accept: bool, *, actor: str, owner: bool = False
+) -> Coding | None:
     """Accept a suggestion (it becomes the deciding person's coding) or reject it; recorded
-    either way with who decided and when."""
+    either way with who decided and when. A coder decides only the suggestions they asked
+    for (an owner any): another coder's is reported as missing, and who decided one is named
+    only to an owner or to the person who decided it (blind coding)."""
     st = study(s, guid)
     row = s.get(Suggestion, suggestion_id)
-    if row is None or row.study_id != st.id:
+    if row is None or row.study_id != st.id or (row.requested_by != actor and not owner):
         raise errors.NotFound(f"there is no suggestion {suggestion_id} in this study")
     if row.status != "open":
-        raise errors.Refused(
-            f"Suggestion {suggestion_id} was already {row.status} by {row.decided_by}.", status=409
-        )
+        by = f" by {row.decided_by}" if owner or row.decided_by == actor else ""
+        raise errors.Refused(f"Suggestion {suggestion_id} was already {row.status}{by}.", status=409)
     coding = (
         add_coding(s, guid, row.source_id, row.code_id, row.start, row.end, actor=actor) if accept else None
     )

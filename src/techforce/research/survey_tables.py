@@ -15,6 +15,10 @@ workforce's and the programmes' figures do (domain.md §3):
 - a group whose perturbed number of answers is below the rule set's percentage threshold
   (22.5 under ``hesa-standard``) is not shown by name: the small groups are combined into one
   row, which is itself suppressed (``..``) when still too small;
+- **secondary suppression**: a suppressed combined row could be worked out as "All
+  respondents" less the groups shown, answer by answer (only the noise and the rounding would
+  stand in the way), so when it is suppressed the smallest group shown is suppressed too; what
+  the total less the shown groups then gives is the sum of two hidden rows, never one;
 - the rule set's stamp is on the table and on every row.
 
 The study's owner (full access) can ask for true counts: ``full_access=True`` uses the
@@ -126,9 +130,43 @@ def _row(gate: _Gate, scale: list[str], item: str, people: list[Respondent]) -> 
     return tuple(cells)
 
 
-def _suppressed(gate: _Gate, scale: list[str], threshold: float) -> tuple[Cell, ...]:
-    reason = f"suppressed: fewer than {threshold:g} answers (after perturbation)"
+def _suppressed(gate: _Gate, scale: list[str], reason: str) -> tuple[Cell, ...]:
     return tuple(Cell(None, gate.rules.marker, reason) for _ in range(1 + 2 * len(scale)))
+
+
+def _protected_rows(
+    gate: _Gate, scale: list[str], item: str, groups: list[tuple[str, list[Respondent]]], threshold: float
+) -> tuple[list[str], list[tuple[Cell, ...]]]:
+    """The rows a protected viewer sees: the total, the groups big enough to name, and the
+    smaller groups combined (suppressed when still too few). A suppressed combined row would
+    be the total less the groups shown, so the smallest group shown is then suppressed too
+    (secondary suppression): the difference is the sum of two hidden rows."""
+    shown: list[tuple[str, list[Respondent]]] = []
+    small: list[Respondent] = []
+    for index, (label, people) in enumerate(groups):
+        if index and gate.perturbed(people) < threshold:
+            small += people
+        else:
+            shown.append((label, people))
+    labels = [label for label, _ in shown]
+    cells = [_row(gate, scale, item, people) for _, people in shown]
+    if not small:
+        return labels, cells
+    labels.append(f"Smaller groups combined (each below {threshold:g})")
+    if gate.perturbed(small) >= threshold:
+        cells.append(_row(gate, scale, item, small))
+        return labels, cells
+    cells.append(
+        _suppressed(gate, scale, f"suppressed: fewer than {threshold:g} answers (after perturbation)")
+    )
+    named = range(1, len(shown))  # with no group named, the combined row is everyone: the total itself
+    if named:
+        smallest = min(named, key=lambda i: (gate.perturbed(shown[i][1]), shown[i][0]))
+        reason = (
+            "suppressed: so that the smaller groups cannot be worked out from the total less the groups shown"
+        )
+        cells[smallest] = _suppressed(gate, scale, reason)
+    return labels, cells
 
 
 def item_table(
@@ -157,19 +195,12 @@ def item_table(
     used = RULE_SETS["unrounded"] if full_access else rules
     gate = _Gate(used, {r.id: record_key(key, r.id, scope=scope) for r in survey.respondents})
     threshold = used.percent_min_population
-    labels: list[str] = []
-    cells: list[tuple[Cell, ...]] = []
-    small: list[Respondent] = []
-    for index, (label, people) in enumerate(_groups(survey, item, by)):
-        if index and not full_access and gate.perturbed(people) < threshold:
-            small += people
-            continue
-        labels.append(label)
-        cells.append(_row(gate, it.scale, item, people))
-    if small:
-        labels.append(f"Smaller groups combined (each below {threshold:g})")
-        enough = gate.perturbed(small) >= threshold
-        cells.append(_row(gate, it.scale, item, small) if enough else _suppressed(gate, it.scale, threshold))
+    groups = _groups(survey, item, by)
+    if full_access:
+        labels = [label for label, _ in groups]
+        cells = [_row(gate, it.scale, item, people) for _, people in groups]
+    else:
+        labels, cells = _protected_rows(gate, it.scale, item, groups, threshold)
     heads = ["group", "answered"]
     for label in it.scale:
         heads += [label, f"{label} %"]
@@ -180,7 +211,9 @@ def item_table(
     if not full_access:
         notes.append(
             f"A count shown as {used.zero_range} stands for that many people or none; groups with "
-            f"fewer than {threshold:g} answers are combined, and suppressed ({used.marker}) if still too few."
+            f"fewer than {threshold:g} answers are combined, and suppressed ({used.marker}) if still too few; "
+            "the smallest group shown is then suppressed too, so the total less the groups shown reveals "
+            "no suppressed row."
         )
     title = f"{it.label or item}" + (f" by {by}" if by else "")
     return SurveyTable(

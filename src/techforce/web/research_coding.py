@@ -175,12 +175,8 @@ def _memo(ctx: Ctx, study: str, data: MemoIn) -> pm.MemoView:
         source_id=data.source_id, code_id=data.code_id, case_id=data.case_id, coding_id=data.coding_id
     )
     with ctx.db.session() as s:
-        st = service.study(s, study)
-        if data.coding_id is not None and pages.right_of(s, st, ctx.principal.username) == CODER:
-            row = s.get(Coding, data.coding_id)
-            if row is None or row.study_id != st.id or row.coder != ctx.principal.username:
-                raise errors.NotFound(f"there is no coding {data.coding_id} of yours in this study")
-        memo = coding.save_memo(s, study, data, actor=ctx.principal.username)
+        owner = pages.right_of(s, service.study(s, study), ctx.principal.username) == OWNER
+        memo = coding.save_memo(s, study, data, actor=ctx.principal.username, owner=owner)
         return pm.MemoView(
             id=memo.id,
             title=memo.title,
@@ -237,16 +233,21 @@ def memo_page(
 @router.delete("/api/research/{study}/memos/{memo}", tags=["research"])
 def remove_memo_json(ctx: CodeWriter, study: Guid, memo: Id) -> Removed:
     """Remove one of your memos."""
-    with ctx.db.session() as s:
-        coding.remove_memo(s, study, memo, actor=ctx.principal.username)
+    _remove_memo(ctx, study, memo)
     return Removed(removed=memo)
 
 
 @router.post("/research/{study}/sources/{source}/memos/{memo}/remove", include_in_schema=False)
 def remove_memo_page(ctx: CodeWriter, study: Guid, source: Id, memo: Id) -> Response:
-    with ctx.db.session() as s:
-        coding.remove_memo(s, study, memo, actor=ctx.principal.username)
+    _remove_memo(ctx, study, memo)
     return _redirect(f"/research/{study}/sources/{source}", "memo-removed")
+
+
+def _remove_memo(ctx: Ctx, study: str, memo: int) -> None:
+    """Remove one of your memos: another author's is missing to a coder (blind coding)."""
+    with ctx.db.session() as s:
+        owner = pages.right_of(s, service.study(s, study), ctx.principal.username) == OWNER
+        coding.remove_memo(s, study, memo, actor=ctx.principal.username, owner=owner)
 
 
 # ---------------------------------------------------------------- the codebook
