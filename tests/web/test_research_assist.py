@@ -124,6 +124,9 @@ def test_suggestions_are_the_asking_coders_own(site: Site) -> None:
     theirs = c.get(f"/api/research/{guid}/assist").json()["suggestions"]
     other, other_csrf = site.client(CODER_B)
     assert other.get(f"/api/research/{guid}/assist").json()["suggestions"] == []
+    asked = _post(other, other_csrf, f"/api/research/{guid}/assist/codes/{support}/suggest")
+    assert asked.status_code == 200  # B asking for the same code leaves A's suggestions alone
+    assert c.get(f"/api/research/{guid}/assist").json()["suggestions"] == theirs
     taken = _post(other, other_csrf, f"/api/research/{guid}/suggestions/{theirs[0]['id']}", {"accept": True})
     missing = _post(other, other_csrf, f"/api/research/{guid}/suggestions/999999", {"accept": True})
     assert taken.status_code == missing.status_code == 404

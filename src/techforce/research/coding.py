@@ -479,13 +479,16 @@ class Proposed:
 
 
 def store_suggestions(s: Db, guid: str, code_id: int, proposed: Iterable[Proposed], *, actor: str) -> int:
-    """Keep a model's proposals for a code as open suggestions (replacing older open ones for
-    that code). Nothing becomes a coding here."""
+    """Keep a model's proposals for a code as ``actor``'s open suggestions (replacing their
+    older open ones for that code; another coder's stay). Nothing becomes a coding here."""
     st = study(s, guid)
     cd = code(s, st, code_id)
     s.execute(
         delete(Suggestion).where(
-            Suggestion.study_id == st.id, Suggestion.code_id == cd.id, Suggestion.status == "open"
+            Suggestion.study_id == st.id,
+            Suggestion.code_id == cd.id,
+            Suggestion.status == "open",
+            Suggestion.requested_by == actor,
         )
     )
     count = 0
