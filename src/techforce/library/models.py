@@ -36,9 +36,6 @@ class Resource(Base):
     published: Mapped[date | None] = mapped_column(Date)
     licence: Mapped[str] = mapped_column(String(200), default="")
     pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
-    audience: Mapped[list[str]] = mapped_column(
-        JSON, default=list
-    )  # records.PUBLIC, SIGNED_IN, role:x, provider:y
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     url: Mapped[str] = mapped_column(String(2000), default="")
     file_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -61,6 +58,18 @@ class Link(Base):
         ForeignKey("library_resource.id", ondelete="CASCADE"), primary_key=True
     )
     target: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class Audience(Base):
+    """Who may see a resource, one row each: ``public``, ``signed-in``, ``role:<role>`` or
+    ``provider:<ukprn>`` (records.py). Search and every list filter on these rows."""
+
+    __tablename__ = "library_audience"
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("library_resource.id", ondelete="CASCADE"), primary_key=True
+    )
+    who: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
 
 
 class SearchText(Base):

@@ -1,4 +1,4 @@
-"""library: resources, links, search text (FTS5 on SQLite, a GIN full-text index on
+"""library: resources, audiences, links, search text (FTS5 on SQLite, a GIN full-text index on
 PostgreSQL) and embeddings
 
 Revision ID: 0007
@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.Column("published", sa.Date(), nullable=True),
         sa.Column("licence", sa.String(length=200), nullable=False),
         sa.Column("pillars", sa.JSON(), nullable=False),
-        sa.Column("audience", sa.JSON(), nullable=False),
         sa.Column("keywords", sa.JSON(), nullable=False),
         sa.Column("url", sa.String(length=2000), nullable=False),
         sa.Column("file_sha256", sa.String(length=64), nullable=True),
@@ -93,6 +92,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_library_link_target"), "library_link", ["target"], unique=False)
     op.create_table(
+        "library_audience",
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("who", sa.String(length=120), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["library_resource.id"],
+            name=op.f("fk_library_audience_resource_id_library_resource"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("resource_id", "who", name=op.f("pk_library_audience")),
+    )
+    op.create_index(op.f("ix_library_audience_who"), "library_audience", ["who"], unique=False)
+    op.create_table(
         "library_search",
         sa.Column("resource_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
@@ -126,6 +138,8 @@ def downgrade() -> None:
     else:
         op.execute("DROP INDEX IF EXISTS ix_library_search_document")
     op.drop_table("library_search")
+    op.drop_index(op.f("ix_library_audience_who"), table_name="library_audience")
+    op.drop_table("library_audience")
     op.drop_index(op.f("ix_library_link_target"), table_name="library_link")
     op.drop_table("library_link")
     op.drop_table("library_embedding")
