@@ -32,6 +32,7 @@ MAX_CHARS = 5_000_000
 MAX_PDF_OBJECTS = 500_000  # objects visited while looking for scripts and attachments
 PDF_STREAM_LIMIT = 25_000_000  # bytes any one PDF stream may decompress to
 DOCX_MACRO_TYPE = "macroenabled"  # in [Content_Types].xml of .docm/.dotm packages
+LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
 SUPPORTED = "PDF, Word (.docx), HTML, plain text (.txt) or CSV"
 
 
@@ -85,9 +86,11 @@ def extract(
 
 
 def normalise(text: str) -> str:
-    """NFC, one space for each run of spaces within a line, lines trimmed, and at most one
-    blank line between paragraphs; control characters other than newlines dropped."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    """NFC (typographic ligatures such as "ﬁ" spelt out), one space for each run of spaces
+    within a line, lines trimmed, and at most one blank line between paragraphs; control
+    characters other than newlines dropped."""
+    text = unicodedata.normalize("NFC", text.translate(LIGATURES))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\f", "\n\n").replace("\v", "\n")
     text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc" or ch == "\t")
     lines = [re.sub(r"\s+", " ", line).strip() for line in text.split("\n")]
