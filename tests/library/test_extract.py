@@ -268,3 +268,31 @@ def test_a_zip_that_is_not_a_word_document_is_invalid() -> None:
     with zipfile.ZipFile(out, "w") as package:
         package.writestr("hello.txt", "hi")
     refused(Invalid, out.getvalue(), "other.docx", "word/document.xml")
+
+
+def test_a_pdf_decompression_bomb_is_refused() -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(real_pdf())))
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT ET " * 6_000_000)  # 36 MB of content from about 40 kB
+    writer.pages[0][NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    out = io.BytesIO()
+    writer.write(out)
+    assert len(out.getvalue()) < 200_000
+    refused(Refused, out.getvalue(), "bomb.pdf", "decompression bomb")
+
+
+def test_an_entity_in_a_part_not_named_xml_is_refused() -> None:
+    hostile = repacked(
+        real_docx(), {"customXml/item9.dat": b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x/>'}
+    )
+    refused(Refused, hostile, "hidden.docx", "DOCTYPE", "customXml/item9.dat")
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x><x/>'.encode("utf-16-le")
+    refused(Refused, repacked(real_docx(), {"word/extra.bin": utf16}), "wide.docx", "DOCTYPE")
+    refused(Invalid, repacked(real_docx(), {"word/extra.xml": b"\xff\xfe" + utf16}), "wide.docx", "UTF-8")
+
+
+def test_an_oversized_html_page_is_refused() -> None:
+    refused(Refused, b"<p>technicians</p>" * 1_200_000, "huge.html", "HTML")

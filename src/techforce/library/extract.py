@@ -29,6 +29,7 @@ from techforce.safe_zip import OLE_SIGNATURE, ZipLimits, open_checked, read_entr
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 2000
 MAX_CHARS = 5_000_000
+MAX_HTML_BYTES = 20 * 1024 * 1024  # a parsed page takes several times its size in memory
 MAX_PDF_OBJECTS = 500_000  # objects visited while looking for scripts and attachments
 PDF_STREAM_LIMIT = 25_000_000  # bytes any one PDF stream may decompress to
 DOCX_MACRO_TYPE = "macroenabled"  # in [Content_Types].xml of .docm/.dotm packages
@@ -157,6 +158,7 @@ def _too_much_text(filename: str, max_chars: int) -> str:
 
 def _pdf(data: bytes, filename: str, max_pages: int, max_chars: int) -> tuple[str, int, str]:
     import pypdf
+    import pypdf.errors
 
     limits = {
         "zlib_maximum_output_length": PDF_STREAM_LIMIT,
@@ -187,6 +189,12 @@ def _pdf(data: bytes, filename: str, max_pages: int, max_chars: int) -> tuple[st
             title = _pdf_title(reader)
     except (Invalid, Refused):
         raise
+    except pypdf.errors.LimitReachedError:
+        raise Refused(
+            f"{filename}: the PDF has content that unpacks to more than pypdf's safety limits "
+            f"({PDF_STREAM_LIMIT:,} bytes a stream; a decompression bomb?). "
+            "Fix: print it again to PDF, or split it into smaller files."
+        ) from None
     except Exception as exc:  # pypdf raises many kinds for a broken or hostile file
         raise Invalid(
             f"{filename}: the PDF could not be read ({type(exc).__name__}: {str(exc)[:120]}). "
@@ -313,9 +321,7 @@ def _check_docx_package(archive: zipfile.ZipFile, filename: str, limits: ZipLimi
             "Fix: save it in Word as a plain .docx (Word Document), not .docm."
         )
     total = 0
-    for info in infos:
-        if not info.filename.lower().endswith((".xml", ".rels")):
-            continue
+    for info in infos:  # every part: python-docx parses whatever the content types call XML
         raw = read_entry(archive, info, filename, limits, DOCX_FIX)
         total += len(raw)
         if total > limits.max_total_bytes:
@@ -325,11 +331,17 @@ def _check_docx_package(archive: zipfile.ZipFile, filename: str, limits: ZipLimi
         _check_xml_part(raw, info.filename, filename)
 
 
+DECLARATIONS = tuple(
+    word.encode(codec) for word in ("<!doctype", "<!entity") for codec in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+
 def _check_xml_part(raw: bytes, part: str, filename: str) -> None:
-    if b"\x00" in raw[:4] or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    is_xml = part.lower().endswith((".xml", ".rels"))
+    if is_xml and (b"\x00" in raw[:4] or raw[:2] in (b"\xff\xfe", b"\xfe\xff")):
         raise Invalid(f"{filename}: part {part} is not UTF-8 XML, which Word always writes. Fix: {DOCX_FIX}.")
     lowered = raw.lower()
-    if b"<!doctype" in lowered or b"<!entity" in lowered:
+    if any(declaration in lowered for declaration in DECLARATIONS):
         raise Refused(
             f"{filename}: part {part} declares a DOCTYPE or entities (an XML entity attack?), "
             f"which Word never writes. Fix: {DOCX_FIX}."
@@ -421,6 +433,11 @@ def _html(data: bytes, filename: str) -> tuple[str, str]:
     import lxml.html
     from lxml import etree
 
+    if len(data) > MAX_HTML_BYTES:
+        raise Refused(
+            f"{filename}: the page is {len(data):,} bytes, over the limit of {MAX_HTML_BYTES:,} "
+            "for HTML. Fix: save it as PDF, or split it into smaller pages."
+        )
     text = _decode(data, filename)
     parser = lxml.html.HTMLParser(
         encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True, huge_tree=False
