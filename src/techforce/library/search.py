@@ -1,0 +1,199 @@
+"""Keyword search of the library with relevance ranking, highlighted snippets and facets.
+
+Both databases match on the same stemmed words (words.py): SQLite through FTS5 ranked by
+BM25, PostgreSQL through ``to_tsvector('simple', ...)`` ranked by ``ts_rank_cd``; a title
+weighs most, then the summary, keywords, authors and organisation, then the text. Every
+query word must match (AND); when that finds nothing, any word may (OR), and the result
+says so. Only resources the viewer may see are matched, counted or shown: the facets count
+the visible matches, so a private resource never shows even as a number.
+
+Snippets are cut from the stored text in Python (the same on both databases): the window
+with the most query words, returned as segments so a template escapes them and marks hits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy.orm import Session as Db
+
+from techforce.library import words
+from techforce.library.models import Audience, Resource, SearchText
+
+SNIPPET_WORDS = 32
+MAX_LIMIT = 100
+SQLITE_MATCH = text(
+    "SELECT rowid, bm25(library_fts, 10.0, 3.0, 1.0) FROM library_fts WHERE library_fts MATCH :match"
+)
+# The same document expression as the GIN index (migration 0007); the rank weighs title (A),
+# metadata (B) and text (D, the default).
+PG_MATCH = text(
+    "SELECT resource_id, ts_rank_cd("
+    "setweight(to_tsvector('simple', title_terms), 'A') || "
+    "setweight(to_tsvector('simple', meta_terms), 'B') || to_tsvector('simple', text_terms), q) "
+    "FROM library_search, to_tsquery('simple', :match) AS q "
+    "WHERE to_tsvector('simple', title_terms || ' ' || meta_terms || ' ' || text_terms) @@ q"
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet choices: a resource must have one of the chosen values of each facet."""
+
+    kinds: tuple[str, ...] = ()
+    pillars: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    organisations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    resource: Resource
+    score: float
+    snippet: tuple[tuple[str, bool], ...]  # (text, is a query word)
+
+
+@dataclass(frozen=True)
+class Results:
+    query: str
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    any_word: bool = False  # no resource had every word: these have some of them
+
+
+def _matches(s: Db, stems: Sequence[str], any_word: bool) -> dict[int, float]:
+    """Resource id -> relevance (higher is better) for resources matching ``stems``."""
+    if s.get_bind().dialect.name == "sqlite":
+        joined = (" OR " if any_word else " ").join(f'"{t}"' for t in stems)  # stems are \w+: no quotes
+        rows = s.execute(SQLITE_MATCH, {"match": joined})
+        return {int(i): -float(rank) for i, rank in rows}  # bm25: lower is better
+    joined = (" | " if any_word else " & ").join(stems)
+    rows = s.execute(PG_MATCH.bindparams(bindparam("match")), {"match": joined})
+    return {int(i): float(rank) for i, rank in rows}
+
+
+def _pg_safe(stems: Iterable[str]) -> list[str]:
+    """Stems as to_tsquery lexemes: letters and digits only (a stem never holds an operator)."""
+    return [t for t in stems if t.isalnum()]
+
+
+def visible(query: Select[tuple[Resource]], allowed: frozenset[str] | None) -> Select[tuple[Resource]]:
+    """Limit a query over resources to those with an audience row in ``allowed`` (None: all)."""
+    if allowed is None:
+        return query
+    seen = select(Audience.resource_id).where(Audience.who.in_(sorted(allowed)))
+    return query.where(Resource.id.in_(seen))
+
+
+def _keep(r: Resource, f: Filters) -> bool:
+    year = r.published.year if r.published else None
+    return (
+        (not f.kinds or r.kind in f.kinds)
+        and (not f.pillars or bool(set(r.pillars) & set(f.pillars)))
+        and (not f.years or year in f.years)
+        and (not f.organisations or r.organisation in f.organisations)
+    )
+
+
+def facets(rows: Iterable[Resource]) -> dict[str, list[tuple[str, int]]]:
+    """Counts of each facet's values over ``rows``, most first (years newest first)."""
+    kinds: Counter[str] = Counter()
+    pillars: Counter[str] = Counter()
+    years: Counter[str] = Counter()
+    orgs: Counter[str] = Counter()
+    for r in rows:
+        kinds[r.kind] += 1
+        pillars.update(set(r.pillars))
+        if r.published:
+            years[str(r.published.year)] += 1
+        if r.organisation:
+            orgs[r.organisation] += 1
+    return {
+        "kind": _by_count(kinds),
+        "pillar": _by_count(pillars),
+        "year": sorted(years.items(), reverse=True),
+        "organisation": _by_count(orgs),
+    }
+
+
+def _by_count(counts: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def snippet(text_: str, stems: Sequence[str], size: int = SNIPPET_WORDS) -> tuple[tuple[str, bool], ...]:
+    """The window of about ``size`` words of ``text_`` holding the most query words, as
+    (text, is a hit) segments; the text's start when no word is found."""
+    found = list(words.words(text_))
+    if not found:
+        return ()
+    wanted = set(stems)
+    hits = [i for i, (_, _, stem) in enumerate(found) if stem in wanted]
+    best, most = 0, -1
+    for first in hits or [0]:
+        count = sum(1 for i in hits if first <= i < first + size)
+        if count > most:
+            best, most = first, count
+    first = max(0, best - 4)
+    last = min(len(found), first + size) - 1
+    segments: list[tuple[str, bool]] = []
+    at = found[first][0]
+    for i in range(first, last + 1):
+        start, end, stem = found[i]
+        if stem in wanted:
+            if start > at:
+                segments.append((text_[at:start], False))
+            segments.append((text_[start:end], True))
+            at = end
+    segments.append((text_[at : found[last][1]], False))
+    if first > 0:
+        segments.insert(0, ("… ", False))
+    if last < len(found) - 1:
+        segments.append((" …", False))
+    return tuple((t, h) for t, h in segments if t)
+
+
+def search(
+    s: Db,
+    query: str,
+    *,
+    allowed: frozenset[str] | None,
+    filters: Filters = Filters(),
+    limit: int = 20,
+    offset: int = 0,
+) -> Results:
+    """Resources matching ``query`` visible to ``allowed`` (permissions.audience_of), best
+    first; an empty query lists them newest first."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    stems = _pg_safe(words.query_terms(query))
+    any_word = False
+    scores: dict[int, float] | None = None
+    if stems:
+        scores = _matches(s, stems, any_word=False)
+        if not scores and len(stems) > 1:
+            scores, any_word = _matches(s, stems, any_word=True), True
+    base = visible(select(Resource), allowed)
+    if scores is not None:
+        base = base.where(Resource.id.in_(list(scores))) if scores else base.where(Resource.id.is_(None))
+    rows: list[Resource] = list(s.scalars(base))
+    shown = [r for r in rows if _keep(r, filters)]
+    if scores is not None:
+        shown.sort(key=lambda r: (-round(scores[r.id], 9), -(r.published or date.min).toordinal(), r.id))
+    else:
+        shown.sort(key=lambda r: (-(r.published or date.min).toordinal(), r.title.casefold(), r.id))
+    page = shown[offset : offset + limit]
+    texts = dict(
+        s.execute(
+            select(SearchText.resource_id, SearchText.text).where(
+                SearchText.resource_id.in_([r.id for r in page])
+            )
+        ).all()
+    )
+    hits = [
+        Hit(r, round(scores[r.id], 6) if scores else 0.0, snippet(texts.get(r.id) or r.summary, stems))
+        for r in page
+    ]
+    return Results(query, hits, len(shown), facets(rows), any_word)
