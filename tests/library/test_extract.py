@@ -296,3 +296,18 @@ def test_an_entity_in_a_part_not_named_xml_is_refused() -> None:
 
 def test_an_oversized_html_page_is_refused() -> None:
     refused(Refused, b"<p>technicians</p>" * 1_200_000, "huge.html", "HTML")
+
+
+def test_a_zip_whose_directory_lies_about_sizes_is_refused_while_reading() -> None:
+    import struct
+
+    package = repacked(real_docx(), {"word/pad.xml": b"<a/>" * 2_000_000})
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        info = archive.getinfo("word/pad.xml")
+    local = info.header_offset
+    central = package.rindex(b"word/pad.xml") - 46  # its name ends the central directory's record
+    assert package[central : central + 4] == b"PK\x01\x02"
+    lied = bytearray(package)
+    struct.pack_into("<I", lied, local + 22, 100)  # the local header: 100 bytes unpacked
+    struct.pack_into("<I", lied, central + 24, 100)  # the central directory too
+    refused(Invalid, bytes(lied), "liar.docx", "could not be unpacked")
