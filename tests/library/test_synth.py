@@ -9,9 +9,11 @@ from datetime import date
 
 import pytest
 
-from techforce.library.extract import extract
+from techforce.library.extract import Extracted, extract
 from techforce.library.records import KINDS, PILLARS, PUBLIC
 from techforce.library.synth import KNOWN_QUERIES, DemoResource, synth_library
+
+pytestmark = pytest.mark.slow  # renders about 35 PDFs once for the module (several seconds)
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +22,18 @@ def library() -> list[DemoResource]:
 
 
 @pytest.fixture(scope="module")
-def texts(library: list[DemoResource]) -> dict[str, str]:
+def extracted(library: list[DemoResource]) -> dict[str, Extracted]:
+    """Each file's extraction, by slug."""
+    return {d.resource.slug: extract(d.data, d.filename) for d in library if d.data and d.filename}
+
+
+@pytest.fixture(scope="module")
+def texts(library: list[DemoResource], extracted: dict[str, Extracted]) -> dict[str, str]:
     """Every resource's searchable text: extracted from its file, or a video's transcript."""
     found = {}
     for demo in library:
-        body = extract(demo.data, demo.filename).text if demo.data and demo.filename else demo.resource.text
+        got = extracted.get(demo.resource.slug)
+        body = got.text if got else demo.resource.text
         found[demo.resource.slug] = f"{demo.resource.title}\n{body}".lower()
     return found
 
@@ -101,15 +110,17 @@ def test_count_is_honoured(count: int) -> None:
     assert len(synth_library(count=count, with_files=False)) == count
 
 
-def test_every_file_extracts_to_text_with_its_title_words(library: list[DemoResource]) -> None:
+def test_every_file_extracts_to_text_with_its_title_words(
+    library: list[DemoResource], extracted: dict[str, Extracted]
+) -> None:
     formats: Counter[str] = Counter()
     for demo in library:
         if demo.data is None or demo.filename is None:
             continue
-        got = extract(demo.data, demo.filename)
+        got = extracted[demo.resource.slug]
         formats[got.media_type] += 1
         assert words(demo.resource.title) <= words(got.text), demo.filename
-        assert got.sha256 == demo.resource.file.sha256 if demo.resource.file else False
+        assert demo.resource.file is not None and got.sha256 == demo.resource.file.sha256
         if got.pages is not None:
             assert 1 <= got.pages <= 3
     assert len(formats) == 5
