@@ -128,6 +128,10 @@ def test_text_with_a_byte_order_mark_and_csv() -> None:
     assert extract(b"a,b\n1,2\n", "table.csv").media_type == "text/csv"
 
 
+def test_text_that_mentions_a_pdf_header_is_still_text() -> None:
+    assert extract(b"Files begin with %PDF-1.7 as their header.", "notes.txt").text.startswith("Files")
+
+
 def test_normalise_keeps_paragraphs() -> None:
     assert normalise(" a \t b \n\n\n\n c\x07 ") == "a b\n\nc"
 

@@ -111,9 +111,10 @@ def _suffix(filename: str) -> str:
     return suffix
 
 
-def _sniff(data: bytes) -> str:
-    """What the bytes are, by their first bytes: pdf, zip, ole or text."""
-    if b"%PDF-" in data[:1024]:
+def _sniff(data: bytes, suffix: str) -> str:
+    """What the bytes are, by their first bytes: pdf, zip, ole or text. Readers accept a
+    PDF header anywhere in the first kilobyte, so a .pdf may have junk before it."""
+    if data.startswith(b"%PDF-") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
         return "pdf"
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return "zip"
@@ -132,7 +133,7 @@ _DESCRIBED = {
 
 def _check_matches(data: bytes, filename: str, suffix: str) -> None:
     """Refuse a suffix that the bytes contradict (a .pdf that is a zip, a .docx that is a PDF)."""
-    found = _sniff(data)
+    found = _sniff(data, suffix)
     expected = {".pdf": "pdf", ".docx": "zip"}.get(suffix, "text")
     if found == expected:
         return
