@@ -4,6 +4,8 @@ refused), and private resources never listed nor retrievable."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -268,9 +270,6 @@ def test_altered_or_foreign_tokens_are_refused() -> None:
     token = first.findtext(".//o:resumptionToken", namespaces=NS)
     assert token
     body, check = token.split(".")
-    import base64
-    import json
-
     data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     data["o"] = 0
     forged = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=") + "." + check
