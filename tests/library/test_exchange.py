@@ -304,3 +304,22 @@ def test_an_export_is_refused_over_a_folder_that_is_not_one(db: Database, tmp_pa
     _export(db, tmp_path / "data", tmp_path / "again")
     _export(db, tmp_path / "data", tmp_path / "again")  # a previous export is replaced
     assert len(_rows(tmp_path / "again" / "resources.csv")) == 4
+
+
+def test_the_demo_loads_once_and_its_export_comes_back(db: Database, tmp_path: Path) -> None:
+    from techforce.library import demo, search
+
+    data_dir = tmp_path / "data"
+    with db.session() as s:
+        assert demo.load_demo(s, data_dir=data_dir, actor=ACTOR, programmes=("herbie",), count=12) == 12
+    with db.session() as s:
+        with pytest.raises(errors.Refused, match="already loaded"):
+            demo.load_demo(s, data_dir=data_dir, actor=ACTOR, count=3)
+        found = search.search(s, "apprenticeship", allowed=None)
+        kinds = {r.kind for r in s.scalars(select(Resource))}
+    assert found.total >= 1 and len(kinds) > 3
+    before = _all(db)
+    assert len(before) == 12
+    path = _export(db, data_dir, tmp_path / "out")
+    assert _import(db, data_dir, path) == exchange.Imported(added=0, updated=0, unchanged=12)
+    assert _all(db) == before
