@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from techforce.accounts.access import Permission
+from techforce.library import events as library_events
+from techforce.library import permissions as library_permissions
 from techforce.programmes import events as programmes_events
 from techforce.programmes import permissions as programmes_permissions
 from techforce.research import events as research_events
@@ -112,4 +114,15 @@ RESEARCH = Capability(
     events=research_events.DATA_CHANGES,
 )
 
-REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, RESEARCH, ACCOUNTS)
+LIBRARY = Capability(
+    name="library",
+    router="techforce.web.library:router",
+    menu=(
+        MenuItem("Library", "/library", library_permissions.VIEW_RESOURCE),
+        MenuItem("Add a resource", "/library/new", library_permissions.CURATE),
+    ),
+    permissions=library_permissions.ALL,
+    events=library_events.DATA_CHANGES,
+)
+
+REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, RESEARCH, LIBRARY, ACCOUNTS)

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from techforce.workforce import peer_groups
+from tests.web import library_matrix as lm
 from tests.web import programmes_matrix as pm
 from tests.web import research_matrix as rm
 from tests.web.conftest import WebEnv, sign_in
@@ -25,8 +26,9 @@ KINDS: dict[str, set[str] | str] = {
     "upload": {"admin", "sector-analyst", "provider-lead"},
     "groups": {"admin", "sector-analyst", "provider-lead"},
     "admin": {"admin"},
+    "curate": lm.CURATORS,
 }
-PUBLIC = {"/", "/login", "/static", "/static/vega.js", "/api/openapi.json"} | pm.PUBLIC_ROUTES
+PUBLIC = {"/", "/login", "/static", "/static/vega.js", "/api/openapi.json"} | pm.PUBLIC_ROUTES | lm.PUBLIC_ROUTES
 MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/account"): "signed_in",
     ("GET", "/account/password"): "signed_in",
@@ -63,6 +65,7 @@ MATRIX: dict[tuple[str, str], str] = {
     **pm.PARTICIPANT,
     **pm.MANAGE,
     **rm.ROUTES,
+    **lm.ROUTES,
 }
 
 

@@ -17,7 +17,8 @@ from techforce.capabilities import Capability, MenuItem
 from techforce.web.app import create_app
 from techforce.web.deps import Ctx, guard
 from tests.web.conftest import WebEnv, sign_in
-from tests.web.programmes_matrix import PUBLIC_ROUTES
+from tests.web.library_matrix import PUBLIC_ROUTES as LIBRARY_PUBLIC
+from tests.web.programmes_matrix import PUBLIC_ROUTES as PROGRAMMES_PUBLIC
 
 OWN_NOTES = Permission(
     "read-own-notes",
@@ -98,6 +99,9 @@ def test_its_cli_is_added_by_the_shell() -> None:
             app.add_typer(capabilities.load(capability.cli), name=capability.cli_name)
     result = CliRunner().invoke(app, ["notes", "hello"])
     assert result.exit_code == 0 and "hello from notes" in result.output
+
+
+PUBLIC_ROUTES = PROGRAMMES_PUBLIC | LIBRARY_PUBLIC
 
 
 def test_every_route_of_every_capability_is_guarded(web: WebEnv) -> None:

@@ -5,4 +5,4 @@ RESOURCE_REMOVE = "library.resource.remove"
 IMPORT = "library.import"
 EXPORT = "library.export"
 
-DATA_CHANGES = frozenset({RESOURCE_SAVE, RESOURCE_REMOVE, IMPORT})
+DATA_CHANGES = (RESOURCE_SAVE, RESOURCE_REMOVE, IMPORT)

@@ -16,12 +16,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.orm import Session as Db
 
+from techforce import errors
 from techforce.library import words
 from techforce.library.models import Audience, Resource, SearchText
+from techforce.library.records import PUBLIC
 
 SNIPPET_WORDS = 32
 MAX_LIMIT = 100
@@ -81,7 +84,7 @@ def _pg_safe(stems: Iterable[str]) -> list[str]:
     return [t for t in stems if t.isalnum()]
 
 
-def visible(query: Select[tuple[Resource]], allowed: frozenset[str] | None) -> Select[tuple[Resource]]:
+def visible(query: Select[Any], allowed: frozenset[str] | None) -> Select[Any]:
     """Limit a query over resources to those with an audience row in ``allowed`` (None: all)."""
     if allowed is None:
         return query
@@ -197,3 +200,49 @@ def search(
         for r in page
     ]
     return Results(query, hits, len(shown), facets(rows), any_word)
+
+
+# Words too common to say what a resource is about ("more like this" leaves them out).
+STOP = frozenset(
+    words.terms(
+        "a an and are as at be by for from has have how in into is it its of on or our that the "
+        "their them they this to was we what when where which who why will with your you guide "
+        "report technician technicians technical"
+    ).split()
+)
+MORE_WORDS = 16
+
+
+def visible_resource(s: Db, slug: str, allowed: frozenset[str] | None) -> Resource:
+    """The resource ``slug`` if ``allowed`` may see it; else the same NotFound as for none."""
+    found: Resource | None = s.scalar(visible(select(Resource).where(Resource.slug == slug), allowed))
+    if found is None:
+        raise errors.NotFound(f"there is no resource {slug[:120]!r}")
+    return found
+
+
+def public_ids(s: Db, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` are public (a badge on lists seen by signed-in users)."""
+    if not ids:
+        return set()
+    rows = s.scalars(
+        select(Audience.resource_id).where(Audience.resource_id.in_(list(ids)), Audience.who == PUBLIC)
+    )
+    return set(rows)
+
+
+def more_like(s: Db, row: Resource, *, allowed: frozenset[str] | None, limit: int = 5) -> list[Resource]:
+    """Resources sharing the most telling words of ``row``'s title, keywords and summary."""
+    source = " ".join([row.title, *row.keywords, row.summary])
+    stems = [t for t in _pg_safe(words.query_terms(source)) if t not in STOP and len(t) > 2][:MORE_WORDS]
+    if not stems:
+        return []
+    scores = _matches(s, stems, any_word=True)
+    scores.pop(row.id, None)
+    if not scores:
+        return []
+    found: list[Resource] = list(
+        s.scalars(visible(select(Resource).where(Resource.id.in_(list(scores))), allowed))
+    )
+    found.sort(key=lambda r: (-round(scores[r.id], 9), r.id))
+    return found[:limit]

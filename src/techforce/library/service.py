@@ -115,12 +115,18 @@ def slugify(title: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", plain))[:80].strip("-") or "resource"
 
 
+RESERVED = frozenset({"new", "catalogue", "import", "export", "oai"})  # the library's own pages
+
+
 def _free_slug(s: Db, wanted: str, given: bool, own_id: int | None) -> str:
-    if given and not SLUG.match(wanted):
-        raise errors.Invalid(f"slug {wanted!r}: use lower-case letters, digits and single hyphens")
+    if given and (not SLUG.match(wanted) or wanted in RESERVED):
+        raise errors.Invalid(
+            f"slug {wanted!r}: use lower-case letters, digits and single hyphens "
+            f"(not {', '.join(sorted(RESERVED))})"
+        )
     slug, n = wanted, 1
     while True:
-        taken = s.scalar(select(Resource.id).where(Resource.slug == slug))
+        taken = s.scalar(select(Resource.id).where(Resource.slug == slug)) if slug not in RESERVED else -1
         if taken is None or taken == own_id:
             return slug
         if given:
