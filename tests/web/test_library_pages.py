@@ -6,7 +6,6 @@ stored; titles are escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 
 @pytest.fixture
-def app(settings: Settings, db: Database) -> Iterator[Any]:
+def app(settings: Settings, db: Database) -> Any:
     with db.session() as s:
         accounts.create_user(s, "curator", "programme-manager", actor="t", password=PASSWORD)
         accounts.create_user(s, "tech", "technician", actor="t", password=PASSWORD)
@@ -52,8 +51,7 @@ def app(settings: Settings, db: Database) -> Iterator[Any]:
             service.save_resource(
                 s, data, actor="t", data_dir=settings.data_dir, file=(body.encode(), f"{slug}.txt")
             )
-    made = create_app(settings, db)
-    yield made
+    return create_app(settings, db)
 
 
 def _client(app: Any, username: str | None = None) -> tuple[TestClient, str]:
@@ -77,7 +75,7 @@ def test_the_public_catalogue_shows_only_public_resources(app: Any, settings: Se
     assert found["public_only"] and found["total"] == 1
     everything = c.get("/api/library/catalogue").json()
     assert {r["slug"] for r in everything["rows"]} == {"registration", "succession"}
-    assert dict((v["value"], v["count"]) for v in everything["facets"][0]["values"]) == {
+    assert {v["value"]: v["count"] for v in everything["facets"][0]["values"]} == {
         "guide": 1,
         "report": 1,
     }

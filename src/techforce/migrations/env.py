@@ -4,8 +4,8 @@ from alembic import context
 
 import techforce.accounts.models
 import techforce.audit
-import techforce.programmes.models
 import techforce.library.models
+import techforce.programmes.models
 import techforce.research.models
 import techforce.workforce.models  # noqa: F401  (registers tables on Base.metadata)
 from techforce.db import Base
