@@ -28,7 +28,9 @@ KINDS: dict[str, set[str] | str] = {
     "admin": {"admin"},
     "curate": lm.CURATORS,
 }
-PUBLIC = {"/", "/login", "/static", "/static/vega.js", "/api/openapi.json"} | pm.PUBLIC_ROUTES | lm.PUBLIC_ROUTES
+PUBLIC = (
+    {"/", "/login", "/static", "/static/vega.js", "/api/openapi.json"} | pm.PUBLIC_ROUTES | lm.PUBLIC_ROUTES
+)
 MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/account"): "signed_in",
     ("GET", "/account/password"): "signed_in",

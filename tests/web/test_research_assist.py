@@ -150,7 +150,9 @@ def test_search_by_meaning_links_to_the_passage(site: Site) -> None:
 
 def test_suggesting_before_the_index_is_built_says_what_to_do(site: Site) -> None:
     c, csrf = site.client(CODER_A)
-    asked = _post(c, csrf, f"/api/research/{site.world.guid}/assist/codes/{site.world.codes['Support']}/suggest")
+    asked = _post(
+        c, csrf, f"/api/research/{site.world.guid}/assist/codes/{site.world.codes['Support']}/suggest"
+    )
     assert asked.status_code == 409
     assert "build" in asked.json()["detail"].lower() or "install" in asked.json()["detail"].lower()
 
@@ -166,7 +168,9 @@ def test_viewers_and_outsiders_cannot_suggest(site: Site) -> None:
     assert _post(outsider, csrf, f"/api/research/{guid}/assist/index").status_code == 404
 
 
-def test_without_the_extra_the_page_says_how_to_install_it(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_extra_the_page_says_how_to_install_it(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(assist, "available", lambda: False)
     c, csrf = site.client(CODER_A)
     page = c.get(f"/research/{site.world.guid}/assist")
