@@ -148,8 +148,19 @@ def export_csv(
 class _Planned:
     line: int
     data: service.ResourceIn
-    file: tuple[bytes, str] | None
+    file: tuple[Path, str] | None  # where the checked file is, and the name it is added as
     sha256: str
+
+    def read(self) -> tuple[bytes, str] | None:
+        """The file's bytes and name, as checked (Refused if it changed since)."""
+        if self.file is None:
+            return None
+        data = self.file[0].read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise errors.Refused(
+                f"row {self.line}: {self.file[0]} changed during the import: nothing was written; import again"
+            )
+        return data, self.file[1]
 
 
 def import_csv(
@@ -164,12 +175,12 @@ def import_csv(
     for done, plan in enumerate(planned, 1):
         existing = s.scalar(select(Resource).where(Resource.slug == plan.data.slug))
         if existing is None:
-            service.save_resource(s, plan.data, actor=actor, data_dir=data_dir, file=plan.file)
+            service.save_resource(s, plan.data, actor=actor, data_dir=data_dir, file=plan.read())
             added += 1
         elif _same(s, existing, plan):
             unchanged += 1
         else:
-            new_file = plan.file if plan.file and plan.sha256 != existing.file_sha256 else None
+            new_file = plan.read() if plan.file and plan.sha256 != existing.file_sha256 else None
             service.save_resource(
                 s, plan.data, actor=actor, data_dir=data_dir, file=new_file, slug=existing.slug
             )
@@ -327,7 +338,7 @@ def _check_row(s: Db, csv_path: Path, line: int, cells: dict[str, str]) -> _Plan
     if not service.SLUG.match(slug):
         raise bad("slug", "is not a slug", "use lower-case letters, digits and single hyphens")
     data = data.model_copy(update={"slug": slug})
-    file = _row_file(csv_path, cells, bad)
+    file, digest = _row_file(csv_path, cells, bad)
     exists = s.scalar(select(Resource.id).where(Resource.slug == slug)) is not None
     if data.kind == "video" and not data.url:
         raise bad("url", "is empty", "a video is held as a link: give its web address")
@@ -335,16 +346,16 @@ def _check_row(s: Db, csv_path: Path, line: int, cells: dict[str, str]) -> _Plan
         raise bad(
             "file", "is empty", "give the file's path (relative to the CSV's folder) or the resource's url"
         )
-    return _Planned(line, data, file, hashlib.sha256(file[0]).hexdigest() if file else "")
+    return _Planned(line, data, file, digest)
 
 
 def _row_file(
     csv_path: Path, cells: dict[str, str], bad: Callable[[str, str, str], _Bad]
-) -> tuple[bytes, str] | None:
-    """The row's file as (bytes, name), checked; None when the row names none."""
+) -> tuple[tuple[Path, str] | None, str]:
+    """The row's file as (path, name) and its sha256, checked; None when the row names none."""
     given = cells.get("file", "").strip()
     if not given:
-        return None
+        return None, ""
     fix = "give a path inside the CSV's folder, such as files/report.pdf"
     if (
         PurePosixPath(given).is_absolute()
@@ -365,8 +376,8 @@ def _row_file(
     if path.stat().st_size > MAX_FILE:
         raise bad("file", f"the file is over {MAX_FILE // 1024 // 1024} MB", "split it, or save it smaller")
     data = path.read_bytes()
-    digest = cells.get("sha256", "").strip().lower()
-    if digest and hashlib.sha256(data).hexdigest() != digest:
+    digest = hashlib.sha256(data).hexdigest()
+    if cells.get("sha256", "").strip() and cells["sha256"].strip().lower() != digest:
         raise bad(
             "sha256",
             "does not match the file",
@@ -380,7 +391,7 @@ def _row_file(
         raise bad(
             "file", exc.message, "replace the file with one that opens, without scripts, macros or encryption"
         ) from None
-    return data, name
+    return (path, name), digest
 
 
 __all__: Sequence[str] = ["COLUMNS", "Imported", "export_csv", "import_csv"]
