@@ -117,7 +117,7 @@ def test_without_the_extra_the_model_is_refused_with_the_fix(monkeypatch: pytest
     def missing(name: str, *args: Any) -> Any:
         return None if name == "sentence_transformers" else real(name, *args)
 
-    monkeypatch.setattr(assist.importlib.util, "find_spec", missing)
+    monkeypatch.setattr(importlib.util, "find_spec", missing)
     assert assist.available() is False
     for attempt in (assist.Embedder, assist.device):
         with pytest.raises(Refused, match=r"pip install 'techforce\[nlp\]'"):
