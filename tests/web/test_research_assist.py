@@ -7,12 +7,14 @@ says how to install it and the actions refuse. The model tests need ``techforce[
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from techforce import errors
 from techforce.db import Database
 from techforce.research import assist
 from techforce.research.models import Coding, Suggestion
@@ -177,3 +179,56 @@ def test_without_the_extra_the_page_says_how_to_install_it(
     assert page.status_code == 200 and "pip install 'techforce[nlp]'" in page.text.replace("&#39;", "'")
     refused = _post(c, csrf, f"/api/research/{site.world.guid}/assist/index")
     assert refused.status_code == 409 and "techforce[nlp]" in refused.json()["detail"]
+
+
+@needs_model
+def test_a_replaced_source_is_never_suggested_or_found_from_the_old_index(site: Site) -> None:
+    guid = site.world.guid
+    c, csrf = _built(site)
+    owner, owner_csrf = site.client("olivia")
+    secret = "My manager Dr Jane Smith at Northgate bullied me for years about overtime."
+    made = owner.post(
+        f"/api/research/{guid}/sources/upload",
+        files={"file": ("secret.txt", f"P09: {secret}\n".encode(), "text/plain")},
+        headers={"X-CSRF-Token": owner_csrf},
+    )
+    assert made.status_code == 201, made.text
+    assert _post(c, csrf, f"/api/research/{guid}/assist/index").status_code == 202
+    site.wait()
+    first = c.get(f"/api/research/{guid}/assist", params={"q": "manager bullied me"}).json()["results"]
+    assert any("bullied" in r["text"] for r in first)
+    gone = owner.delete(
+        f"/api/research/{guid}/sources/{made.json()['source']}", headers={"X-CSRF-Token": owner_csrf}
+    )
+    assert gone.status_code == 200
+    again = owner.post(
+        f"/api/research/{guid}/sources/upload",
+        files={
+            "file": (
+                "benign.txt",
+                b"P09: We talked about the new microscope and the rota.\n",
+                "text/plain",
+            )
+        },
+        headers={"X-CSRF-Token": owner_csrf},
+    )
+    assert again.status_code == 201
+    state = c.get(f"/api/research/{guid}/assist", params={"q": "manager bullied me"}).json()
+    assert state["index"]["stale"]
+    assert not any("bullied" in r["text"] for r in state["results"]), state["results"]
+    _post(c, csrf, f"/api/research/{guid}/assist/codes/{site.world.codes['Support']}/suggest")
+    mine = c.get(f"/api/research/{guid}/assist").json()["suggestions"]
+    assert not any("bullied" in s["text"] for s in mine)
+
+
+def test_only_coders_and_owners_get_suggestions(site: Site) -> None:
+    from techforce.research import suggesting
+
+    with pytest.raises(errors.Refused, match="does not code this study"):
+        suggesting.suggest_code(
+            site.world.db,
+            site.world.guid,
+            site.world.codes["Support"],
+            actor=VIEWER,
+            data_dir=Path("/nonexistent"),
+        )

@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -389,17 +389,20 @@ def suggest(
     exclude: Iterable[tuple[str, int, int]] = (),
     top_k: int = 20,
     min_score: float = 0.3,
+    only: Collection[str] | None = None,
 ) -> list[Suggestion]:
     """The ``top_k`` units most like a code, best first: a unit's score is its highest
     cosine similarity with the code's ``definition`` or any of its ``examples`` (coded
     passages). Units overlapping a span in ``exclude`` (``(source_id, start, end)``, the
-    passages already coded or rejected) and units scoring under ``min_score`` are left out."""
+    passages already coded or rejected) and units scoring under ``min_score`` are left out;
+    with ``only``, so are the units of sources not in it (e.g. sources changed since the
+    index was built)."""
     queries = [q.strip() for q in (definition, *examples) if q and q.strip()]
     if not queries:
         raise Invalid("a code needs a definition or at least one example to suggest passages for it")
     _check_limits(top_k, min_score)
     scores = index.scores(queries)
-    keep = scores >= min_score
+    keep = _only(index, scores >= min_score, only)
     for source_id, start, end in exclude:
         rows = index.rows(source_id)
         if rows is not None:
@@ -420,16 +423,30 @@ def suggest(
     ]
 
 
-def search(index: Index, query: str, top_k: int = 20, min_score: float = -1.0) -> list[Hit]:
-    """The ``top_k`` units closest in meaning to ``query``, best first."""
+def search(
+    index: Index, query: str, top_k: int = 20, min_score: float = -1.0, only: Collection[str] | None = None
+) -> list[Hit]:
+    """The ``top_k`` units closest in meaning to ``query``, best first (of the sources in
+    ``only``, when given)."""
     if not query or not query.strip():
         raise Invalid("the search query is empty; type what you are looking for")
     _check_limits(top_k, min_score)
     scores = index.scores([query.strip()])
     return [
         Hit(index.source_ids[i], int(index.starts[i]), int(index.ends[i]), index.texts[i], float(scores[i]))
-        for i in _best(scores, scores >= min_score, top_k)
+        for i in _best(scores, _only(index, scores >= min_score, only), top_k)
     ]
+
+
+def _only(index: Index, keep: NDArray[np.bool_], only: Collection[str] | None) -> NDArray[np.bool_]:
+    """``keep`` with the units of sources outside ``only`` (when given) dropped."""
+    if only is None:
+        return keep
+    for source_id in set(index.source_ids) - set(only):
+        rows = index.rows(source_id)
+        if rows is not None:
+            keep[rows[0] : rows[1]] = False
+    return keep
 
 
 def _check_limits(top_k: int, min_score: float) -> None:

@@ -13,7 +13,9 @@ the sources that are new or changed. Model work never holds a database transacti
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,12 +27,16 @@ from sqlalchemy.orm import Session as Db
 
 from techforce import errors
 from techforce.db import Database
-from techforce.research import assist, coding, service
+from techforce.research import assist, coding, permissions, service
 from techforce.research.models import Code, Coding, Source, Study, Suggestion
 
 TOP_K = 20
+log = logging.getLogger(__name__)
 MAX_EXAMPLES = 30  # the coder's own coded passages used as examples (most recent first)
-_INDEXES: dict[Path, tuple[int, assist.Index]] = {}  # path -> (mtime_ns, index), per process
+MAX_QUERIES = 50  # examples used for a code (each is one model query)
+MAX_CACHED = 4  # loaded indexes kept in memory, most recently used
+MAX_BUILDS = 2  # index builds running at once in a process
+_INDEXES: OrderedDict[Path, tuple[int, assist.Index]] = OrderedDict()  # path -> (mtime_ns, index)
 _INDEX_LOCK = threading.Lock()
 
 
@@ -59,11 +65,31 @@ def _cached(path: Path, embedder: assist.Embedder) -> assist.Index | None:
     with _INDEX_LOCK:
         held = _INDEXES.get(path)
         if held is not None and held[0] == stamp:
+            _INDEXES.move_to_end(path)
             return held[1]
-    index = assist.Index.load(path, embedder)
+    try:
+        index = assist.Index.load(path, embedder)
+    except (errors.Invalid, errors.Refused) as exc:  # say what to do, not where the file is
+        raise errors.Refused(
+            "The study's search index cannot be read (built by another model, or damaged): "
+            "build it again on the Assisted coding page.",
+            status=409,
+        ) from exc
     with _INDEX_LOCK:
         _INDEXES[path] = (stamp, index)
+        while len(_INDEXES) > MAX_CACHED:
+            _INDEXES.popitem(last=False)
     return index
+
+
+def _current(index: assist.Index, texts: dict[str, assist.SourceText]) -> set[str]:
+    """The sources whose text and turns are unchanged since the index was built: only their
+    passages may be suggested or found (a removed or replaced source's old text never is)."""
+    return {
+        sid
+        for sid, (text, turns) in texts.items()
+        if index.fingerprints.get(sid) == assist.fingerprint(text, turns)
+    }
 
 
 @dataclass(frozen=True)
@@ -92,11 +118,7 @@ def index_state(db: Database, guid: str, *, data_dir: Path) -> IndexState:
     index = _cached(path, assist.Embedder()) if path.exists() else None
     if index is None:
         return IndexState(False, 0, len(texts), 0, assist.MODEL_NAME, "", None)
-    current = sum(
-        1
-        for sid, (text, turns) in texts.items()
-        if index.fingerprints.get(sid) == assist.fingerprint(text, turns)
-    )
+    current = len(_current(index, texts))
     built_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return IndexState(True, len(index), len(texts), current, index.model, index.version, built_at)
 
@@ -124,8 +146,8 @@ def build_index(
 
 def _query(cd: Code) -> tuple[str, list[str]]:
     definition = " ".join(p for p in (cd.name, cd.definition, cd.inclusion) if p and p.strip())
-    examples = [line.strip() for line in (cd.examples or "").splitlines() if line.strip()]
-    return definition, examples
+    examples = [line.strip()[: assist.MAX_CHARS] for line in (cd.examples or "").splitlines() if line.strip()]
+    return definition[: 4 * assist.MAX_CHARS], examples[:MAX_QUERIES]
 
 
 def suggest_code(
@@ -138,8 +160,13 @@ def suggest_code(
     device: str = "auto",
     top_k: int = TOP_K,
 ) -> int:
-    """Propose passages for a code to ``actor`` and store them as their open suggestions
-    (replacing their earlier open ones for the code); the number stored."""
+    """Propose passages for a code to ``actor`` (a coder or owner of the study) and store them
+    as their open suggestions (replacing their earlier open ones for the code); the number
+    stored."""
+    if permissions.right_in(db, actor, guid) not in (permissions.OWNER, permissions.CODER):
+        raise errors.Refused(
+            f"{actor!r} does not code this study: suggestions are for its coders and owners."
+        )
     embedder = assist.Embedder(device=device)
     with db.session() as s:
         st = service.study(s, guid)
@@ -155,9 +182,7 @@ def suggest_code(
             )
             .order_by(Coding.id.desc())
         ).all()
-        texts: dict[int, str] = dict(
-            s.execute(select(Source.id, Source.text).where(Source.study_id == st.id)).all()
-        )
+        sources = _texts(s, st)
         rejected = s.execute(
             select(Suggestion.source_id, Suggestion.start, Suggestion.end).where(
                 Suggestion.study_id == st.id,
@@ -171,14 +196,18 @@ def suggest_code(
         raise errors.Refused(
             "This study has no search index yet: build it first (Assisted coding page).", status=409
         )
+    texts = {int(sid): text for sid, (text, _) in sources.items()}
     examples += [texts[sid][a:b][: assist.MAX_CHARS] for sid, a, b in mine[:MAX_EXAMPLES] if sid in texts]
     exclude = [(str(sid), a, b) for sid, a, b in (*mine, *rejected)]
-    found = assist.suggest(index, definition=definition, examples=examples, exclude=exclude, top_k=top_k)
-    proposed = [
-        coding.Proposed(int(f.source_id), f.start, f.end, f.score, f.model, f.version)
-        for f in found
-        if int(f.source_id) in texts and f.end <= len(texts[int(f.source_id)])
-    ]
+    found = assist.suggest(
+        index,
+        definition=definition,
+        examples=examples[:MAX_QUERIES],
+        exclude=exclude,
+        top_k=top_k,
+        only=_current(index, sources),
+    )
+    proposed = [coding.Proposed(int(f.source_id), f.start, f.end, f.score, f.model, f.version) for f in found]
     with db.session() as s:
         return coding.store_suggestions(s, guid, cd.id, proposed, actor=actor)
 
@@ -204,15 +233,16 @@ def search(
         names: dict[int, str] = dict(
             s.execute(select(Source.id, Source.name).where(Source.study_id == st.id)).all()
         )
+        sources = _texts(s, st)
     index = _cached(index_file(data_dir, guid), assist.Embedder(device=device))
     if index is None:
         raise errors.Refused(
             "This study has no search index yet: build it first (Assisted coding page).", status=409
         )
+    hits = assist.search(index, query[:1000], top_k=top_k, only=_current(index, sources))
     return [
         Found(int(h.source_id), names[int(h.source_id)], h.start, h.end, h.text, round(h.score, 3))
-        for h in assist.search(index, query[:1000], top_k=top_k)
-        if int(h.source_id) in names
+        for h in hits
     ]
 
 
@@ -249,6 +279,7 @@ class Builds:
         self._lock = threading.Lock()
         self._builds: dict[str, Build] = {}
         self._threads: dict[str, threading.Thread] = {}
+        self._slots = threading.BoundedSemaphore(MAX_BUILDS)
 
     def status(self, key: str) -> Build | None:
         with self._lock:
@@ -267,11 +298,13 @@ class Builds:
 
         def run() -> None:
             try:
-                work(progress)
+                with self._slots:  # at most MAX_BUILDS at once; the others wait their turn
+                    work(progress)
             except errors.TechforceError as exc:
                 build.error = exc.message
-            except Exception as exc:  # a crashed build must say so on the page, not vanish
-                build.error = f"the index could not be built ({type(exc).__name__}: {exc})"
+            except Exception:  # a crashed build must say so on the page, not vanish
+                log.exception("building a study's search index failed")
+                build.error = "the index could not be built: the server's log says why; try again"
             finally:
                 build.running = False
 
