@@ -117,6 +117,8 @@ RESEARCH = Capability(
 LIBRARY = Capability(
     name="library",
     router="techforce.web.library:router",
+    cli="techforce.cli.library:app",
+    cli_name="library",
     menu=(
         MenuItem("Library", "/library", library_permissions.VIEW_RESOURCE),
         MenuItem("Add a resource", "/library/new", library_permissions.CURATE),

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
 
 from techforce import disclosure, errors
 from techforce.cli import research_demo, views
 from techforce.cli.output import Column, Format, emit, progress
 from techforce.cli.web import run_server
+from techforce.library import demo as library_demo
 from techforce.programmes import synth as programmes_synth
+from techforce.programmes.models import Programme
 from techforce.reports import summary
 from techforce.research import demo as research_loader
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
@@ -103,6 +106,17 @@ def demo(
         except errors.Refused:  # a second demo into the same folder keeps the studies it has
             studied = "Research: the demo studies from an earlier run are kept"
         bars.update(step, total=1, completed=1)
+        step = bars.add_task("Loading the demo library", total=None)
+        with db.session() as session:
+            slugs = list(session.scalars(select(Programme.slug).order_by(Programme.slug)))
+            try:
+                count = library_demo.load_demo(
+                    session, data_dir=settings.data_dir, actor=settings.user, programmes=slugs
+                )
+                shelved = f"Library: {count} resources (public catalogue at /library/catalogue)"
+            except errors.Refused:  # a second demo into the same folder keeps its library
+                shelved = "Library: the demo resources from an earlier run are kept"
+        bars.update(step, total=1, completed=1)
     emit(
         [{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]],
         Format.table,
@@ -121,6 +135,7 @@ def demo(
     )
     typer.echo(made)
     typer.echo(studied)
+    typer.echo(shelved)
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
         from techforce.accounts import service  # the web extra: only when serving
