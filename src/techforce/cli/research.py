@@ -8,6 +8,7 @@ the studies they are members of) and records each change in the audit log under 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,25 @@ def _study(s: Db, guid: str) -> Study:
 
 
 def _write(out: Path, data: bytes) -> None:
-    """Write study data readable by its owner only (it is about people)."""
+    """Write study data readable by its owner only (it is about people): into a new 0600 file
+    beside ``out``, then put in its place, so a file there before ends 0600 too and a failed
+    write leaves it whole. A link or a folder at ``out`` is refused, not followed."""
+    if out.is_symlink():
+        raise errors.Refused(f"{out} is a symbolic link: give the path of an ordinary file, not a link.")
+    if out.is_dir():
+        raise errors.Refused(f"{out} is a folder: give a file name inside it, e.g. {out / 'study.qdpx'}.")
     if not out.parent.is_dir():
         raise errors.Invalid(f"{out}: the folder {out.parent} does not exist: create it or choose another.")
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _counts(s: Db, model: Any) -> dict[int, int]:

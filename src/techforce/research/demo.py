@@ -44,6 +44,9 @@ SURVEY_DESCRIPTION = (
     "five-point agree scale and two free-text questions. Every respondent and answer is invented."
 )
 SURVEY_FILE = "technician_survey_demo.csv"
+# the demo studies are known by these GUIDs, never by their names, which anyone may give a study
+STUDY_GUID = "7e3c5a1d-0d6f-4c1e-9b1a-de0000000001"
+SURVEY_GUID = "7e3c5a1d-0d6f-4c1e-9b1a-de0000000002"
 Path = tuple[str, ...]
 
 
@@ -84,7 +87,7 @@ def load_demo(
     pairs (at least 20). ``owner`` owns both studies; ``coders`` (default the synthetic
     "coder_a" and "coder_b") are named on the codings and become members where they have an
     active account. Refused when the demo study is there already."""
-    if s.scalar(select(Study.id).where(Study.name == STUDY_NAME)) is not None:
+    if s.scalar(select(Study.id).where(Study.guid.in_((STUDY_GUID, SURVEY_GUID)))) is not None:
         raise errors.Refused(
             f"The demo study {STUDY_NAME!r} is there already: use a fresh data folder to load it again.",
             status=409,
@@ -92,7 +95,7 @@ def load_demo(
     demo = synth.synth_study(providers)
     names = coders or synth.CODERS
     rename = dict(zip(synth.CODERS, names, strict=True))
-    st = _study(s, demo.name, "interview", demo.description, owner, demo.protocol)
+    st = _study(s, STUDY_GUID, demo.name, "interview", demo.description, owner, demo.protocol)
     members = _members(s, st, [n for n in names if n != owner])
     cases = _cases(s, st, demo.participants, actor)
     sources = _sources(s, st, demo.transcripts, cases, owner)
@@ -118,7 +121,7 @@ def load_demo(
         target=st.guid,
         payload={"file": "demo", "demo": True, "sources": loaded.sources, "codings": loaded.codings},
     )
-    survey = _study(s, SURVEY_NAME, "survey", SURVEY_DESCRIPTION, owner, [])
+    survey = _study(s, SURVEY_GUID, SURVEY_NAME, "survey", SURVEY_DESCRIPTION, owner, [])
     _members(s, survey, [n for n in names if n != owner])
     data = synth_survey.synth_survey(providers, respondents=respondents)
     loaded.respondents = import_survey(
@@ -138,7 +141,7 @@ def share(s: Db, username: str, *, actor: str) -> int:
     """Make ``username`` (an active account) an owner of the demo studies, e.g. the demo's
     admin, who would otherwise not see them; returns how many studies changed."""
     changed = 0
-    for st in list(s.scalars(select(Study).where(Study.name.in_((STUDY_NAME, SURVEY_NAME))))):
+    for st in list(s.scalars(select(Study).where(Study.guid.in_((STUDY_GUID, SURVEY_GUID))))):
         current = s.get(Member, (st.id, username))
         if current is None or current.right != OWNER:
             set_member(s, st.guid, username, OWNER, actor=actor)
@@ -147,9 +150,9 @@ def share(s: Db, username: str, *, actor: str) -> int:
 
 
 def _study(
-    s: Db, name: str, kind: str, description: str, owner: str, protocol: list[dict[str, object]]
+    s: Db, guid: str, name: str, kind: str, description: str, owner: str, protocol: list[dict[str, object]]
 ) -> Study:
-    st = Study(name=name, kind=kind, description=description, protocol=protocol, created_by=owner)
+    st = Study(guid=guid, name=name, kind=kind, description=description, protocol=protocol, created_by=owner)
     s.add(st)
     s.flush()
     s.add(Member(study_id=st.id, username=owner, right=OWNER))

@@ -26,12 +26,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from annotated_types import MaxLen
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
-from techforce import audit
+from techforce import audit, errors
 from techforce.research import events, refi
-from techforce.research.coding import CODER, CONSENSUS, codes_of
+from techforce.research.coding import CODER, CONSENSUS, CodeIn, MemoIn, codes_of
 from techforce.research.models import Case, Code, Coding, Consent, Memo, Source, Study
 from techforce.research.qdpx import lf_newlines
 from techforce.research.service import StudyIn, consent_of, create_study, study
@@ -40,6 +42,8 @@ ORIGIN = "techforce"
 TYPE, INSTITUTION = "participant type", "institution"
 IMPORTED = "import:"  # the prefix of every user name read from a file
 CONSENTS = {"may be quoted": "may_quote", "may be archived": "may_archive", "may be named": "may_name"}
+YES, NO = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
+CODE_TEXTS = ("definition", "inclusion", "exclusion", "examples")
 
 
 def imported_name(name: str) -> str:
@@ -195,7 +199,10 @@ def _code_guid(row: Coding) -> str:
 
 
 def import_project(s: Db, project: refi.Project, *, actor: str, filename: str = "") -> Study:
-    """A new study from a REFI-QDA project (read with qdpx.read_qdpx), owned by ``actor``."""
+    """A new study from a REFI-QDA project (read with qdpx.read_qdpx), owned by ``actor``.
+    A file whose codes or memos are longer than the study's forms allow, or whose consent
+    answers are not yes or no, is refused whole (Invalid naming the file and what to fix)."""
+    _check_limits(project, filename)
     name = (project.name or filename or "Imported project").replace("\n", " ")[:200]
     st = create_study(
         s, StudyIn(name=name, kind="interview", description=project.description[:20000]), actor=actor
@@ -203,7 +210,7 @@ def import_project(s: Db, project: refi.Project, *, actor: str, filename: str = 
     users = {u.guid: imported_name(u.name or u.guid) for u in project.users}
     note_targets: dict[str, dict[str, int]] = {}
     code_ids = _import_codes(s, st, project.codes, note_targets)
-    case_of_source = _import_cases(s, st, project, actor)
+    case_of_source = _import_cases(s, st, project, actor, filename)
     for src in project.sources:
         _import_source(s, st, lf_newlines(src), users, code_ids, case_of_source, note_targets, actor)
     for note in project.notes:
@@ -227,6 +234,61 @@ def import_project(s: Db, project: refi.Project, *, actor: str, filename: str = 
         payload={"file": filename, "sources": len(project.sources), "warnings": list(project.warnings)[:20]},
     )
     return st
+
+
+def _max_length(model: type[BaseModel], field: str) -> int:
+    """The most characters ``model`` allows in ``field`` (its Field(max_length=...))."""
+    return next(m.max_length for m in model.model_fields[field].metadata if isinstance(m, MaxLen))
+
+
+def _check_limits(project: refi.Project, filename: str) -> None:
+    """Refuse a file whose code texts or memos are longer than the forms allow (CodeIn,
+    MemoIn): an import writes no more than a person could type."""
+    where = filename or "the project file"
+    for _, c in refi.walk_codes(project.codes):
+        for field in CODE_TEXTS:
+            limit, size = _max_length(CodeIn, field), len(getattr(c, field))
+            if size > limit:
+                raise errors.Invalid(
+                    f"{where}: code {c.name!r}: its {field} is {size:,} characters, more than the "
+                    f"{limit:,} a code allows: shorten it in the program that wrote the file, "
+                    "export again and import the new file."
+                )
+    limit = _max_length(MemoIn, "text")
+    for note in project.notes:
+        if len(note.text) > limit:
+            raise errors.Invalid(
+                f"{where}: memo {note.name or note.guid!r}: its text is {len(note.text):,} characters, "
+                f"more than the {limit:,} a memo allows: split it into shorter memos in the program "
+                "that wrote the file, export again and import the new file."
+            )
+
+
+def _unique(name: str, taken: set[str], width: int) -> str:
+    """``name`` cut to ``width`` characters, or, when a row of the study has it already,
+    ``name (2)``, ``name (3)``... cut to fit: always ends, as ``taken`` is finite. The name
+    given is added to ``taken``."""
+    candidate, n = name[:width], 1
+    while candidate in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = name[: width - len(suffix)] + suffix
+    taken.add(candidate)
+    return candidate
+
+
+def _consent(value: Any, where: str, case: str, variable: str) -> bool:
+    """A consent answer from a file: a Boolean, or text true/false, yes/no, 1/0 (any case);
+    anything else is refused, since a wrong yes would publish what a person refused."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in YES or text in NO:
+        return text in YES
+    raise errors.Invalid(
+        f"{where}: case {case!r}, variable {variable!r}: {str(value)[:40]!r} is not a consent answer: "
+        "make it a Boolean, or the text true or false (yes/no, 1/0), and import the file again."
+    )
 
 
 def _import_codes(
@@ -259,16 +321,19 @@ def _import_codes(
     return out
 
 
-def _import_cases(s: Db, st: Study, project: refi.Project, actor: str) -> dict[str, int]:
+def _import_cases(s: Db, st: Study, project: refi.Project, actor: str, filename: str) -> dict[str, int]:
     names = {v.guid: v.name for v in project.variables}
     case_of_source: dict[str, int] = {}
-    taken: set[str] = set()
+    taken = set(s.scalars(select(Case.pseudonym).where(Case.study_id == st.id)))
+    where = filename or "the project file"
     for n, c in enumerate(project.cases, start=1):
         values = {names.get(k, k): v for k, v in c.values.items()}
-        pseudonym = (c.name or f"Case {n}")[:100]
-        while pseudonym in taken:
-            pseudonym = f"{pseudonym[:90]} ({n})"
-        taken.add(pseudonym)
+        pseudonym = _unique(c.name or f"Case {n}", taken, 100)
+        consent = {
+            CONSENTS[k]: _consent(values.pop(k), where, c.name or c.guid, k)
+            for k in list(values)
+            if k in CONSENTS
+        }
         row = Case(
             study_id=st.id,
             guid=c.guid,
@@ -276,7 +341,6 @@ def _import_cases(s: Db, st: Study, project: refi.Project, actor: str) -> dict[s
             participant_type=str(values.pop(TYPE, ""))[:100],
             institution=str(values.pop(INSTITUTION, ""))[:200],
         )
-        consent = {CONSENTS[k]: bool(values.pop(k)) for k in list(values) if k in CONSENTS}
         row.attributes = {str(k)[:200]: str(v)[:200] for k, v in values.items()}
         s.add(row)
         s.flush()
@@ -298,9 +362,7 @@ def _import_source(
     actor: str,
 ) -> None:
     taken = set(s.scalars(select(Source.name).where(Source.study_id == st.id)))
-    name = src.name[:300] or src.guid
-    while name in taken:
-        name = f"{name[:280]} ({src.guid[:8]})"
+    name = _unique(src.name or src.guid, taken, 300)
     row = Source(
         study_id=st.id,
         guid=src.guid,
