@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session as Db
 
+from techforce.embeddings import Embedder
 from techforce.library import records, search, service
 from techforce.library.models import Resource
 
@@ -65,6 +66,7 @@ class CataloguePage(Notice):
     query: str
     total: int
     any_word: bool
+    mode: str  # "keyword", or "hybrid" (words and meaning, with the nlp extra)
     page: int
     pages: int
     rows: list[ResourceRow]
@@ -138,6 +140,7 @@ def catalogue_page(
     chosen: dict[str, list[str]] | None = None,
     page: int = 1,
     can_curate: bool = False,
+    embedder: Embedder | None = None,
 ) -> CataloguePage:
     """The catalogue at ``base`` (``/library`` or ``/library/catalogue``)."""
     chosen = {k: v for k, v in (chosen or {}).items() if v}
@@ -150,7 +153,13 @@ def catalogue_page(
     )
     page = max(1, page)
     found = search.search(
-        s, query, allowed=allowed, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        s,
+        query,
+        allowed=allowed,
+        filters=filters,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        embedder=embedder,
     )
     public_ids = search.public_ids(s, [h.resource.id for h in found.hits])
 
@@ -185,6 +194,7 @@ def catalogue_page(
         query=query,
         total=found.total,
         any_word=found.any_word,
+        mode=found.mode,
         page=page,
         pages=pages,
         rows=[row_of(h.resource, base, public=h.resource.id in public_ids, hit=h) for h in found.hits],
@@ -195,12 +205,18 @@ def catalogue_page(
 
 
 def resource_page(
-    s: Db, slug: str, *, base: str, allowed: frozenset[str] | None, can_curate: bool = False
+    s: Db,
+    slug: str,
+    *,
+    base: str,
+    allowed: frozenset[str] | None,
+    can_curate: bool = False,
+    embedder: Embedder | None = None,
 ) -> ResourcePage:
     """One resource, if ``allowed`` may see it (else the same NotFound as a missing one)."""
     row = search.visible_resource(s, slug, allowed)
     rec = service.record(s, row, with_text=True)
-    similar = search.more_like(s, row, allowed=allowed)
+    similar = search.more_like(s, row, allowed=allowed, embedder=embedder)
     public_ids = search.public_ids(s, [r.id for r in similar])
     excerpt = rec.text[:1500] + ("…" if len(rec.text) > 1500 else "")
     return ResourcePage(

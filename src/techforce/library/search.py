@@ -22,7 +22,8 @@ from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.orm import Session as Db
 
 from techforce import errors
-from techforce.library import words
+from techforce.embeddings import Embedder
+from techforce.library import semantic, words
 from techforce.library.models import Audience, Resource, SearchText
 from techforce.library.records import PUBLIC
 
@@ -66,6 +67,7 @@ class Results:
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     any_word: bool = False  # no resource had every word: these have some of them
+    mode: str = "keyword"  # or "hybrid": keyword and meaning fused
 
 
 def _matches(s: Db, stems: Sequence[str], any_word: bool) -> dict[int, float]:
@@ -159,6 +161,10 @@ def snippet(text_: str, stems: Sequence[str], size: int = SNIPPET_WORDS) -> tupl
     return tuple((t, h) for t, h in segments if t)
 
 
+def _newest(r: Resource) -> int:
+    return -(r.published or date.min).toordinal()
+
+
 def search(
     s: Db,
     query: str,
@@ -167,9 +173,11 @@ def search(
     filters: Filters = Filters(),
     limit: int = 20,
     offset: int = 0,
+    embedder: Embedder | None = None,
 ) -> Results:
     """Resources matching ``query`` visible to ``allowed`` (permissions.audience_of), best
-    first; an empty query lists them newest first."""
+    first; an empty query lists them newest first. With an ``embedder`` (the nlp extra) and
+    embedded resources, the ranking is hybrid: keyword and meaning fused (semantic.py)."""
     limit = max(1, min(limit, MAX_LIMIT))
     stems = _pg_safe(words.query_terms(query))
     any_word = False
@@ -178,15 +186,27 @@ def search(
         scores = _matches(s, stems, any_word=False)
         if not scores and len(stems) > 1:
             scores, any_word = _matches(s, stems, any_word=True), True
+    meaning: list[tuple[int, float]] = []
+    if embedder is not None and query.strip() and semantic.has_vectors(s, embedder):
+        seen = set(s.scalars(visible(select(Resource.id), allowed)))
+        meaning = semantic.similar(s, embedder, query, among=seen)
     base = visible(select(Resource), allowed)
-    if scores is not None:
-        base = base.where(Resource.id.in_(list(scores))) if scores else base.where(Resource.id.is_(None))
+    if scores is not None or meaning:
+        ids = set(scores or ()) | {i for i, _ in meaning}
+        base = base.where(Resource.id.in_(list(ids))) if ids else base.where(Resource.id.is_(None))
     rows: list[Resource] = list(s.scalars(base))
     shown = [r for r in rows if _keep(r, filters)]
+    if meaning:
+        kept = {r.id for r in shown}
+        by_words = sorted(
+            (i for i in scores or () if i in kept), key=lambda i: (-round((scores or {})[i], 9), i)
+        )
+        scores = semantic.fuse([by_words, [i for i, _ in meaning if i in kept]])
+    ranked = scores or {}
     if scores is not None:
-        shown.sort(key=lambda r: (-round(scores[r.id], 9), -(r.published or date.min).toordinal(), r.id))
+        shown.sort(key=lambda r: (-round(ranked.get(r.id, 0.0), 9), _newest(r), r.id))
     else:
-        shown.sort(key=lambda r: (-(r.published or date.min).toordinal(), r.title.casefold(), r.id))
+        shown.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
     page = shown[offset : offset + limit]
     texts = dict(
         s.execute(
@@ -196,10 +216,9 @@ def search(
         ).all()
     )
     hits = [
-        Hit(r, round(scores[r.id], 6) if scores else 0.0, snippet(texts.get(r.id) or r.summary, stems))
-        for r in page
+        Hit(r, round(ranked.get(r.id, 0.0), 6), snippet(texts.get(r.id) or r.summary, stems)) for r in page
     ]
-    return Results(query, hits, len(shown), facets(rows), any_word)
+    return Results(query, hits, len(shown), facets(rows), any_word, "hybrid" if meaning else "keyword")
 
 
 # Words too common to say what a resource is about ("more like this" leaves them out).
@@ -231,8 +250,19 @@ def public_ids(s: Db, ids: Sequence[int]) -> set[int]:
     return set(rows)
 
 
-def more_like(s: Db, row: Resource, *, allowed: frozenset[str] | None, limit: int = 5) -> list[Resource]:
-    """Resources sharing the most telling words of ``row``'s title, keywords and summary."""
+def more_like(
+    s: Db, row: Resource, *, allowed: frozenset[str] | None, limit: int = 5, embedder: Embedder | None = None
+) -> list[Resource]:
+    """Resources closest in meaning to ``row`` (with an ``embedder`` and vectors), else those
+    sharing the most telling words of its title, keywords and summary."""
+    if embedder is not None and semantic.has_vectors(s, embedder):
+        seen = set(s.scalars(visible(select(Resource.id), allowed)))
+        near = semantic.neighbours(s, embedder, row.id, among=seen, limit=limit)
+        if near:
+            by_id = {
+                r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_([i for i, _ in near])))
+            }
+            return [by_id[i] for i, _ in near if i in by_id]
     source = " ".join([row.title, *row.keywords, row.summary])
     stems = [t for t in _pg_safe(words.query_terms(source)) if t not in STOP and len(t) > 2][:MORE_WORDS]
     if not stems:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as Db
 from techforce import audit, errors
 from techforce.accounts.access import Role
 from techforce.library import events, extract, records, words
-from techforce.library.models import Audience, Link, Resource, SearchText
+from techforce.library.models import Audience, Embedding, Link, Resource, SearchText
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LINK = re.compile(r"^(recommendation|action):[1-9][0-9]{0,9}$|^programme:[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -235,6 +235,7 @@ def save_resource(
     s.flush()
     old = s.get(SearchText, row.id)
     _index(s, row, found.text if found is not None else data.transcript or (old.text if old else ""))
+    s.execute(delete(Embedding).where(Embedding.resource_id == row.id))  # made again (semantic.py)
     s.execute(delete(Audience).where(Audience.resource_id == row.id))
     s.add_all(Audience(resource_id=row.id, who=w) for w in data.audience)
     s.execute(delete(Link).where(Link.resource_id == row.id))

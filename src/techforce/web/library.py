@@ -16,8 +16,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from techforce import errors
-from techforce.library import oai, pages, permissions, records, search, service
+from techforce import embeddings, errors
+from techforce.embeddings import Embedder
+from techforce.library import oai, pages, permissions, records, search, semantic, service
 from techforce.library.models import Resource
 from techforce.library.pages import CataloguePage, ResourcePage
 from techforce.web.deps import Ctx, Open, Public, SignedIn, guard
@@ -36,6 +37,11 @@ Query_ = Annotated[str, Query(max_length=500)]
 Values = Annotated[list[str], Query(max_length=20)]
 
 
+def _embedder(site: Open | Ctx) -> Embedder | None:
+    """The local model when the nlp extra is installed (hybrid search), else None (keyword)."""
+    return Embedder(device=site.settings.nlp_device) if embeddings.available() else None
+
+
 def _catalogue(
     site: Open | Ctx,
     base: str,
@@ -47,7 +53,14 @@ def _catalogue(
 ) -> CataloguePage:
     with site.db.session() as s:
         return pages.catalogue_page(
-            s, base=base, allowed=allowed, query=q, chosen=facets, page=page, can_curate=curate
+            s,
+            base=base,
+            allowed=allowed,
+            query=q,
+            chosen=facets,
+            page=page,
+            can_curate=curate,
+            embedder=_embedder(site),
         )
 
 
@@ -108,7 +121,9 @@ def _resource(
     site: Open | Ctx, slug: str, base: str, allowed: frozenset[str] | None, curate: bool
 ) -> ResourcePage:
     with site.db.session() as s:
-        return pages.resource_page(s, slug, base=base, allowed=allowed, can_curate=curate)
+        return pages.resource_page(
+            s, slug, base=base, allowed=allowed, can_curate=curate, embedder=_embedder(site)
+        )
 
 
 @router.get("/api/library/catalogue/{slug}", tags=["library"])
@@ -243,6 +258,9 @@ def _save(ctx: Ctx, values: dict[str, Any], upload: tuple[bytes, str] | None, sl
         row = service.save_resource(
             s, data, actor=ctx.principal.username, data_dir=ctx.settings.data_dir, file=upload, slug=slug
         )
+        found = _embedder(ctx)
+        if found is not None:  # searchable by meaning at once
+            semantic.embed_missing(s, found)
         return row.slug
 
 
