@@ -214,3 +214,22 @@ def test_reserved_and_unsafe_slugs(app: Any, tmp_path: Path) -> None:
         },
     )
     assert page.status_code == 422 and "slug" in page.text
+
+
+def test_a_programme_page_lists_the_resources_that_support_it(settings: Settings, db: Database) -> None:
+    from tests.programmes.conftest import make_world
+
+    make_world(db, places=1)  # programmes "leaders" and "soldering"
+    with db.session() as s:
+        accounts.create_user(s, "tech", "technician", actor="t", password=PASSWORD)
+        for slug, audience in (("leaders-guide", ["public"]), ("leaders-pay", ["provider:10009999"])):
+            data = service.checked(
+                slug, slug=slug, title=f"Guide {slug}", kind="guide", audience=audience,
+                links=["programme:leaders"], url="https://example.org/" + slug,
+            )  # fmt: skip
+            service.save_resource(s, data, actor="t", data_dir=settings.data_dir)
+    c, _ = _client(create_app(settings, db), "tech")
+    related = c.get("/api/programmes/leaders").json()["related"]
+    assert [r["href"] for r in related] == ["/library/leaders-guide"]  # not the private one
+    assert "Resources for this programme" in c.get("/programmes/leaders").text
+    assert c.get("/api/programmes/soldering").json()["related"] == []

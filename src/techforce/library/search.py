@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session as Db
 from techforce import errors
 from techforce.embeddings import Embedder
 from techforce.library import semantic, words
-from techforce.library.models import Audience, Resource, SearchText
+from techforce.library.models import Audience, Link, Resource, SearchText
 from techforce.library.records import PUBLIC
 
 SNIPPET_WORDS = 32
@@ -276,3 +276,14 @@ def more_like(
     )
     found.sort(key=lambda r: (-round(scores[r.id], 9), r.id))
     return found[:limit]
+
+
+def linked(s: Db, target: str, *, allowed: frozenset[str] | None, limit: int = 20) -> list[Resource]:
+    """Resources ``allowed`` may see that support ``target`` (``programme:<slug>``,
+    ``recommendation:<id>``, ``action:<id>``), newest first."""
+    query = visible(
+        select(Resource).join(Link, Link.resource_id == Resource.id).where(Link.target == target), allowed
+    )
+    rows: list[Resource] = list(s.scalars(query))
+    rows.sort(key=lambda r: (_newest(r), r.title.casefold()))
+    return rows[:limit]

@@ -95,6 +95,14 @@ class CataloguePage(BaseModel):
     total: int
 
 
+class RelatedLink(BaseModel):
+    """Something elsewhere in the platform that supports the programme (a library resource)."""
+
+    title: str
+    href: str
+    note: str = ""
+
+
 class ProgrammePage(BaseModel):
     title: str
     slug: str
@@ -114,6 +122,7 @@ class ProgrammePage(BaseModel):
     manage: str | None = Field(default=None, description="Where you manage this programme, if you run it")
     details: Details | None = Field(description="Your details, once you have booked or saved them")
     choices: DetailsChoices
+    related: list[RelatedLink] = Field(default_factory=list, description="Library resources that support it")
     error: str = ""
 
 

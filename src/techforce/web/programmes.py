@@ -14,7 +14,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from techforce.library import permissions as library_permissions
+from techforce.library import records
+from techforce.library import search as library_search
 from techforce.programmes import calendar, pages, permissions, service
+from techforce.programmes.page_models import RelatedLink
 from techforce.programmes.permissions import BOOK, VIEW_PROGRAMMES
 from techforce.web import programmes_manage, programmes_people, programmes_public
 from techforce.web.deps import Ctx, guard
@@ -90,6 +94,13 @@ def programme_json(ctx: Reader, programme: str) -> pages.ProgrammePage:
     with their sessions (times also in Europe/London), places and your own place on each."""
     with ctx.db.session() as session:
         page = pages.programme_page(session, programme, username=ctx.principal.username)
+        allowed = library_permissions.audience_of(ctx.principal)
+        page.related = [
+            RelatedLink(
+                title=r.title, href=f"/library/{r.slug}", note=records.KIND_LABELS.get(r.kind, r.kind)
+            )
+            for r in library_search.linked(session, f"programme:{programme}", allowed=allowed)
+        ]
     if ctx.principal.can(permissions.MANAGE_PROGRAMME, programme, ctx.db):
         page.manage = f"/programmes/{programme}/manage"
     return page
