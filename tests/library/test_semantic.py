@@ -76,3 +76,15 @@ def test_a_changed_resource_is_embedded_again(library: Database, tmp_path: Path)
         row = service.save_resource(s, data, actor="c", data_dir=tmp_path, slug="succession-report")
         assert s.scalar(select(Embedding).where(Embedding.resource_id == row.id)) is None
         assert semantic.embed_missing(s, model) == 1
+
+
+def test_the_embed_command_reports_or_says_how_to_install(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from techforce.cli import main
+
+    result = CliRunner().invoke(main.app, ["--data-dir", str(tmp_path / "data"), "library", "embed"])
+    if embeddings.available():
+        assert result.exit_code == 0 and "0 resources embedded" in result.output, result.output
+    else:
+        assert result.exit_code == 2 and "techforce[nlp]" in result.output

@@ -11,11 +11,13 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from techforce import disclosure, errors
+from techforce import disclosure, embeddings, errors
 from techforce.cli import research_demo, views
 from techforce.cli.output import Column, Format, emit, progress
 from techforce.cli.web import run_server
+from techforce.embeddings import Embedder
 from techforce.library import demo as library_demo
+from techforce.library import semantic as library_semantic
 from techforce.programmes import synth as programmes_synth
 from techforce.programmes.models import Programme
 from techforce.reports import summary
@@ -114,6 +116,8 @@ def demo(
                     session, data_dir=settings.data_dir, actor=settings.user, programmes=slugs
                 )
                 shelved = f"Library: {count} resources (public catalogue at /library/catalogue)"
+                if embeddings.available():  # searchable by meaning too
+                    library_semantic.embed_missing(session, Embedder(device=settings.nlp_device))
             except errors.Refused:  # a second demo into the same folder keeps its library
                 shelved = "Library: the demo resources from an earlier run are kept"
         bars.update(step, total=1, completed=1)

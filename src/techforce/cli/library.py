@@ -361,3 +361,8 @@ def demo(
             progress=step,
         )
     typer.echo(f'Loaded {loaded} demo resources; try `techforce library search "technician careers"`')
+
+
+from techforce.cli import library_semantic as _library_semantic  # noqa: E402
+
+_library_semantic.register(app)
