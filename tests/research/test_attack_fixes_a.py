@@ -276,11 +276,12 @@ def test_viewers_do_not_read_a_quote_whose_consent_was_withdrawn(study: StudyWor
             return quote.text, quote.ok
 
     text = "The grade ceiling at grade 8 stopped me for a decade."
-    assert page(VIEWER) == (text, True) and page(CODER_A) == (text, True)
+    blind = "[quote withheld while coding is blind]"  # coders see no codings (test_attack_fixes_d)
+    assert page(VIEWER) == (text, True) and page(CODER_A) == (blind, True)
     with study.db.session() as s:
         service.record_consent(
             s, study.guid, study.cases[0], may_quote=False, may_archive=True, may_name=False, actor=OWNER
         )
     assert page(VIEWER) == ("[quote withheld: consent withdrawn]", False)
-    assert page(CODER_A) == ("[quote withheld: consent withdrawn]", False)
+    assert page(CODER_A) == (blind, False)
     assert page(OWNER) == (text, False)  # the owner still reads it, flagged, to take it out

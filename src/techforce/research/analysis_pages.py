@@ -29,7 +29,7 @@ from techforce.research.export import TableLike, to_csv, to_xlsx
 from techforce.research.models import Study
 from techforce.research.permissions import OWNER
 from techforce.research.records import CaseRecord, SegmentRecord, attribute_names, attribute_value
-from techforce.research.survey_tables import item_table
+from techforce.research.survey_tables import groupable, item_table
 from techforce.settings import Settings
 
 TABS = (
@@ -298,6 +298,8 @@ def survey_page(
     likert = [i for i in survey.items if i.kind == "likert"]
     attrs = [i.column for i in survey.items if i.kind == "attribute"]
     chosen = item or (likert[0].column if likert else "")
+    if counts != "true" and chosen in {i.column for i in likert}:  # only what viewers may group by
+        attrs = groupable(survey, chosen, key=key, rules=rules, scope=st.guid)
     controls = [
         am.Control(
             name="item",

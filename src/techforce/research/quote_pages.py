@@ -230,7 +230,9 @@ def case_study_page(
 ) -> am.CaseStudyPage:
     """One case study: its provider, text and quotes, each checked again now (a flagged quote
     says why it may no longer be published). Only owners read the text of a quote whose
-    speaker withdrew consent (to take it out); others see that it is withheld."""
+    speaker withdrew consent (to take it out); others see that it is withheld. Coders, as on
+    the quotes page, see no quote's text, code or coding id while coding is blind (each
+    withheld quote is numbered by its negative position instead); viewers see them."""
     st, right = reader(s, guid, username)
     row = quoting.case_study(s, st, case_study)
     ids = [q.coding_id for q in row.quotes]
@@ -240,18 +242,19 @@ def case_study_page(
     texts = quoting.coding_texts(s, ids)
     codes = {c.id: c.path for c in analysis_data.code_records(s, st)}
     quotes = []
-    for coding_id in ids:
+    for position, coding_id in enumerate(ids, start=1):
         state = states[coding_id]
         speaker = by_case.get(state.case_id) if state.case_id is not None else None
         text, _source, code_id = texts[coding_id]
+        blind = right == CODER  # as on the quotes page: coders do not see others' codings
         quotes.append(
             am.CaseQuote(
-                coding_id=coding_id,
-                text=text if right == OWNER else _for_readers(text, speaker),
+                coding_id=-position if blind else coding_id,
+                text=BLIND if blind else text if right == OWNER else _for_readers(text, speaker),
                 speaker=speaker.pseudonym if speaker else "",
                 may_name=bool(speaker and speaker.may_name),
                 attribution=quoting.attribution_text(state.attribution),
-                code=code_label(codes.get(code_id, ("(retired code)",))),
+                code=BLIND_CODE if blind else code_label(codes.get(code_id, ("(retired code)",))),
                 ok=state.ok,
                 problem=state.problem,
             )
@@ -277,6 +280,8 @@ def case_study_page(
 
 
 WITHHELD = "[quote withheld: consent withdrawn]"
+BLIND = "[quote withheld while coding is blind]"
+BLIND_CODE = "[withheld while coding is blind]"
 
 
 def _for_readers(text: str, speaker: CaseRecord | None) -> str:
