@@ -29,3 +29,4 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/library/{slug}/remove"): "curate",
     ("DELETE", "/api/library/{slug}"): "curate",
 }
+SLUG = "no-such-resource"  # {slug} in the matrix: a well-formed address with no resource (404 when allowed)

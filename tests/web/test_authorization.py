@@ -132,7 +132,7 @@ def _request(
         return client.post(
             path, data={"current": "wrong password!", "new": "another long password"}, headers=headers
         )
-    return client.post(path, headers=headers, follow_redirects=False)
+    return client.request(method, path, headers=headers, follow_redirects=False)
 
 
 def _allowed(kind: str, role: str, whose: str) -> bool:
@@ -165,7 +165,9 @@ def test_matrix(web: WebEnv, role: str) -> None:
                 continue
             for whose in _targets(template, kind):
                 ukprn = web.own if whose == "own" else web.other
-                path = pm.fill(template.replace("{ukprn}", ukprn), role, whose, seeded)
+                path = pm.fill(
+                    template.replace("{ukprn}", ukprn).replace("{slug}", lm.SLUG), role, whose, seeded
+                )
                 body = pm.body(method, template, role, whose, seeded, web.own)
                 response = _request(client, method, path, csrf, web, role, body)
                 allowed = _allowed(kind, role, whose)
@@ -180,7 +182,11 @@ def test_matrix(web: WebEnv, role: str) -> None:
 @pytest.mark.parametrize(("method", "template"), sorted(MATRIX))
 def test_signed_out_is_refused(web: WebEnv, method: str, template: str) -> None:
     with TestClient(web.app) as client:
-        path = pm.fill(template.replace("{ukprn}", web.own).replace("{name}", "any"), "technician", "own")
+        path = pm.fill(
+            template.replace("{ukprn}", web.own).replace("{name}", "any").replace("{slug}", lm.SLUG),
+            "technician",
+            "own",
+        )
         path = rm.fill(path, "technician", rm.OUTSIDE, None)
         response = client.request(method, path, follow_redirects=False)
         if path.startswith("/api/"):
