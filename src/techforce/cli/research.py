@@ -66,7 +66,12 @@ def _write(out: Path, data: bytes) -> None:
         raise errors.Refused(f"{out} is a folder: give a file name inside it, e.g. {out / 'study.qdpx'}.")
     if not out.parent.is_dir():
         raise errors.Invalid(f"{out}: the folder {out.parent} does not exist: create it or choose another.")
-    fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    except OSError as error:
+        raise errors.Refused(
+            f"{out}: cannot write in {out.parent} ({error.strerror}): choose a folder you may write to."
+        ) from None
     try:
         with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
             handle.write(data)
