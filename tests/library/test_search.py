@@ -213,3 +213,18 @@ def test_a_file_is_stored_once_under_its_digest(library: Database, tmp_path: Pat
         path = service.file_path(tmp_path, row.file_sha256 or "")
     assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o600"
     assert path.read_bytes().startswith(b"How to apply")
+
+
+def test_private_words_never_decide_the_answer(library: Database) -> None:
+    """An outsider cannot learn whether a private text holds a word: "registration pay" finds
+    the same public resources whether or not a private resource has both words."""
+    with library.session() as s:
+        both_private = search.search(s, "registration benchmarking", allowed=PUBLIC)
+        neither = search.search(s, "registration zebras", allowed=PUBLIC)
+    assert (both_private.total, both_private.any_word) == (neither.total, neither.any_word) == (1, True)
+
+
+def test_a_long_text_costs_no_more_than_its_start() -> None:
+    text = "Mentoring helps. " + "Filler words about nothing in particular. " * 50_000 + "mentors again"
+    cut = search.snippet(text, ["mentor"])
+    assert [t for t, hit in cut if hit] == ["Mentoring"]

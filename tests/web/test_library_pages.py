@@ -233,3 +233,19 @@ def test_a_programme_page_lists_the_resources_that_support_it(settings: Settings
     assert [r["href"] for r in related] == ["/library/leaders-guide"]  # not the private one
     assert "Resources for this programme" in c.get("/programmes/leaders").text
     assert c.get("/api/programmes/soldering").json()["related"] == []
+
+
+def test_public_pages_hide_link_targets_and_big_files_upload(app: Any, db: Database) -> None:
+    curator, csrf = _client(app, "curator")
+    big = b"Technician careers. " * 180_000  # 3.6 MB: more than forms may send, less than uploads
+    made = curator.post(
+        "/api/library",
+        data={"title": "Big text", "kind": "report", "links": "programme:secret-prog"},
+        files={"file": ("big.txt", big, "text/plain")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert made.status_code == 201, made.text[:300]
+    public, _ = _client(app)
+    assert public.get("/api/library/catalogue/big-text").json()["links"] == []
+    assert curator.get("/api/library/big-text").json()["links"] == ["programme:secret-prog"]
+    assert "secret-prog" not in public.get("/library/catalogue/big-text").text

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from techforce import audit, errors
-from techforce.library import events, extract, search, service
+from techforce.library import events, extract, records, search, service
 from techforce.library.models import Resource, SearchText
 from techforce.library.site import copy_stored, staged
 from techforce.present.tables import to_csv
@@ -98,7 +98,7 @@ def export_csv(
     rows = list(s.scalars(search.visible(select(Resource), allowed).order_by(Resource.slug)))
     texts: dict[int, str] = dict(s.execute(select(SearchText.resource_id, SearchText.text)).all())
     lines: list[dict[str, Any]] = []
-    with staged(out_dir, looks_like=(CSV_NAME,)) as tmp:
+    with staged(out_dir, looks_like=(CSV_NAME,), private=allowed != frozenset({records.PUBLIC})) as tmp:
         (tmp / "files").mkdir()
         for done, row in enumerate(rows, 1):
             rec = service.record(s, row)
@@ -335,8 +335,12 @@ def _check_row(s: Db, csv_path: Path, line: int, cells: dict[str, str]) -> _Plan
         field = str(first["field"])
         raise bad(field, "is not accepted", str(first["message"])) from None
     slug = data.slug or service.slugify(data.title)
-    if not service.SLUG.match(slug):
-        raise bad("slug", "is not a slug", "use lower-case letters, digits and single hyphens")
+    if not service.SLUG.match(slug) or slug in service.RESERVED:
+        raise bad(
+            "slug",
+            "is not a slug a resource may have",
+            f"use lower-case letters, digits and single hyphens (not {', '.join(sorted(service.RESERVED))})",
+        )
     data = data.model_copy(update={"slug": slug})
     file, digest = _row_file(csv_path, cells, bad)
     exists = s.scalar(select(Resource.id).where(Resource.slug == slug)) is not None

@@ -264,6 +264,11 @@ def _where(where: str, name: str) -> str:
     return "/".join([*where.split("/"), name.lstrip("/")][-3:]).lstrip("/")
 
 
+RISKY_ACTIONS = frozenset(
+    {"/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/RichMedia", "/RichMediaExecute"}
+)
+
+
 def _check_pdf_entry(filename: str, name: str, value: Any, where: str) -> None:
     place = f" in /{where}" if where else " in the document catalogue"
     if name in ("/JS", "/JavaScript") or (name == "/S" and str(value) == "/JavaScript"):
@@ -275,6 +280,21 @@ def _check_pdf_entry(filename: str, name: str, value: Any, where: str) -> None:
         raise Refused(
             f"{filename}: the PDF has a /Launch action{place}, which can start programs. "
             "Fix: export it again without actions, e.g. print to PDF."
+        )
+    if name == "/S" and str(value) in RISKY_ACTIONS:
+        raise Refused(
+            f"{filename}: the PDF has a {value} action{place}, which sends or fetches data or opens "
+            "other files. Fix: export it again without actions, e.g. print to PDF."
+        )
+    if name == "/XFA":
+        raise Refused(
+            f"{filename}: the PDF holds an XFA form{place}, which can carry scripts. "
+            "Fix: flatten the form or print to PDF."
+        )
+    if name == "/URI" and not str(value).strip().lower().startswith(("http://", "https://", "mailto:")):
+        raise Refused(
+            f"{filename}: the PDF links to {str(value)[:60]!r}{place}, which is not a web or mail address. "
+            "Fix: remove the link or export again without it."
         )
     if name in ("/EmbeddedFiles", "/EF"):
         raise Refused(

@@ -154,6 +154,13 @@ def oai_identifier(r: Resource, base_url: str) -> str:
     return f"oai:{urlparse(base_url).hostname or 'localhost'}:{r.slug}"
 
 
+_XML_UNSAFE = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(value: str) -> bool:
+    return len(value) <= 2000 and not _XML_UNSAFE.search(value)
+
+
 def _checked(params: Mapping[str, str | Sequence[str]]) -> tuple[str, dict[str, str]]:
     """The verb and its arguments, or the badVerb / badArgument the request deserves."""
     values = {k: [v] if isinstance(v, str) else list(v) for k, v in params.items()}
@@ -180,6 +187,9 @@ def _checked(params: Mapping[str, str | Sequence[str]]) -> tuple[str, dict[str, 
     empty = sorted(k for k, v in args.items() if not v)
     if empty:
         raise OaiError("badArgument", f"Empty value for: {', '.join(empty)}.")
+    unprintable = sorted(k for k, v in args.items() if not _xml_safe(v))
+    if unprintable:
+        raise OaiError("badArgument", f"Characters XML cannot hold in: {', '.join(unprintable)}.")
     return verb, args
 
 

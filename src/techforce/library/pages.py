@@ -237,7 +237,7 @@ def resource_page(
         file_name=rec.file.filename if rec.file else "",
         file_size=rec.file.size if rec.file else 0,
         file_type=rec.file.media_type if rec.file else "",
-        links=list(rec.links),
+        links=list(rec.links) if allowed != frozenset({records.PUBLIC}) else [],  # not to the public
         text_excerpt=excerpt,
         can_curate=can_curate,
         more_like_this=[row_of(r, base, public=r.id in public_ids) for r in similar],

@@ -28,6 +28,7 @@ from techforce.library.models import Audience, Link, Resource, SearchText
 from techforce.library.records import PUBLIC
 
 SNIPPET_WORDS = 32
+SNIPPET_CHARS = 20_000  # of a resource's text read for its snippet
 MAX_LIMIT = 100
 SQLITE_MATCH = text(
     "SELECT rowid, bm25(library_fts, 10.0, 3.0, 1.0) FROM library_fts WHERE library_fts MATCH :match"
@@ -131,17 +132,20 @@ def _by_count(counts: Counter[str]) -> list[tuple[str, int]]:
 
 def snippet(text_: str, stems: Sequence[str], size: int = SNIPPET_WORDS) -> tuple[tuple[str, bool], ...]:
     """The window of about ``size`` words of ``text_`` holding the most query words, as
-    (text, is a hit) segments; the text's start when no word is found."""
+    (text, is a hit) segments; the text's start when no word is found. Only the first
+    :data:`SNIPPET_CHARS` characters are read, so a long text costs no more than a short one."""
+    text_ = text_[:SNIPPET_CHARS]
     found = list(words.words(text_))
     if not found:
         return ()
     wanted = set(stems)
     hits = [i for i, (_, _, stem) in enumerate(found) if stem in wanted]
-    best, most = 0, -1
-    for first in hits or [0]:
-        count = sum(1 for i in hits if first <= i < first + size)
-        if count > most:
-            best, most = first, count
+    best, most, lo = 0, 0, 0
+    for hi, first_hit in enumerate(hits):  # the densest window, in one pass (two pointers)
+        while hits[lo] <= first_hit - size:
+            lo += 1
+        if hi - lo + 1 > most:
+            best, most = hits[lo], hi - lo + 1
     first = max(0, best - 4)
     last = min(len(found), first + size) - 1
     segments: list[tuple[str, bool]] = []
@@ -159,6 +163,10 @@ def snippet(text_: str, stems: Sequence[str], size: int = SNIPPET_WORDS) -> tupl
     if last < len(found) - 1:
         segments.append((" …", False))
     return tuple((t, h) for t, h in segments if t)
+
+
+def _seen(scores: dict[int, float], seen: set[int] | None) -> dict[int, float]:
+    return scores if seen is None else {i: v for i, v in scores.items() if i in seen}
 
 
 def _newest(r: Resource) -> int:
@@ -182,13 +190,13 @@ def search(
     stems = _pg_safe(words.query_terms(query))
     any_word = False
     scores: dict[int, float] | None = None
-    if stems:
-        scores = _matches(s, stems, any_word=False)
+    seen: set[int] | None = None if allowed is None else set(s.scalars(visible(select(Resource.id), allowed)))
+    if stems:  # matches among what the viewer may see, so a private text never decides the fallback
+        scores = _seen(_matches(s, stems, any_word=False), seen)
         if not scores and len(stems) > 1:
-            scores, any_word = _matches(s, stems, any_word=True), True
+            scores, any_word = _seen(_matches(s, stems, any_word=True), seen), True
     meaning: list[tuple[int, float]] = []
     if embedder is not None and query.strip() and semantic.has_vectors(s, embedder):
-        seen = set(s.scalars(visible(select(Resource.id), allowed)))
         meaning = semantic.similar(s, embedder, query, among=seen)
     base = visible(select(Resource), allowed)
     if scores is not None or meaning:

@@ -270,17 +270,35 @@ def links(s: Db, resource_id: int) -> list[str]:
     return list(s.scalars(select(Link.target).where(Link.resource_id == resource_id).order_by(Link.target)))
 
 
+def records_of(s: Db, rows: list[Resource]) -> list[records.Resource]:
+    """Many rows as records (without text) in three queries, not three per row (OAI-PMH)."""
+    ids = [r.id for r in rows]
+    who: dict[int, list[str]] = {}
+    for rid, name in s.execute(
+        select(Audience.resource_id, Audience.who).where(Audience.resource_id.in_(ids))
+    ):
+        who.setdefault(rid, []).append(name)
+    targets: dict[int, list[str]] = {}
+    for rid, target in s.execute(select(Link.resource_id, Link.target).where(Link.resource_id.in_(ids))):
+        targets.setdefault(rid, []).append(target)
+    return [_record(r, sorted(who.get(r.id, [])), sorted(targets.get(r.id, [])), "") for r in rows]
+
+
 def record(s: Db, row: Resource, *, with_text: bool = False) -> records.Resource:
     """The row as the pure modules' record (exports, OAI-PMH)."""
+    text = ""
+    if with_text:
+        found = s.get(SearchText, row.id)
+        text = found.text if found else ""
+    return _record(row, audience(s, row.id), links(s, row.id), text)
+
+
+def _record(row: Resource, who: list[str], targets: list[str], text: str) -> records.Resource:
     stored = (
         records.StoredFile(row.file_sha256, row.file_name or "file", row.file_type or "", row.file_size or 0)
         if row.file_sha256
         else None
     )
-    text = ""
-    if with_text:
-        found = s.get(SearchText, row.id)
-        text = found.text if found else ""
     return records.Resource(
         slug=row.slug,
         title=row.title,
@@ -291,11 +309,11 @@ def record(s: Db, row: Resource, *, with_text: bool = False) -> records.Resource
         published=row.published,
         licence=row.licence,
         pillars=tuple(row.pillars),
-        audience=tuple(audience(s, row.id)),
+        audience=tuple(who),
         url=row.url,
         file=stored,
         text=text,
-        links=tuple(links(s, row.id)),
+        links=tuple(targets),
         keywords=tuple(row.keywords),
         extra={"updated": row.updated_at.date().isoformat()},
     )

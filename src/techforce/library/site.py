@@ -80,7 +80,7 @@ def export_site(
         for done, r in enumerate(public, 1):
             download = None
             if r.file is not None:
-                download = copy_stored(r, files, tmp / "files")
+                download = copy_stored(r, files, tmp / "files", inert=True)
                 copied += 1
             page = env.get_template("resource.html.j2").render(
                 site_title=title, r=r, view=_view(r, download, base_url)
@@ -123,19 +123,27 @@ def public_only(resources: Iterable[Resource]) -> tuple[list[Resource], int]:
     return public, withheld
 
 
-def export_name(r: Resource) -> str:
-    """The name a resource's file gets in an export: ``<slug><suffix>`` (suffix of its filename)."""
+ACTIVE = (".html", ".htm")  # pages a browser would run; a static site serves them as text
+
+
+def export_name(r: Resource, *, inert: bool = False) -> str:
+    """The name a resource's file gets in an export: ``<slug><suffix>`` (suffix of its filename);
+    ``inert``: an HTML file gets ``.txt`` after it, so a web server hosting the static site
+    never serves it as a page (its scripts would run on the site's address)."""
     assert r.file is not None
     suffix = Path(r.file.filename).suffix.lower()
-    return r.slug + (suffix if SUFFIX.fullmatch(suffix) else "")
+    name = r.slug + (suffix if SUFFIX.fullmatch(suffix) else "")
+    return name + ".txt" if inert and suffix in ACTIVE else name
 
 
-def copy_stored(r: Resource, files: Callable[[StoredFile], Path], folder: Path) -> str:
+def copy_stored(
+    r: Resource, files: Callable[[StoredFile], Path], folder: Path, *, inert: bool = False
+) -> str:
     """Copy the resource's stored file into ``folder`` as :func:`export_name`, checking its
     bytes against the recorded sha256 so a damaged store is never exported; the new name."""
     assert r.file is not None
     source = files(r.file)
-    name = export_name(r)
+    name = export_name(r, inert=inert)
     if not source.is_file():
         raise NotFound(
             f"Resource {r.slug!r}: its file {r.file.filename!r} is missing from the store ({source})."
@@ -154,10 +162,12 @@ def copy_stored(r: Resource, files: Callable[[StoredFile], Path], folder: Path) 
 
 
 @contextmanager
-def staged(out: Path, *, looks_like: Sequence[str]) -> Iterator[Path]:
+def staged(out: Path, *, looks_like: Sequence[str], private: bool = False) -> Iterator[Path]:
     """A temporary sibling of ``out`` to build in, renamed over ``out`` when the block ends
     without error (and removed when it fails). ``out`` must be missing, empty, or hold every
-    name in ``looks_like`` (a previous export); anything else is refused untouched."""
+    name in ``looks_like`` (a previous export); anything else is refused untouched. A
+    ``private`` export (it may hold resources that are not public) is readable by its owner
+    only: folders 0700, files 0600."""
     out = out.absolute()
     if out.exists() and not out.is_dir():
         raise Refused(f"{out} is a file, not a folder: choose a new or empty folder for the export.")
@@ -168,9 +178,12 @@ def staged(out: Path, *, looks_like: Sequence[str]) -> Iterator[Path]:
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".new", dir=out.parent))
-    tmp.chmod(0o755)  # a web server must be able to read the published folder
+    tmp.chmod(0o700 if private else 0o755)  # a web server must be able to read a published one
     try:
         yield tmp
+        if private:
+            for path in tmp.rglob("*"):
+                path.chmod(0o700 if path.is_dir() else 0o600)
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))

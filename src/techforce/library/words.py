@@ -6,6 +6,7 @@ SQLite and PostgreSQL find the same resources."""
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -25,14 +26,21 @@ def _stemmer() -> snowballstemmer.Stemmer:
     return found
 
 
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball stem of a word as it appears (cached: a text's vocabulary repeats, and
+    the pure-Python stemmer is the slow part of indexing and snippets)."""
+    folded = unicodedata.normalize("NFKC", word).casefold()
+    folded = folded.split("'")[0].split("’")[0]  # technicians' -> technicians; it's -> it
+    return _stemmer().stemWord(folded) if folded else ""
+
+
 def words(text: str) -> Iterator[tuple[int, int, str]]:
     """Each word of ``text`` as (start, end, stem); offsets index ``text`` itself."""
-    stem = _stemmer().stemWord
     for match in WORD.finditer(text):
-        folded = unicodedata.normalize("NFKC", match.group()).casefold()
-        folded = folded.split("'")[0].split("’")[0]  # technicians' -> technicians; it's -> it
-        if folded:
-            yield match.start(), match.end(), stem(folded)
+        found = stem(match.group())
+        if found:
+            yield match.start(), match.end(), found
 
 
 def terms(text: str) -> str:

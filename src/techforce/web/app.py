@@ -3,6 +3,7 @@ with a JSON twin under /api; every script, style and chart library is served by 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -143,8 +144,11 @@ UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries, headers and the CSRF field
 OTHER_BODIES = 2 * 1024 * 1024  # forms and JSON: peer groups, accounts, sign-in
 
 
+LARGE_BODIES = re.compile(r".*/(upload|import)|/(api/)?library(/[a-z0-9-]+)?")  # file uploads
+
+
 def _body_limit(settings: Settings, path: str) -> int:
-    if path.endswith("/upload"):
+    if LARGE_BODIES.fullmatch(path):
         return settings.max_upload_bytes + UPLOAD_OVERHEAD
     return OTHER_BODIES
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from techforce import embeddings, errors
@@ -166,11 +166,12 @@ def oai_pmh(request: Request, site: Public) -> Response:
     ListSets, ListIdentifiers, ListRecords, GetRecord; public resources only."""
     params = {k: request.query_params.getlist(k) for k in request.query_params}
     with site.db.session() as s:
-        rows = list(
-            s.scalars(search.visible(select(Resource), permissions.audience_of(None)).order_by(Resource.id))
-        )
-        found = [service.record(s, r) for r in rows]
-        earliest = min((r.created_at.date() for r in rows), default=date.today())
+        public = search.visible(select(Resource), permissions.audience_of(None))
+        first = s.scalar(public.with_only_columns(func.min(Resource.created_at)))
+        earliest = first.date() if first else date.today()
+        verb = params.get("verb", [""])[0] if len(params.get("verb", [])) == 1 else ""
+        listing = verb in ("ListRecords", "ListIdentifiers", "GetRecord", "ListSets", "ListMetadataFormats")
+        found = service.records_of(s, list(s.scalars(public.order_by(Resource.id)))) if listing else []
     body = oai.respond(
         params,
         resources=found,
