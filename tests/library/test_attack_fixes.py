@@ -108,3 +108,17 @@ def test_a_reserved_slug_in_a_csv_is_a_row_problem(db: Database, tmp_path: Path)
     with db.session() as s, pytest.raises(errors.Invalid) as caught:
         exchange.import_csv(s, folder / "resources.csv", data_dir=tmp_path / "d", actor="t")
     assert "slug" in caught.value.message and "oai" in caught.value.message, caught.value.message
+
+
+def test_removed_files_are_collected(db: Database, tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    with db.session() as s:
+        for slug, body in (("keep", b"kept bytes"), ("drop", b"sensitive bytes")):
+            data = service.checked(slug, slug=slug, title=slug, kind="guide")
+            service.save_resource(s, data, actor="t", data_dir=data_dir, file=(body, f"{slug}.txt"))
+        gone = service.file_path(data_dir, service.resource(s, "drop").file_sha256 or "")
+        kept = service.file_path(data_dir, service.resource(s, "keep").file_sha256 or "")
+        service.remove_resource(s, "drop", actor="t")
+    with db.session() as s:
+        assert service.collect_garbage(s, data_dir, actor="t") == 1
+    assert not gone.exists() and kept.read_bytes() == b"kept bytes"

@@ -2,7 +2,8 @@
 transaction. A file is checked and its text extracted (extract.py) before anything is
 stored; it is then kept content-addressed under ``DATA_DIR/library/files/`` (written to a
 temporary name, fsynced and renamed, so a crash never leaves half a file under a real name;
-a file whose row never committed is only an unreferenced blob that ``gc`` removes)."""
+a file no resource holds any more (removed, replaced, or whose row never committed) is
+deleted by :func:`collect_garbage`, ``techforce library gc``)."""
 
 from __future__ import annotations
 
@@ -249,6 +250,23 @@ def save_resource(
         payload={"new": slug is None, "file": row.file_sha256, "audience": data.audience},
     )
     return row
+
+
+def collect_garbage(s: Db, data_dir: Path, *, actor: str) -> int:
+    """Delete stored files no resource holds any more (removed or replaced ones, or left by
+    an add that never committed); how many. Audited."""
+    held = set(s.scalars(select(Resource.file_sha256).where(Resource.file_sha256.is_not(None))))
+    removed = 0
+    folder = files_dir(data_dir)
+    for path in sorted(folder.glob("??/*")) if folder.is_dir() else []:
+        if path.is_file() and (path.name.startswith(".part-") or path.name not in held):
+            path.unlink()
+            removed += 1
+    if removed:
+        audit.record(
+            s, actor=actor, action=events.RESOURCE_REMOVE, target="files", payload={"collected": removed}
+        )
+    return removed
 
 
 def remove_resource(s: Db, slug: str, *, actor: str) -> None:
