@@ -87,7 +87,10 @@ def _pg_safe(stems: Iterable[str]) -> list[str]:
     return [t for t in stems if t.isalnum()]
 
 
-def visible(query: Select[Any], allowed: frozenset[str] | None) -> Select[Any]:
+_Row = tuple[Any, ...]
+
+
+def visible(query: Select[*_Row], allowed: frozenset[str] | None) -> Select[*_Row]:
     """Limit a query over resources to those with an audience row in ``allowed`` (None: all)."""
     if allowed is None:
         return query
@@ -95,7 +98,18 @@ def visible(query: Select[Any], allowed: frozenset[str] | None) -> Select[Any]:
     return query.where(Resource.id.in_(seen))
 
 
-def _keep(r: Resource, f: Filters) -> bool:
+FACET_COLUMNS = (
+    Resource.id,
+    Resource.kind,
+    Resource.pillars,
+    Resource.published,
+    Resource.organisation,
+    Resource.title,
+)
+
+
+def _keep(r: Any, f: Filters) -> bool:
+    """Whether a resource (or a row of :data:`FACET_COLUMNS`) has the chosen facet values."""
     year = r.published.year if r.published else None
     return (
         (not f.kinds or r.kind in f.kinds)
@@ -105,7 +119,7 @@ def _keep(r: Resource, f: Filters) -> bool:
     )
 
 
-def facets(rows: Iterable[Resource]) -> dict[str, list[tuple[str, int]]]:
+def facets(rows: Iterable[Any]) -> dict[str, list[tuple[str, int]]]:
     """Counts of each facet's values over ``rows``, most first (years newest first)."""
     kinds: Counter[str] = Counter()
     pillars: Counter[str] = Counter()
@@ -169,7 +183,7 @@ def _seen(scores: dict[int, float], seen: set[int] | None) -> dict[int, float]:
     return scores if seen is None else {i: v for i, v in scores.items() if i in seen}
 
 
-def _newest(r: Resource) -> int:
+def _newest(r: Any) -> int:
     return -(r.published or date.min).toordinal()
 
 
@@ -198,11 +212,13 @@ def search(
     meaning: list[tuple[int, float]] = []
     if embedder is not None and query.strip() and semantic.has_vectors(s, embedder):
         meaning = semantic.similar(s, embedder, query, among=seen)
-    base = visible(select(Resource), allowed)
+    # Only the columns facets, filters and order need (not whole rows): a common word can
+    # match most of the library; whole rows are read for the page shown.
+    base = visible(select(*FACET_COLUMNS), allowed)
     if scores is not None or meaning:
         ids = set(scores or ()) | {i for i, _ in meaning}
         base = base.where(Resource.id.in_(list(ids))) if ids else base.where(Resource.id.is_(None))
-    rows: list[Resource] = list(s.scalars(base))
+    rows: list[Any] = list(s.execute(base))
     shown = [r for r in rows if _keep(r, filters)]
     if meaning:
         kept = {r.id for r in shown}
@@ -215,7 +231,9 @@ def search(
         shown.sort(key=lambda r: (-round(ranked.get(r.id, 0.0), 9), _newest(r), r.id))
     else:
         shown.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
-    page = shown[offset : offset + limit]
+    wanted = [r.id for r in shown[offset : offset + limit]]
+    whole = {r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_(wanted)))}
+    page = [whole[i] for i in wanted]
     texts = dict(
         s.execute(
             select(SearchText.resource_id, SearchText.text).where(
