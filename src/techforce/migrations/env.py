@@ -7,6 +7,7 @@ import techforce.audit
 import techforce.library.models
 import techforce.programmes.models
 import techforce.research.models
+import techforce.strategy.models
 import techforce.workforce.models  # noqa: F401  (registers tables on Base.metadata)
 from techforce.db import Base
 

@@ -153,7 +153,9 @@ def compose(db: Db, notification: Notification, settings: Settings) -> EmailMess
     to one line, so no name or title can add a header. Undeliverable if it cannot be made."""
     if notification.kind not in notices.KINDS:
         raise Undeliverable(f"unknown notification kind {notification.kind!r}")
-    booking = db.get(Booking, notification.booking_id)
+    if notification.kind == "notice":
+        return _notice(notification, settings)
+    booking = db.get(Booking, notification.booking_id) if notification.booking_id else None
     if booking is None:
         raise Undeliverable(f"booking {notification.booking_id} no longer exists")
     session = db.get(Session, notification.session_id) if notification.session_id else None
@@ -180,6 +182,24 @@ def compose(db: Db, notification: Notification, settings: Settings) -> EmailMess
             filename="session.ics",
             params={"method": "PUBLISH", "charset": "utf-8"},
         )
+    return message
+
+
+def _notice(notification: Notification, settings: Settings) -> EmailMessage:
+    """A message another capability composed: subject and lines from its detail."""
+    detail = notification.detail or {}
+    message = EmailMessage(policy=DEFAULT_POLICY)
+    try:
+        message["Subject"] = _flat(str(detail.get("subject", "")))
+        message["From"] = Address(_flat(settings.issuer_name), addr_spec=_flat(settings.mail_from))
+        message["To"] = Address(_flat(str(detail.get("name", ""))), addr_spec=_flat(notification.recipient))
+    except (ValueError, IndexError) as exc:
+        raise Undeliverable(f"bad address: {exc}") from None
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(f"n{notification.id}", domain=_domain(settings.mail_from))
+    message["Auto-Submitted"] = "auto-generated"
+    lines = [str(line) for line in detail.get("lines", [])]
+    message.set_content("\n".join([*lines, "", f"— {settings.issuer_name}"]) + "\n")
     return message
 
 
@@ -230,7 +250,8 @@ def _finish(
             row.detail = {k: v for k, v in (row.detail or {}).items() if k != "error"}
             return
         tries = int((row.detail or {}).get("tries", 0)) + 1
-        row.detail = {"error": error[:500], "tries": tries, "at": utcnow().isoformat()}
+        kept = {k: v for k, v in (row.detail or {}).items() if k in ("name", "subject", "lines")}
+        row.detail = {**kept, "error": error[:500], "tries": tries, "at": utcnow().isoformat()}
         row.sent_at = None
         row.status = "failed" if final or tries >= MAX_TRIES else "pending"
 

@@ -243,14 +243,16 @@ class FeedToken(Base):
 class Notification(Base):
     """A message to send, queued in the same transaction as the change it reports (so none is
     lost or sent for a change that rolled back), then delivered by SMTP or to the outbox.
-    ``key`` is unique (kind, booking, session or moment): a reminder run twice queues one."""
+    ``key`` is unique (kind, booking, session or moment): a reminder run twice queues one.
+    Other capabilities send through the same channel with a ``notice`` (notices.queue_notice)."""
 
     __tablename__ = "programmes_notification"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))  # confirmed | promoted | reminder | feedback | ...
-    booking_id: Mapped[int] = mapped_column(
+    # None for a message another capability composed (kind "notice": subject and lines in detail)
+    booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("programmes_booking.id", ondelete="CASCADE"), index=True
     )
     session_id: Mapped[int] = mapped_column(Integer, default=0)  # 0: not about one session

@@ -1,0 +1,1 @@
+"""Strategy: recommendations, commitments, self-assessments and action plans."""
