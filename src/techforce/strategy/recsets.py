@@ -275,7 +275,11 @@ def _csv_rows(text: str, p: Problems) -> list[tuple[int, dict[str, str]]]:
     for number, row in rows:
         if len(row) != len(header):
             at = p.at(f"row {number}", number)
-            at.add("", f"has {len(row)} cells, the header {len(header)}", "quote cells that hold commas")
+            at.add(
+                "",
+                f"has {len(row)} cells where the header has {len(header)}",
+                "quote cells that hold commas and close every quote",
+            )
             continue
         found.append((number, {h: _unescape(c) for h, c in zip(header, row, strict=True)}))
     return found
