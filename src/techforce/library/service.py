@@ -7,10 +7,7 @@ deleted by :func:`collect_garbage`, ``techforce library gc``)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from datetime import date
 from pathlib import Path, PurePath
@@ -20,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as Db
 
-from techforce import audit, errors
+from techforce import audit, blobs, errors
 from techforce.accounts.access import Role
 from techforce.library import events, extract, records, words
 from techforce.library.models import Audience, Embedding, Link, Resource, SearchText
@@ -145,30 +142,12 @@ def files_dir(data_dir: Path) -> Path:
 
 def file_path(data_dir: Path, sha256: str) -> Path:
     """Where the file with this digest is kept."""
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-        raise errors.NotFound("there is no such file")
-    return files_dir(data_dir) / sha256[:2] / sha256
+    return blobs.path(files_dir(data_dir), sha256)
 
 
 def store_file(data_dir: Path, data: bytes) -> str:
     """Keep ``data`` under its sha256 (once, whoever adds it again); its digest."""
-    digest = hashlib.sha256(data).hexdigest()
-    target = file_path(data_dir, digest)
-    if target.exists():
-        return digest
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(prefix=".part-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return digest
+    return blobs.store(files_dir(data_dir), data)
 
 
 # ---------------------------------------------------------------- changes

@@ -31,8 +31,10 @@ class RecommendationSet(Base):
     title: Mapped[str] = mapped_column(String(300))
     publisher: Mapped[str] = mapped_column(String(300), default="")
     published: Mapped[date | None] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(Text, default="")
-    wording: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(Text, default="")  # the citation
+    source_url: Mapped[str] = mapped_column(String(2000), default="")
+    wording: Mapped[str] = mapped_column(String(200), default="")  # verbatim | paraphrase
+    note: Mapped[str] = mapped_column(Text, default="")
     shipped: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -68,7 +70,7 @@ class Signatory(Base):
 
     ukprn: Mapped[str] = mapped_column(String(8), primary_key=True)
     signed: Mapped[date] = mapped_column(Date)
-    contact: Mapped[str] = mapped_column(String(100), default="")  # the username reminders go to
+    contact: Mapped[str] = mapped_column(String(320), default="")  # the e-mail address reminders go to
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
