@@ -196,6 +196,7 @@ def test_every_problem_in_a_csv_is_reported_at_once_with_row_and_field() -> None
         ("code,title,text,addressees,theme,pilars\n", "row 1", "pillars", "column is missing"),
         (HEADER, "", "recommendations", "no rows"),
         (HEADER + "A,T,X,funders,t,visibility,extra\n", "row 2", "", "7 cells"),
+        (HEADER + "A,T,X\x00Y,funders,t,visibility\n", "row 2", "text", "control character"),
         (HEADER + 'A,T,"X,funders,t,visibility\n', "row 2", "", "3 cells where the header has 6"),
     ],
 )

@@ -31,6 +31,7 @@ _ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _URL = re.compile(r"^https?://\S+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, LF and CR are text
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class Place:
         text = value.strip()
         if required and not text:
             self.add(field, "is empty", f"give the {field}")
+        if _CONTROL.search(text):
+            self.add(field, "holds a control character (such as NUL)", f"remove it from the {field}")
         limit = LIMITS.get(field.rpartition(".")[2])
         if limit and len(text) > limit:
             self.add(field, f"is {len(text)} characters, over {limit}", f"shorten the {field} to {limit}")
