@@ -45,11 +45,13 @@ plain-install:
 	echo "plain install (no extras): techforce --help, workforce synth and workforce ingest work"
 
 # The browser test drives Debian's chromium (never `playwright install`); it is skipped, with a
-# reason, where chromium cannot be installed.
+# reason, where chromium cannot be installed. PDF checks read text with poppler's pdftotext.
 chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium >/dev/null 2>&1 \
 		|| { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } \
 		|| echo "chromium is not installed: the browser test will be skipped (apt-get install chromium)"
+	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q poppler-utils >/dev/null 2>&1; } \
+		|| echo "pdftotext is not installed: PDF text checks read with pypdf instead (apt-get install poppler-utils)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

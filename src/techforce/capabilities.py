@@ -20,6 +20,8 @@ from techforce.programmes import events as programmes_events
 from techforce.programmes import permissions as programmes_permissions
 from techforce.research import events as research_events
 from techforce.research import permissions as research_permissions
+from techforce.strategy import events as strategy_events
+from techforce.strategy import permissions as strategy_permissions
 from techforce.workforce import events as workforce_events
 
 
@@ -127,4 +129,13 @@ LIBRARY = Capability(
     events=library_events.DATA_CHANGES,
 )
 
-REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, RESEARCH, LIBRARY, ACCOUNTS)
+STRATEGY = Capability(
+    name="strategy",
+    router="techforce.web.strategy:router",
+    cli="techforce.cli.strategy:app",
+    cli_name="strategy",
+    permissions=strategy_permissions.ALL,
+    events=strategy_events.DATA_CHANGES,
+)
+
+REGISTERED: tuple[Capability, ...] = (WORKFORCE, PROGRAMMES, RESEARCH, LIBRARY, STRATEGY, ACCOUNTS)
