@@ -28,18 +28,12 @@ from urllib.parse import urlparse
 from lxml import etree
 
 from techforce.library.dublin_core import OAI_DC_NS, OAI_DC_SCHEMA, dc_record
-from techforce.library.records import KIND_LABELS, Resource
+from techforce.library.records import KIND_LABELS, PILLAR_LABELS, Resource
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 PREFIX = "oai_dc"
-PILLAR_LABELS = {
-    "visibility": "Visibility",
-    "recognition": "Recognition",
-    "career-development": "Career development",
-    "sustainability": "Sustainability",
-}
 # verb -> (required arguments, optional arguments); resumptionToken is handled apart
 VERBS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "Identify": (frozenset(), frozenset()),

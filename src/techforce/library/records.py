@@ -37,7 +37,14 @@ KIND_LABELS = {
     "toolkit": "Toolkit",
     "presentation": "Presentation",
 }
+# the four pillars of the Technician Commitment (the strategy capability shares them)
 PILLARS = ("visibility", "recognition", "career-development", "sustainability")
+PILLAR_LABELS = {
+    "visibility": "Visibility",
+    "recognition": "Recognition",
+    "career-development": "Career development",
+    "sustainability": "Sustainability",
+}
 PUBLIC, SIGNED_IN = "public", "signed-in"
 MEDIA_TYPES = {
     ".pdf": "application/pdf",

@@ -30,17 +30,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from techforce.errors import Invalid, NotFound, Refused
 from techforce.library.dublin_core import dc_fields, resource_address
-from techforce.library.records import KIND_LABELS, Resource, StoredFile
+from techforce.library.records import KIND_LABELS, PILLAR_LABELS, Resource, StoredFile
 
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 EXCERPT = 2000  # characters of a resource's text the search index carries
-PILLAR_LABELS = {
-    "visibility": "Visibility",
-    "recognition": "Recognition",
-    "career-development": "Career development",
-    "sustainability": "Sustainability",
-}
 ASSETS = ("search.js", "style.css")
 
 

@@ -6,7 +6,7 @@ evidence) and an action plan. It may also pledge to act on sector recommendation
 
 from __future__ import annotations
 
-from techforce.library.records import PILLARS
+from techforce.library.records import PILLAR_LABELS, PILLARS
 
 __all__ = [
     "ACTION_STATUSES",
@@ -20,13 +20,6 @@ __all__ = [
     "STAGES",
     "STAGE_LABELS",
 ]
-
-PILLAR_LABELS = {
-    "visibility": "Visibility",
-    "recognition": "Recognition",
-    "career-development": "Career development",
-    "sustainability": "Sustainability",
-}
 
 # the submissions of a signatory, in order (strategy/schedule.py computes when each is due)
 STAGES = ("first-submission", "stage-2", "stage-3")
