@@ -144,7 +144,11 @@ UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries, headers and the CSRF field
 OTHER_BODIES = 2 * 1024 * 1024  # forms and JSON: peer groups, accounts, sign-in
 
 
-LARGE_BODIES = re.compile(r".*/(upload|import)|/(api/)?library(/[a-z0-9-]+)?")  # file uploads
+# file uploads: any .../upload or .../import, library resources, strategy evidence files
+LARGE_BODIES = re.compile(
+    r".*/(upload|import)|/(api/)?library(/[a-z0-9-]+)?"
+    r"|/(api/)?strategy/providers/[0-9]{8}/[a-z0-9-]+(/actions/[0-9]+)?/evidence"
+)
 
 
 def _body_limit(settings: Settings, path: str) -> int:
