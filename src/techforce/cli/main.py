@@ -82,6 +82,13 @@ class Context:
             self._db.migrate()
         return self._db
 
+    def close(self) -> None:
+        """Release the database's connections when the command ends (a PostgreSQL server
+        keeps none open for a finished command)."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
 
 @app.callback()
 def main(
@@ -96,7 +103,9 @@ def main(
         overrides["data_dir"] = data_dir
     if user is not None:
         overrides["user"] = user
-    ctx.obj = Context(Settings(**overrides))  # type: ignore[arg-type]
+    context = Context(Settings(**overrides))  # type: ignore[arg-type]
+    ctx.obj = context
+    ctx.call_on_close(context.close)
 
 
 @app.command("settings")
