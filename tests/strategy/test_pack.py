@@ -369,7 +369,7 @@ def test_an_empty_pack_still_renders_in_every_format() -> None:
 def test_out_of_range_fields_and_unsafe_svg_are_refused_with_where_and_what(chart: Chart) -> None:
     good = _pack(chart)
     bad_pillar = replace(good.pillars[0], maturity=5)
-    with pytest.raises(Invalid, match="pillar visibility: maturity 5 is not 1 to 4"):
+    with pytest.raises(Invalid, match=r"pillar visibility: maturity 5 is not 0 \(not yet rated\) to 4"):
         packs.to_html(replace(good, pillars=[bad_pillar]))
     with pytest.raises(Invalid, match="action A1: progress 140% is not 0 to 100"):
         packs.to_docx(replace(good, actions=[replace(good.actions[0], progress=140)]))
@@ -379,3 +379,15 @@ def test_out_of_range_fields_and_unsafe_svg_are_refused_with_where_and_what(char
     scripted = replace(chart, svg=chart.svg.replace("</svg>", "<script>alert(1)</script></svg>"))
     with pytest.raises(Invalid, match="not a plain vl-convert drawing"):
         packs.to_html(replace(good, charts=[scripted]))
+
+
+def test_a_pillar_not_yet_rated_says_so_in_every_format(chart: Chart) -> None:
+    good = _pack(chart)
+    unrated = replace(good, pillars=[replace(good.pillars[0], maturity=0, maturity_label="")])
+    assert "Maturity: Not yet rated" in packs.to_html(unrated)
+    assert "0 of 4" not in packs.to_html(unrated)
+    assert "Maturity: Not yet rated" in _pdf_text(packs.to_pdf(unrated))
+    document = docx.Document(io.BytesIO(packs.to_docx(unrated)))
+    assert "Maturity: Not yet rated" in [p.text for p in document.paragraphs]
+    with pytest.raises(Invalid, match="maturity -1"):
+        packs.to_html(replace(good, pillars=[replace(good.pillars[0], maturity=-1)]))

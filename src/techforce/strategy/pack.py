@@ -64,7 +64,7 @@ class PillarSection:
     pillar: str
     label: str
     narrative: str
-    maturity: int  # 1-4
+    maturity: int  # 0 (not yet rated) to 4
     maturity_label: str
     evidence: list[Evidence] = field(default_factory=list)
     recommendations: list[RecommendationStatus] = field(default_factory=list)
@@ -143,6 +143,18 @@ def status_label(status: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+NOT_RATED = "Not yet rated"
+
+
+def maturity_line(section: PillarSection) -> str:
+    """The maturity as the pack prints it: "Maturity: 3 of 4 (Established ...)", or
+    "Maturity: Not yet rated" for 0 (a rating nobody has given is not a score of nought)."""
+    if section.maturity == 0:
+        return f"Maturity: {NOT_RATED}"
+    label = clean(section.maturity_label)
+    return f"Maturity: {section.maturity} of 4" + (f" ({label})" if label else "")
+
+
 def _css_string(text: str) -> Markup:
     """``text`` safe inside a quoted CSS string in a <style> element: anything but letters,
     digits, spaces and plain punctuation is a CSS hex escape (so no quote, backslash or
@@ -158,8 +170,8 @@ def _check(pack: Pack) -> None:
     """Refuse a pack whose structured fields are out of range, naming where and the fix."""
     problems: list[str] = []
     for s in pack.pillars:
-        if not 1 <= s.maturity <= 4:
-            problems.append(f"pillar {s.pillar}: maturity {s.maturity} is not 1 to 4")
+        if not 0 <= s.maturity <= 4:
+            problems.append(f"pillar {s.pillar}: maturity {s.maturity} is not 0 (not yet rated) to 4")
         problems += [
             f"pillar {s.pillar}: recommendation {r.code} status {r.status!r} is not one of "
             f"{', '.join(RECOMMENDATION_STATUSES)}"
@@ -188,7 +200,9 @@ _ENV = Environment(
     autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
     finalize=_finalize,
 )
-_ENV.filters.update(paragraphs=paragraphs, status_label=status_label, css_string=_css_string)
+_ENV.filters.update(
+    paragraphs=paragraphs, status_label=status_label, css_string=_css_string, maturity_line=maturity_line
+)
 
 
 def to_html(pack: Pack) -> str:
@@ -273,8 +287,7 @@ def _docx_pillar(doc: Document, s: PillarSection) -> None:
     doc.add_heading(clean(s.label), level=1)
     for para in paragraphs(s.narrative):
         doc.add_paragraph(para)
-    maturity = f"Maturity: {s.maturity} of 4" + (f" ({clean(s.maturity_label)})" if s.maturity_label else "")
-    doc.add_paragraph().add_run(maturity).bold = True
+    doc.add_paragraph().add_run(maturity_line(s)).bold = True
     if s.evidence:
         doc.add_heading("Evidence", level=2)
         rows = [[e.label, e.kind, e.value, e.as_of, e.definition, e.source] for e in s.evidence]
