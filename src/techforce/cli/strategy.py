@@ -14,3 +14,6 @@ app = typer.Typer(
 )
 
 # each topic adds its commands (one line each, below)
+from techforce.cli import strategy_sector  # noqa: E402
+
+strategy_sector.register(app)
