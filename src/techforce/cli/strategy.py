@@ -17,3 +17,6 @@ app = typer.Typer(
 from techforce.cli import strategy_sector  # noqa: E402
 
 strategy_sector.register(app)
+from techforce.cli import strategy_plans  # noqa: E402
+
+strategy_plans.register(app)
