@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.orm import Session as Db
 
 from techforce import errors
 from techforce.embeddings import Embedder
-from techforce.library import semantic, words
+from techforce.library import search_sql, semantic, words
 from techforce.library.models import Audience, Link, Resource, SearchText
 from techforce.library.records import PUBLIC
 
@@ -201,7 +201,93 @@ def search(
     first; an empty query lists them newest first. With an ``embedder`` (the nlp extra) and
     embedded resources, the ranking is hybrid: keyword and meaning fused (semantic.py)."""
     limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
     stems = _pg_safe(words.query_terms(query))
+    if embedder is not None and query.strip() and semantic.has_vectors(s, embedder):
+        return _hybrid(s, query, stems, allowed, filters, limit, offset, embedder)
+    if not stems:
+        return _listing(s, query, allowed, filters, limit, offset)
+    found = _keyword(s, stems, False, allowed, filters, limit, offset)
+    any_word = False
+    if not found.matched and len(stems) > 1:  # visible matches only: a private text never decides
+        found, any_word = _keyword(s, stems, True, allowed, filters, limit, offset), True
+    scores = {i: score or 0.0 for i, score in found.page}
+    page = _rows(s, [i for i, _ in found.page])
+    return Results(query, _hits(s, page, scores, stems), found.total, _facets(found.counts), any_word)
+
+
+def _keyword(
+    s: Db,
+    stems: Sequence[str],
+    any_word: bool,
+    allowed: frozenset[str] | None,
+    f: Filters,
+    limit: int,
+    offset: int,
+) -> search_sql.Found:
+    if s.get_bind().dialect.name == "sqlite":
+        match = (" OR " if any_word else " ").join(f'"{t}"' for t in stems)  # stems are \w+: no quotes
+    else:
+        match = (" | " if any_word else " & ").join(stems)
+    return search_sql.run(s, match, allowed=allowed, filters=_chosen(f), limit=limit, offset=offset)
+
+
+def _chosen(f: Filters) -> search_sql.Chosen:
+    return search_sql.Chosen(f.kinds, f.pillars, f.years, f.organisations)
+
+
+def _listing(
+    s: Db, query: str, allowed: frozenset[str] | None, f: Filters, limit: int, offset: int
+) -> Results:
+    """Every resource the viewer may see (with the chosen facet values), newest first."""
+    found = search_sql.run(s, None, allowed=allowed, filters=_chosen(f))
+    rows = search_sql.listing(s, allowed=allowed, filters=_chosen(f))
+    rows.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
+    wanted = [r.id for r in rows[offset : offset + limit]]
+    return Results(query, _hits(s, _rows(s, wanted), {}, []), found.total, _facets(found.counts))
+
+
+def _rows(s: Db, ids: Sequence[int]) -> list[Resource]:
+    """Whole rows of ``ids``, in that order."""
+    whole = {r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_(list(ids))))}
+    return [whole[i] for i in ids]
+
+
+def _hits(s: Db, page: Sequence[Resource], scores: dict[int, float], stems: Sequence[str]) -> list[Hit]:
+    """The page's hits with their snippets (only the start of each text is read)."""
+    texts: dict[int, str] = dict(
+        s.execute(
+            select(SearchText.resource_id, func.substr(SearchText.text, 1, SNIPPET_CHARS)).where(
+                SearchText.resource_id.in_([r.id for r in page])
+            )
+        ).all()
+    )
+    return [
+        Hit(r, round(scores.get(r.id, 0.0), 6), snippet(texts.get(r.id) or r.summary, stems)) for r in page
+    ]
+
+
+def _facets(counts: dict[str, Counter[str]]) -> dict[str, list[tuple[str, int]]]:
+    """search_sql's counts ordered as :func:`facets` orders them."""
+    return {
+        "kind": _by_count(counts["kind"]),
+        "pillar": _by_count(counts["pillar"]),
+        "year": sorted(counts["year"].items(), reverse=True),
+        "organisation": _by_count(counts["organisation"]),
+    }
+
+
+def _hybrid(
+    s: Db,
+    query: str,
+    stems: Sequence[str],
+    allowed: frozenset[str] | None,
+    filters: Filters,
+    limit: int,
+    offset: int,
+    embedder: Embedder,
+) -> Results:
+    """Keyword and meaning fused (reciprocal rank fusion) over what the viewer may see."""
     any_word = False
     scores: dict[int, float] | None = None
     seen: set[int] | None = None if allowed is None else set(s.scalars(visible(select(Resource.id), allowed)))
@@ -209,11 +295,7 @@ def search(
         scores = _seen(_matches(s, stems, any_word=False), seen)
         if not scores and len(stems) > 1:
             scores, any_word = _seen(_matches(s, stems, any_word=True), seen), True
-    meaning: list[tuple[int, float]] = []
-    if embedder is not None and query.strip() and semantic.has_vectors(s, embedder):
-        meaning = semantic.similar(s, embedder, query, among=seen)
-    # Only the columns facets, filters and order need (not whole rows): a common word can
-    # match most of the library; whole rows are read for the page shown.
+    meaning = semantic.similar(s, embedder, query, among=seen)
     base = visible(select(*FACET_COLUMNS), allowed)
     if scores is not None or meaning:
         ids = set(scores or ()) | {i for i, _ in meaning}
@@ -231,19 +313,8 @@ def search(
         shown.sort(key=lambda r: (-round(ranked.get(r.id, 0.0), 9), _newest(r), r.id))
     else:
         shown.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
-    wanted = [r.id for r in shown[offset : offset + limit]]
-    whole = {r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_(wanted)))}
-    page = [whole[i] for i in wanted]
-    texts = dict(
-        s.execute(
-            select(SearchText.resource_id, SearchText.text).where(
-                SearchText.resource_id.in_([r.id for r in page])
-            )
-        ).all()
-    )
-    hits = [
-        Hit(r, round(ranked.get(r.id, 0.0), 6), snippet(texts.get(r.id) or r.summary, stems)) for r in page
-    ]
+    page = _rows(s, [r.id for r in shown[offset : offset + limit]])
+    hits = _hits(s, page, ranked, stems)
     return Results(query, hits, len(shown), facets(rows), any_word, "hybrid" if meaning else "keyword")
 
 
