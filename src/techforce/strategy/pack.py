@@ -119,6 +119,7 @@ class Pack:
     pillars: list[PillarSection] = field(default_factory=list)
     actions: list[ActionRow] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    stage: str = ""  # the stage's code (records.STAGES), for file names
 
 
 # Characters XML 1.0 cannot hold (C0 controls but tab, newline and return; lone surrogates;
