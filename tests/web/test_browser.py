@@ -7,45 +7,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 
+from tests.web.browser import CHROMIUM, NEEDS_CHROMIUM, served
 from tests.web.conftest import PASSWORD, WebEnv, unknown_level
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 ARTIFACTS = Path(os.environ.get("TECHFORCE_ARTIFACTS", "test-artifacts"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(web: WebEnv) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(web.app) as url:
+        yield url
 
 
 def _broken_copy(folder: Path, target: Path) -> Path:

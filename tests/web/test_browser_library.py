@@ -10,10 +10,6 @@ catalogue's behaviour on PostgreSQL is covered through the app in test_library_p
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,18 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from techforce.accounts import service as accounts
 from techforce.db import Database
 from techforce.library import service
 from techforce.settings import Settings
 from techforce.web.app import create_app
+from tests.web.browser import NEEDS_CHROMIUM, chromium, served, sign_in, watched
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
 PASSWORD = "correct horse battery staple 42"
@@ -47,12 +40,6 @@ class Site:
     url: str
     db: Database
     files: dict[str, bytes]  # slug -> the bytes added
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pdf(html: str) -> bytes:
@@ -96,52 +83,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = Database(settings)
     db.migrate()
     files = _load(settings, db)
-    app = create_app(settings, db)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", db, files)
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings, db)) as url:
+        yield Site(url, db, files)
     db.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def _page(browser: Any, **options: Any) -> Any:
     """A new signed-out page that records CSP and script errors."""
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, **options)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda exc: page.problems.append(f"script error: {exc}"))
-    page.on("console", lambda msg: page.problems.append(msg.text) if msg.type == "error" else None)
-    return page
+    return watched(browser.new_context(viewport=DESKTOP, accept_downloads=True, **options))
 
 
 def _signed_in(browser: Any, site: Site, username: str) -> Any:
     page = _page(browser)
-    page.goto(f"{site.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: not url.endswith("/login"))
+    sign_in(page, site.url, username, PASSWORD)
     page.problems.clear()  # a lead lands on their provider's workforce page: no workforce data here
     return page
 

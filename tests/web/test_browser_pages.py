@@ -17,17 +17,12 @@ import csv
 import dataclasses
 import io
 import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 
 from techforce.accounts import service
 from techforce.db import Database
@@ -38,12 +33,10 @@ from techforce.workforce import synth_output as output
 from techforce.workforce.ingest import ingest
 from techforce.workforce.service import Workforce
 from tests.conftest import SMALL
+from tests.web.browser import NEEDS_CHROMIUM, chromium, served, sign_in
 from tests.web.conftest import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 ARTIFACTS = Path(os.environ.get("TECHFORCE_ARTIFACTS", "test-artifacts"))
 SHOTS = ARTIFACTS / "screenshots"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -64,12 +57,6 @@ class Site:
     names: dict[str, str]  # UKPRN -> provider name
     places: dict[str, str]  # UKPRN -> English region or nation
     years: list[int]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -94,40 +81,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     wf = Workforce(settings, db)
     group = next(g for g, members in sorted(wf.groups().items()) if own in members)
     app = create_app(settings, db)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", own, group, wf.names(), wf.places(), years)
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield Site(url, own, group, wf.names(), wf.places(), years)
     db.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def _sign_in(page: Any, site: Site, username: str) -> None:
-    page.goto(f"{site.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: not url.endswith("/login"))
+    sign_in(page, site.url, username, PASSWORD)
 
 
 @pytest.fixture(scope="module")

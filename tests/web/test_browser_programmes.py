@@ -8,30 +8,23 @@ programme and a one-place workshop) and one account per role; no workforce data 
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from techforce.accounts import service
 from techforce.db import Database
 from techforce.settings import Settings
 from techforce.web.app import create_app
 from tests.programmes.conftest import make_world
+from tests.web.browser import NEEDS_CHROMIUM, chromium, served, signed_in
 from tests.web.conftest import PASSWORD
 from tests.web.programmes_matrix import settle
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -42,12 +35,6 @@ USERS = ("technician", "researcher", "admin")
 class Site:
     url: str
     db: Database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -61,51 +48,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             service.create_user(session, role, role, actor="test", password=PASSWORD)
     make_world(db, places=1)
     app = create_app(settings, db)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", db)
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield Site(url, db)
     settle()
     db.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def _signed_in(browser: Any, site: Site, username: str, viewport: dict[str, int], **options: Any) -> Any:
     """A new browser context signed in as ``username``; its page records CSP and script errors."""
-    context = browser.new_context(viewport=viewport, **options)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda exc: page.problems.append(f"script error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: page.problems.append(msg.text) if msg.type == "error" else None,
-    )
-    page.goto(f"{site.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: not url.endswith("/login"))
-    return page
+    return signed_in(browser, site.url, username, PASSWORD, viewport=viewport, **options)
 
 
 def _fits(page: Any) -> None:

@@ -7,17 +7,12 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from techforce.accounts import service as accounts
 from techforce.db import Database
@@ -26,13 +21,11 @@ from techforce.programmes.models import Participant
 from techforce.settings import Settings
 from techforce.web.app import create_app
 from tests.programmes.conftest import make_world
+from tests.web.browser import NEEDS_CHROMIUM, chromium, served, sign_in
 from tests.web.conftest import PASSWORD
 from tests.web.programmes_matrix import settle
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 SHOTS = Path(os.environ.get("TECHFORCE_ARTIFACTS", "test-artifacts")) / "screenshots"
 PHONE = {"width": 390, "height": 844}
 NO_SIDEWAYS = "() => document.documentElement.scrollWidth"
@@ -44,12 +37,6 @@ class Site:
     cohort: int
     sessions: list[int]
     bookings: list[int]  # confirmed places, in the order of the people
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(db: Database) -> tuple[int, list[int], list[int]]:
@@ -83,33 +70,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db.migrate()
     cohort, sessions, bookings = _seed(db)
     app = create_app(settings, db)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", cohort, sessions, bookings)
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield Site(url, cohort, sessions, bookings)
     settle()  # background mail delivery ends before the database goes
     db.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
@@ -125,11 +95,7 @@ def phone(browser: Any) -> Iterator[Any]:
 
 
 def _sign_in(page: Any, site: Site, username: str) -> None:
-    page.goto(f"{site.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: not url.endswith("/login"))
+    sign_in(page, site.url, username, PASSWORD)
 
 
 WIDE = """() => [...document.querySelectorAll('body *')]
