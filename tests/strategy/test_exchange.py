@@ -241,3 +241,21 @@ def test_an_empty_plan_exports_a_header(world: StrategyWorld) -> None:
         assert exchange.find_submission(s, world.a, STAGE) is None
         exports = s.scalars(select(AuditEvent).where(AuditEvent.action == events.ACTIONS_EXPORT)).all()
         assert [e.payload["actions"] for e in exports] == [0, 0]
+
+
+def test_a_milestone_title_with_a_bar_is_written_one_per_line(world: StrategyWorld) -> None:
+    text = (
+        "ref,objective,pillar,owner,deadline,milestones\r\n"
+        'C1,Pilot,recognition,lee,2026-12-31,"2026-01-31 Phase 1 | 2 [done]\n2026-02-28 Review"\r\n'
+    )
+    assert _import(world, text).added == ["C1"]
+    row = _state(world)[0][0]
+    assert row["milestones"] == "2026-01-31 Phase 1 | 2 [done]\n2026-02-28 Review"
+    assert not _import(world, _export(world)).changed()
+
+
+def test_too_many_rows_are_refused(world: StrategyWorld) -> None:
+    line = "A{},x,visibility,lee,2026-01-01\n"
+    text = "ref,objective,pillar,owner,deadline\n" + "".join(line.format(i) for i in range(1001))
+    with pytest.raises(InputError, match="1,001 actions; the most is 1,000"):
+        _import(world, text)

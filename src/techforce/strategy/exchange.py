@@ -65,6 +65,7 @@ COLUMNS = (
 )
 REQUIRED = ("ref", "objective", "pillar", "owner", "deadline")
 MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 1_000  # actions in one file (a plan has tens)
 MAX_MILESTONE_TITLE = 300
 SEPARATOR = " | "
 DONE = " [done]"
@@ -518,6 +519,13 @@ def check(
             "reopen it to change its action plan"
         )
     found = read(file, data)
+    if len(found) > MAX_ROWS:
+        raise _bad_file(
+            file,
+            f"the file has {len(found):,} actions; the most is {MAX_ROWS:,}",
+            "split it and import each part",
+            rule="size",
+        )
     checker = _Rows(s, ukprn, file, {a.ref: a for a in sub.actions} if sub else {})
     checked = [(line, checker.row(line, cells)) for line, cells in found]
     if checker.problems:
