@@ -140,7 +140,8 @@ class EvidenceItem(BaseModel):
     label: str
     value: str = ""
     as_of: str = ""
-    detail: str = ""
+    detail: str = ""  # the definition, or what is wrong (ok False) and the fix
+    ok: bool = True
     href: str = ""  # where to read it (a resource, a programme, a file download); "" if none
     file_name: str | None = None
     added_by: str
@@ -292,6 +293,18 @@ class ReviewPage(Notice):
     actions: list[ActionRow]
     comments: list[CommentView]
     abouts: list[Choice]  # what a comment may be about: the plan, a pillar, an action
+
+
+class SectorPage(Notice):
+    """The sector view: cells as published (a hidden one shows its marker), with the rule set."""
+
+    title: str = "Sector commitments"
+    today: date
+    disclosure: str
+    adoption: list[dict[str, Any]]
+    compliance: list[dict[str, Any]]
+    leaders: list[dict[str, Any]]
+    notes: list[str]
 
 
 ChangeView.model_rebuild()

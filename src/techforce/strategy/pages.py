@@ -40,7 +40,6 @@ from techforce.strategy.page_models import (
     Download,
     EvidenceItem,
     FieldChange,
-    Invitation,
     LinkedResource,
     MilestoneState,
     MilestoneView,
@@ -52,8 +51,6 @@ from techforce.strategy.page_models import (
     RecommendationView,
     RecStatusView,
     ReviewerView,
-    ReviewPage,
-    ReviewsPage,
     SetView,
     SubmissionPage,
     SubmissionSummary,
@@ -245,25 +242,25 @@ def provider_page(s: Db, ukprn: str, *, provider: str, can_edit: bool, today: da
 def _evidence(
     s: Db, rows: Iterable[Evidence], file_base: str, resolve: Resolver | None
 ) -> list[EvidenceItem]:
+    """Each item as the viewer may see it now: with a resolver (strategy/evidence.py), its
+    current value and date, and a resource outside the viewer's audience named by nothing."""
     items = []
     for e in rows:
         live = resolve(s, e) if resolve is not None else {}
-        href = live.get("href", "")
+        ref = live.get("ref", e.ref)
+        href = live.get("href", "" if resolve is not None else _href(e.kind, e.ref))
         if e.kind == "file":
             href = f"{file_base}/{e.id}/file"
-        elif not href and e.kind == "resource":
-            href = f"/library/{e.ref}"
-        elif not href and e.kind == "programme":
-            href = f"/programmes/{e.ref}"
         items.append(
             EvidenceItem(
                 id=e.id,
                 kind=e.kind,
-                ref=e.ref,
-                label=e.label or live.get("label", "") or e.file_name or e.ref,
+                ref=ref,
+                label=live.get("label", "") or e.label or e.file_name or ref,
                 value=live.get("value", ""),
                 as_of=live.get("as_of", ""),
                 detail=live.get("detail", ""),
+                ok=live.get("ok", "yes") == "yes",
                 href=href,
                 file_name=e.file_name,
                 added_by=e.added_by,
@@ -271,6 +268,10 @@ def _evidence(
             )
         )
     return items
+
+
+def _href(kind: str, ref: str) -> str:
+    return {"resource": f"/library/{ref}", "programme": f"/programmes/{ref}"}.get(kind, "")
 
 
 def _rec_labels(s: Db, ids: Iterable[int]) -> dict[int, Choice]:
@@ -311,7 +312,7 @@ def _action_row(
     )
 
 
-class _Plan:
+class Plan:
     """A submission's pillars, statuses, actions and evidence, read once for a page."""
 
     def __init__(
@@ -376,7 +377,7 @@ class _Plan:
         ]
 
 
-def _comments(s: Db, submission_id: int) -> list[CommentView]:
+def comments(s: Db, submission_id: int) -> list[CommentView]:
     return [
         CommentView(author=c.author, about=c.about, body=c.body, created_at=c.created_at)
         for c in s.scalars(select(Comment).where(Comment.submission_id == submission_id).order_by(Comment.id))
@@ -400,7 +401,7 @@ def submission_page(
     check_stage(stage)
     sub = find_submission(s, ukprn, stage)
     base = stage_base(ukprn, stage)
-    plan = _Plan(
+    plan = Plan(
         s, sub, action_base=f"{base}/actions", file_base=f"{base}/evidence", resolve=resolve, today=today
     )
     status = sub.status if sub else "not-started"
@@ -428,7 +429,7 @@ def submission_page(
             ReviewerView(reviewer=r.reviewer, invited_by=r.invited_by, invited_at=r.invited_at)
             for r in reviewers
         ],
-        comments=_comments(s, sub.id) if sub else [],
+        comments=comments(s, sub.id) if sub else [],
         downloads=downloads or [],
         can_import_actions=can_import_actions and can_edit and status != "submitted",
         maturity=[Choice(code=str(k), label=f"{k}: {v}") for k, v in records.MATURITY.items()],
@@ -508,60 +509,6 @@ def action_page(
         recommendations=recommendation_choices(s),
         resources=_resources(s, f"action:{action_id}", allowed) if action_id is not None else [],
         history=history(s, ukprn, f"action:{action_id}") if action_id is not None else [],
-    )
-
-
-# ---------------------------------------------------------------- peer review
-
-
-def reviews_page(s: Db, username: str, names: dict[str, str]) -> ReviewsPage:
-    """The submitted plans ``username`` was invited to review."""
-    rows = s.execute(
-        select(Review, Submission)
-        .join(Submission, Submission.id == Review.submission_id)
-        .where(Review.reviewer == username, Submission.status == "submitted")
-        .order_by(Review.id.desc())
-    )
-    return ReviewsPage(
-        invitations=[
-            Invitation(
-                submission_id=sub.id,
-                provider=names.get(sub.ukprn, sub.ukprn),
-                stage_label=records.STAGE_LABELS[sub.stage],
-                submitted_on=sub.submitted_on,
-                invited_by=r.invited_by,
-                invited_at=r.invited_at,
-                href=f"{BASE}/reviews/{sub.id}",
-            )
-            for r, sub in rows
-        ]
-    )
-
-
-def review_page(
-    s: Db, submission_id: int, names: dict[str, str], *, today: date, resolve: Resolver | None = None
-) -> ReviewPage:
-    """The submitted plan, read-only, for its invited reviewer: no links to the provider's pages."""
-    sub = service.get_submission(s, submission_id)
-    if sub.status != "submitted":
-        raise errors.NotFound(f"there is no submission {submission_id}")
-    plan = _Plan(
-        s, sub, action_base="", file_base=f"{BASE}/reviews/{sub.id}/evidence", resolve=resolve, today=today
-    )
-    provider = names.get(sub.ukprn, sub.ukprn)
-    return ReviewPage(
-        title=f"Review: {records.STAGE_LABELS[sub.stage]}, {provider}",
-        submission_id=sub.id,
-        provider=provider,
-        stage_label=records.STAGE_LABELS[sub.stage],
-        submitted_on=sub.submitted_on,
-        pillars=plan.pillars,
-        statuses=plan.statuses,
-        actions=plan.actions,
-        comments=_comments(s, sub.id),
-        abouts=[Choice(code="", label="The plan as a whole")]
-        + [Choice(code=p, label=records.PILLAR_LABELS[p]) for p in records.PILLARS]
-        + [Choice(code=a.ref, label=f"Action {a.ref}") for a in plan.actions],
     )
 
 

@@ -6,6 +6,7 @@ a change (303), or shows the page again with the reason when the change is refus
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import PurePath
 from typing import Annotated
 
@@ -14,16 +15,19 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from techforce import errors
-from techforce.strategy import pages, permissions, recsets, service
-from techforce.strategy.page_models import RecommendationPage, RecommendationsPage
-from techforce.web import strategy_actions, strategy_plan, strategy_reviews
+from techforce.strategy import pages, permissions, recsets, review_pages, sector, service
+from techforce.strategy.page_models import RecommendationPage, RecommendationsPage, SectorPage
+from techforce.web import strategy_actions, strategy_files, strategy_plan, strategy_reviews
 from techforce.web.deps import Ctx
 from techforce.web.pages import render
-from techforce.web.strategy_common import Id, Importer, Reader, allowed, read_upload, redirect
+from techforce.web.security import content_disposition
+from techforce.web.strategy_common import Analyst, Id, Importer, Reader, allowed, read_upload, redirect
+from techforce.web.strategy_extras import workforce
 
 router = APIRouter()
 router.include_router(strategy_reviews.router)
 router.include_router(strategy_plan.router)
+router.include_router(strategy_files.router)  # before the actions: actions/import is not an action id
 router.include_router(strategy_actions.router)
 
 RECS = "strategy/recommendations.html.j2"
@@ -135,3 +139,36 @@ async def import_page(request: Request, ctx: Importer, fields: SetForm, file: Up
         )
         return render(request, RECS, data, ctx, status_code=exc.http_status)
     return redirect("/strategy/recommendations", "imported")
+
+
+# ---------------------------------------------------------------- the sector view
+
+
+def _sector(ctx: Ctx) -> SectorPage:
+    with ctx.db.session() as s:
+        return review_pages.sector_page(s, workforce(ctx), date.today())
+
+
+@router.get("/api/strategy/sector", tags=["strategy"])
+def sector_json(ctx: Analyst) -> SectorPage:
+    """Adoption of each recommendation across providers, Technician Commitment stage
+    compliance per cohort, and pledges to appoint a strategic lead against the staff data;
+    counts of providers pass the disclosure gate."""
+    return _sector(ctx)
+
+
+@router.get("/strategy/sector", include_in_schema=False)
+def sector_page(request: Request, ctx: Analyst) -> Response:
+    return render(request, "strategy/sector.html.j2", _sector(ctx), ctx)
+
+
+@router.get("/strategy/sector.csv", tags=["strategy"])
+def sector_csv(ctx: Analyst) -> Response:
+    """Every published cell of the sector view, one a line, with how it was protected."""
+    with ctx.db.session() as s:
+        text = sector.sector_csv(sector.sector_view(s, workforce(ctx), date.today()))
+    return Response(
+        text.encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition("strategy-sector.csv")},
+    )

@@ -33,9 +33,8 @@ from techforce.web.strategy_common import (
     parse_int,
     read_upload,
     redirect,
-    store_file,
 )
-from techforce.web.strategy_extras import check_ref, resolver
+from techforce.web.strategy_extras import check_ref, resolver, store_upload
 from techforce.web.strategy_plan import S, changing, existing, on_plan, plan_data
 
 router = APIRouter()
@@ -276,8 +275,8 @@ async def _attach(
         if sub.status == "submitted":  # refused before a file is stored
             raise errors.Refused("the plan was submitted: reopen it to change its evidence")
         if upload is not None:
-            data, name, media = upload
-            ref, file_meta = store_file(ctx, data), (name, media, len(data))
+            data, name, _media = upload
+            ref, file_meta = store_upload(ctx, data, name)
         else:
             ref, file_meta = check_ref(ctx, s, kind, values["ref"]), None
         service.attach(

@@ -5,14 +5,14 @@ fixed message key in the query, never user text)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import Depends, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 
-from techforce import blobs, errors
+from techforce import errors
 from techforce.library import permissions as library_permissions
 from techforce.library import records as library_records
 from techforce.strategy import permissions, records
@@ -31,7 +31,6 @@ Pillar = Annotated[str, PathParam(pattern="^(" + "|".join(records.PILLARS) + ")$
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 Username = Annotated[str, PathParam(min_length=1, max_length=100)]
 
-EVIDENCE_DIR = ("strategy", "evidence")  # DATA_DIR/strategy/evidence/<sha256[:2]>/<sha256>
 SAFE_TYPES = {
     **{k: v for k, v in library_records.MEDIA_TYPES.items() if not v.startswith("text/html")},
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -101,12 +100,3 @@ async def read_upload(ctx: Ctx, file: UploadFile | None) -> tuple[bytes, str, st
 def media_type(name: str) -> str:
     """The type a file is served as: a known document or image type, else plain bytes."""
     return SAFE_TYPES.get(PurePath(name).suffix.lower(), "application/octet-stream")
-
-
-def evidence_root(ctx: Ctx) -> Path:
-    return ctx.settings.data_dir.joinpath(*EVIDENCE_DIR)
-
-
-def store_file(ctx: Ctx, data: bytes) -> str:
-    """Keep an evidence file (content-addressed, owner-only); its sha256."""
-    return blobs.store(evidence_root(ctx), data)

@@ -1,50 +1,88 @@
-"""The strategy pages' links to what other strategy modules provide: live evidence values
-(strategy/evidence.py), the self-assessment pack (strategy/pack_data.py) and the action plan
-as CSV (strategy/exchange.py). Each is used when it is installed with the package."""
+"""The strategy pages' links to the capability's other modules: live evidence values and
+checked uploads (strategy/evidence.py), the self-assessment pack (strategy/pack_data.py) and
+the action plan as CSV (strategy/exchange.py)."""
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
-from techforce import errors
-from techforce.library import permissions as library_permissions
-from techforce.library import search as library_search
+from techforce.accounts.access import Permission
+from techforce.strategy import evidence
+from techforce.strategy.models import Evidence, Submission
 from techforce.strategy.page_models import Download
 from techforce.strategy.pages import Resolver
 from techforce.web.deps import Ctx
+from techforce.web.strategy_common import allowed
+from techforce.workforce.service import Workforce
+
+PACK_FORMATS = (
+    ("html", "Pack (HTML)"),
+    ("pdf", "Pack (PDF)"),
+    ("docx", "Pack (Word, for reviewers to edit)"),
+)
 
 
-def resolver(ctx: Ctx) -> Resolver | None:
-    """How a page reads an evidence item's current value (None: it shows the link only)."""
-    return None
+def workforce(ctx: Ctx) -> Workforce:
+    found: Workforce = ctx.services["workforce"]
+    return found
+
+
+def true_values(ctx: Ctx, ukprn: str) -> bool:
+    """Is the viewer entitled to the provider's true workforce figures (its own lead)?"""
+    return ctx.principal.can(Permission.VIEW_IN_FULL, ukprn)
+
+
+def resolver(ctx: Ctx, *, reviewer: bool = False) -> Resolver:
+    """How a page reads each evidence item's current value, as this viewer may see it (one
+    evidence.Resolver per session and provider, so each source is read once)."""
+    found: dict[tuple[int, str], evidence.Resolver] = {}
+    audience = allowed(ctx)
+
+    def resolve(s: Db, e: Evidence) -> dict[str, str]:
+        sub = s.get(Submission, e.submission_id)
+        ukprn = sub.ukprn if sub is not None else ""
+        key = (id(s), ukprn)
+        if key not in found:
+            full = not reviewer and true_values(ctx, ukprn)
+            found[key] = evidence.Resolver(s, workforce(ctx), ukprn, allowed=audience, true_values=full)
+        got = found[key].resolve(e)
+        return {
+            "ref": got.ref,
+            "label": got.label,
+            "value": got.value,
+            "as_of": got.as_of,
+            "detail": got.definition if got.ok else got.problem,
+            "ok": "yes" if got.ok else "no",
+            "href": got.href,
+        }
+
+    return resolve
+
+
+def check_ref(ctx: Ctx, s: Db, kind: str, ref: str) -> str:
+    """The evidence reference checked (an indicator id, a programme, a library resource the
+    user may see); Invalid or NotFound names the nearest choices and the fix."""
+    return evidence.check_ref(s, workforce(ctx), kind, ref, allowed=allowed(ctx))
+
+
+def store_upload(ctx: Ctx, data: bytes, name: str) -> tuple[str, tuple[str, str, int]]:
+    """Keep an uploaded evidence file once it passes the checks: (sha256, (name, type, size))."""
+    digest, clean, media, size = evidence.store_upload(ctx.settings, data, name)
+    return digest, (clean, media, size)
+
+
+def file_path(ctx: Ctx, digest: str) -> Path:
+    return evidence.file_path(ctx.settings, digest)
 
 
 def exchange_ready() -> bool:
-    return False
+    return True
 
 
 def downloads(base: str) -> list[Download]:
     """The pack and CSV downloads of a stage's plan at ``base``."""
-    return []
-
-
-def check_ref(ctx: Ctx, s: Db, kind: str, ref: str) -> str:
-    """The evidence reference checked: a library resource the user may see, a programme that
-    exists, an indicator named by its id; NotFound or Invalid names the fix."""
-    ref = ref.strip()
-    if not ref:
-        raise errors.Invalid(f"the {kind} reference is empty: give its id or address")
-    if kind == "resource":
-        return library_search.visible_resource(s, ref, library_permissions.audience_of(ctx.principal)).slug
-    if kind == "programme":
-        from techforce.programmes.models import Programme
-
-        if s.scalar(select(Programme.slug).where(Programme.slug == ref)) is None:
-            raise errors.NotFound(f"there is no programme {ref[:80]!r}: give its address, e.g. lab-leaders")
-        return ref
-    if kind == "indicator" and not re.fullmatch(r"[a-z0-9_.-]{1,100}", ref):
-        raise errors.Invalid(f"indicator {ref[:80]!r} is not an indicator id, e.g. tech.headcount")
-    return ref
+    return [Download(label=label, href=f"{base}/pack.{fmt}") for fmt, label in PACK_FORMATS] + [
+        Download(label="Actions (CSV)", href=f"{base}/actions.csv")
+    ]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
-from techforce import blobs, errors
+from techforce import errors
 from techforce.strategy import pages, service
 from techforce.strategy.models import Submission
 from techforce.strategy.page_models import ProviderPage, SubmissionPage
@@ -30,14 +30,13 @@ from techforce.web.strategy_common import (
     Username,
     Viewer,
     can_edit,
-    evidence_root,
     media_type,
     parse_date,
     parse_int,
     provider_name,
     redirect,
 )
-from techforce.web.strategy_extras import downloads, exchange_ready, resolver
+from techforce.web.strategy_extras import downloads, exchange_ready, file_path, resolver
 
 router = APIRouter()
 P = "/strategy/providers/{ukprn}"
@@ -468,7 +467,7 @@ def evidence_download(ctx: Ctx, sub_of: Callable[[Any], Submission], evidence_id
     with ctx.db.session() as s:
         row = pages.evidence_file(s, sub_of(s), evidence_id)
         digest, name = row.ref, row.file_name or "evidence"
-    path = blobs.path(evidence_root(ctx), digest)
+    path = file_path(ctx, digest)
     if not path.is_file():
         raise errors.NotFound("the evidence file is missing from this server's data folder")
     return FileResponse(

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from techforce import errors
-from techforce.strategy import pages, service
+from techforce.strategy import review_pages, service
 from techforce.strategy.models import Submission
 from techforce.strategy.page_models import ReviewPage, ReviewsPage
 from techforce.web.deps import Ctx
@@ -31,7 +31,7 @@ DONE = {"comment": "Comment added."}
 
 def _reviews(ctx: Ctx) -> ReviewsPage:
     with ctx.db.session() as s:
-        return pages.reviews_page(s, ctx.principal.username, names(ctx))
+        return review_pages.reviews_page(s, ctx.principal.username, names(ctx))
 
 
 @router.get("/api/strategy/reviews", tags=["strategy"])
@@ -47,7 +47,9 @@ def reviews(request: Request, ctx: Reviewer) -> Response:
 
 def _review(ctx: Ctx, submission: int) -> ReviewPage:
     with ctx.db.session() as s:
-        return pages.review_page(s, submission, names(ctx), today=date.today(), resolve=resolver(ctx))
+        return review_pages.review_page(
+            s, submission, names(ctx), today=date.today(), resolve=resolver(ctx, reviewer=True)
+        )
 
 
 @router.get("/api" + R, tags=["strategy"])
