@@ -6,16 +6,21 @@ statuses, pledges, the action plan, the date signed and the charts come from the
 from __future__ import annotations
 
 import io
+import stat
 from datetime import date, timedelta
 from pathlib import Path
 
 import docx
 import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
 
 from techforce import errors
+from techforce.audit import AuditEvent
+from techforce.cli.main import app
 from techforce.db import Database
 from techforce.settings import Settings
-from techforce.strategy import pack_data, service
+from techforce.strategy import events, pack_data, service
 from techforce.workforce.service import Workforce
 
 from .conftest import StrategyWorld
@@ -24,6 +29,7 @@ from .test_pack import _pdf_text
 
 STAGE = "first-submission"
 LEE = frozenset({"public", "signed-in", "role:provider-lead", "provider:10000001"})
+runner = CliRunner()
 CITED = ("tech.aged_55_plus", "tech.headcount", "tech.women_in_leadership")
 
 
@@ -177,3 +183,41 @@ def test_a_provider_without_a_submission_or_staff_data(settings: Settings, world
     assert "upload one" in _docx_text(data)
     with pytest.raises(errors.Invalid, match="format 'odt' is not one of html, pdf, docx"):
         pack_data.render(built, "odt")
+
+
+# The command line
+
+
+def test_cli_writes_the_pack_0600_with_true_values_and_refuses_links(
+    stored: Workforce,
+    world: StrategyWorld,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if settings.database_url:
+        monkeypatch.setenv("TECHFORCE_DATABASE_URL", settings.database_url)
+    base = ["--data-dir", str(settings.data_dir), "--user", "ada", "strategy", "pack"]
+    out = tmp_path / "pack.docx"
+    result = runner.invoke(app, [*base, world.a, "--format", "docx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out}" in result.output and stat.S_IMODE(out.stat().st_mode) == 0o600
+    true_value, _ = expected(stored.computation(), "tech.aged_55_plus", world.a, true_values=True)
+    assert true_value in _docx_text(out.read_bytes())
+    published = tmp_path / "published.pdf"
+    result = runner.invoke(app, [*base, world.a, "--published", "--out", str(published)])
+    assert result.exit_code == 0, result.output
+    shown, _ = expected(stored.computation(), "tech.headcount", world.a)
+    assert shown in _pdf_text(published.read_bytes())
+    link = tmp_path / "link.pdf"
+    link.symlink_to(tmp_path / "elsewhere.pdf")
+    result = runner.invoke(app, [*base, world.a, "--out", str(link)])
+    assert result.exit_code == 2 and "symbolic link" in result.output
+    assert not (tmp_path / "elsewhere.pdf").exists()
+    result = runner.invoke(app, [*base, world.b, "--out", str(tmp_path / "b.pdf")])
+    assert result.exit_code == 2 and "10000002 has no First self-assessment" in result.output
+    result = runner.invoke(app, [*base, world.a, "--format", "odt"])
+    assert result.exit_code == 2 and "--format 'odt' is not one of html, pdf, docx" in result.output
+    with world.db.session() as s:
+        logged = s.scalars(select(AuditEvent).where(AuditEvent.action == events.PACK)).all()
+    assert [(e.actor, e.target) for e in logged] == [("ada", f"{world.a}:first-submission")] * 2

@@ -20,3 +20,6 @@ strategy_sector.register(app)
 from techforce.cli import strategy_plans  # noqa: E402
 
 strategy_plans.register(app)
+from techforce.cli import strategy_pack  # noqa: E402
+
+strategy_pack.register(app)
