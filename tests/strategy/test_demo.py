@@ -19,6 +19,7 @@ from techforce.accounts import service as accounts
 from techforce.audit import AuditEvent
 from techforce.cli import main
 from techforce.db import Database
+from techforce.library import service as library
 from techforce.programmes import service as programmes
 from techforce.settings import Settings
 from techforce.strategy import demo, records, sector, service, synth
@@ -53,6 +54,15 @@ def wf(settings: Settings, db: Database, small_files: Path) -> Workforce:
             ),
             actor="setup",
         )
+        resource = library.checked(
+            "test resource",
+            title="Technician Commitment self-assessment guide",
+            kind="guide",
+            slug="tc-guide",
+            pillars=list(records.PILLARS),
+            url="https://example.org/tc-guide",
+        )
+        library.save_resource(s, resource, actor="setup", data_dir=settings.data_dir)
         summary = demo.load_demo(s, found, "setup", TODAY)
     assert summary.loaded and summary.actions > 0
     return found
@@ -106,11 +116,12 @@ def test_every_action_has_a_dated_history_ending_in_its_current_values(wf: Workf
         assert newest_first == sorted(newest_first, reverse=True)
 
 
-def test_evidence_links_live_indicators_and_the_programmes_there_are(wf: Workforce) -> None:
+def test_evidence_links_live_indicators_and_the_programmes_and_resources_there_are(wf: Workforce) -> None:
     with wf.db.session() as s:
         evidence = list(s.scalars(select(Evidence)))
     kinds = Counter(e.kind for e in evidence)
-    assert kinds["indicator"] and kinds["programme"]
+    assert kinds["indicator"] and kinds["programme"] and kinds["resource"]
+    assert {e.ref for e in evidence if e.kind == "resource"} == {"tc-guide"}
     assert {e.ref for e in evidence if e.kind == "programme"} == {"herschel"}
     assert all(e.pillar for e in evidence if e.kind == "indicator")
     assert all(e.action_id for e in evidence if e.kind == "programme")

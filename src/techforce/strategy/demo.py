@@ -34,6 +34,7 @@ from techforce.strategy.models import (
     Signatory,
     Submission,
 )
+from techforce.workforce.indicators import Computation
 from techforce.workforce.service import Workforce
 
 
@@ -346,16 +347,27 @@ def _write(
 
 
 def load_demo(
-    s: Db, wf: Workforce, actor: str, today: date, *, owner: str = "admin", seed: int = 2017
+    s: Db,
+    wf: Workforce,
+    actor: str,
+    today: date,
+    *,
+    owner: str = "admin",
+    seed: int = 2017,
+    computation: Computation | None = None,
 ) -> DemoSummary:
     """Load the demo commitments of every provider in the workforce store, as on ``today``.
     Actions are owned by ``owner`` (the demo's admin account). Installs the shipped
-    recommendation sets first. A second load changes nothing (``loaded`` is False)."""
+    recommendation sets first. A second load changes nothing (``loaded`` is False).
+    ``computation``: the staff data's indicators when the caller has them already."""
     if today > date.today():
         raise errors.Invalid(
             f"today {today.isoformat()} is in the future: give today's date or an earlier one"
         )
-    names, has_leader = wf.names(), sector.has_leader_by_year(wf)  # read before anything is written
+    names, has_leader = (
+        wf.names(),
+        sector.has_leader_by_year(wf, computation),
+    )  # read before anything is written
     if not names:
         raise errors.Refused("there are no providers in the workforce store: load the demo sector first")
     service.install_shipped(s, actor)

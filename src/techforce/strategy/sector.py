@@ -35,6 +35,7 @@ from techforce.present.tables import to_csv
 from techforce.strategy import records, schedule
 from techforce.strategy.models import Pledge, Recommendation, RecommendationSet, Signatory, Submission
 from techforce.workforce import codes
+from techforce.workforce.indicators import Computation
 from techforce.workforce.service import Workforce
 
 # the recommendations that pledge a provider to appoint a strategic technical lead
@@ -243,10 +244,11 @@ def lead_pledgers(s: Db) -> set[str]:
     return found
 
 
-def has_leader_by_year(wf: Workforce) -> dict[int, dict[str, bool]]:
+def has_leader_by_year(wf: Workforce, comp: Computation | None = None) -> dict[int, dict[str, bool]]:
     """Each year's providers with a staff return of non-academic staff: whether the return
-    shows a strategic technical leader (true values: for counting here, never published)."""
-    comp = wf.computation()
+    shows a strategic technical leader (true values: for counting here, never published).
+    ``comp``: a computation already made of the same data (default: the workforce's own)."""
+    comp = comp or wf.computation()
     return {
         year: {u: v >= 1 for u, v in comp.provider_values(LEADER_INDICATOR, year).items()}
         for year in wf.years(comp)
