@@ -75,14 +75,46 @@
       return want.length === 0 || doc.facets[name].some(function (v) { return want.indexOf(v) !== -1; });
     });
   }
+  /* each facet value's count, next to its checkbox */
+  var counters = [];
+  FACETS.forEach(function (name) {
+    Array.prototype.forEach.call(form.querySelectorAll('input[name="' + name + '"]'), function (el) {
+      var n = el.parentNode.querySelector(".n");
+      if (n) { counters.push({ facet: name, value: el.value, n: n }); }
+    });
+  });
+  /* The counts follow the words typed: each value counts the resources matching the search,
+     whatever the boxes ticked (as the server's catalogue counts them), a pillar once each. */
+  function recount(matching) {
+    var counts = {};
+    FACETS.forEach(function (name) { counts[name] = Object.create(null); });
+    matching.forEach(function (doc) {
+      FACETS.forEach(function (name) {
+        var seen = Object.create(null);
+        doc.facets[name].forEach(function (v) {
+          if (!seen[v]) { seen[v] = true; counts[name][v] = (counts[name][v] || 0) + 1; }
+        });
+      });
+    });
+    counters.forEach(function (c) {
+      var n = counts[c.facet][c.value] || 0;
+      c.n.textContent = "(" + n + ")";
+      c.n.parentNode.classList.toggle("empty", n === 0);
+    });
+  }
   function update() {
     var ts = terms(box.value);
     var picked = chosen();
     var shown = [];
+    var matching = [];
     docs.forEach(function (doc) {
-      var s = passes(doc, picked) ? score(doc, ts) : 0;
-      if (s > 0) { shown.push({ doc: doc, score: s }); }
+      var s = score(doc, ts);
+      if (s > 0) {
+        matching.push(doc);
+        if (passes(doc, picked)) { shown.push({ doc: doc, score: s }); }
+      }
     });
+    recount(matching);
     shown.sort(function (a, b) { return b.score - a.score || a.doc.order - b.doc.order; });
     var order = shown.map(function (hit) { return items[hit.doc.slug]; }).filter(Boolean);
     Object.keys(items).forEach(function (slug) { items[slug].hidden = order.indexOf(items[slug]) === -1; });
