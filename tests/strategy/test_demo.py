@@ -23,6 +23,7 @@ from techforce.library import service as library
 from techforce.programmes import service as programmes
 from techforce.settings import Settings
 from techforce.strategy import demo, records, sector, service, synth
+from techforce.strategy import evidence as strategy_evidence
 from techforce.strategy.models import Action, Change, Evidence, Pledge, Recommendation, Signatory, Submission
 from techforce.workforce import peer_groups
 from techforce.workforce.ingest import ingest
@@ -123,8 +124,13 @@ def test_evidence_links_live_indicators_and_the_programmes_and_resources_there_a
     assert kinds["indicator"] and kinds["programme"] and kinds["resource"]
     assert {e.ref for e in evidence if e.kind == "resource"} == {"tc-guide"}
     assert {e.ref for e in evidence if e.kind == "programme"} == {"herschel"}
-    assert all(e.pillar for e in evidence if e.kind == "indicator")
+    assert all(e.pillar for e in evidence if e.kind == "indicator" and e.ref != "leadership.has_leader")
     assert all(e.action_id for e in evidence if e.kind == "programme")
+    lead = [e for e in evidence if e.ref == "leadership.has_leader"]
+    assert lead and all(e.action_id for e in lead)
+    with wf.db.session() as s:
+        for e in evidence:  # every link passes the check a user's link passes
+            assert strategy_evidence.check_ref(s, wf, e.kind, e.ref) == e.ref
 
 
 def test_lead_pledges_are_mostly_confirmed_by_the_staff_data(wf: Workforce) -> None:

@@ -183,12 +183,13 @@ _MILESTONE_TITLES = [
     "Review with the technical network",
     "Roll-out across faculties",
 ]
-_PILLAR_INDICATORS = {
+_PILLAR_INDICATORS = {  # live workforce indicators that can be evidence (strategy.evidence)
     "visibility": ("tech.headcount", "Technical staff (headcount)"),
-    "recognition": ("tech.women_in_leadership", "Women in technical leadership"),
-    "career-development": ("grade.ceiling", "Highest grade held by technical staff"),
+    "recognition": ("leadership.leaders", "Strategic technical leaders (headcount)"),
+    "career-development": ("tech.women_in_leadership", "Women in technical leadership"),
     "sustainability": ("tech.aged_55_plus", "Technical staff aged 55 and over"),
 }
+LEAD_EVIDENCE = ("indicator", "leadership.has_leader", "Has a strategic technical leader")
 
 
 def _narrative(rng: random.Random, pillar: str) -> str:
@@ -308,6 +309,8 @@ def _plan_actions(
     for n, (pillar, objective) in enumerate(picked, 1):
         created = min(written_by, started + timedelta(days=rng.randint(0, 45)))
         action = _action(rng, n, pillar, objective, created, today, _related(rng, pillar, src, objective))
+        if "strategic lead" in objective:
+            action.evidence.append(LEAD_EVIDENCE)
         programmes = [slug for slug, pillars in src.programmes.items() if pillar in pillars]
         if programmes and rng.random() < 0.4:
             slug = rng.choice(sorted(programmes))
