@@ -14,6 +14,7 @@ from techforce.workforce import peer_groups
 from tests.web import library_matrix as lm
 from tests.web import programmes_matrix as pm
 from tests.web import research_matrix as rm
+from tests.web import strategy_matrix as sm
 from tests.web.conftest import WebEnv, sign_in
 
 ROLES = ["admin", "sector-analyst", "provider-lead", "programme-manager", "researcher", "technician"]
@@ -68,6 +69,7 @@ MATRIX: dict[tuple[str, str], str] = {
     **pm.MANAGE,
     **rm.ROUTES,
     **lm.ROUTES,
+    **sm.ROUTES,
 }
 
 
@@ -155,6 +157,7 @@ def _targets(template: str, kind: str) -> tuple[str, ...]:
 def test_matrix(web: WebEnv, role: str) -> None:
     seeded = pm.seed(web.db)
     studies = rm.seed(web.db)
+    plans = sm.seed(web.db, web.own, web.other, web.five[2])
     with TestClient(web.app) as client:
         csrf = sign_in(client, role)
         for (method, template), kind in MATRIX.items():
@@ -162,6 +165,9 @@ def test_matrix(web: WebEnv, role: str) -> None:
                 continue  # signs out; covered in test_security
             if kind in rm.KINDS:  # research: by the user's right in the study (404 outside it)
                 rm.check(client, csrf, role, method, template, kind, studies)
+                continue
+            if kind in sm.KINDS:  # strategy: by provider, or by invitation to review (404 outside it)
+                sm.check(client, csrf, role, method, template, kind, plans, web.own, web.other)
                 continue
             for whose in _targets(template, kind):
                 ukprn = web.own if whose == "own" else web.other
@@ -188,6 +194,7 @@ def test_signed_out_is_refused(web: WebEnv, method: str, template: str) -> None:
             "own",
         )
         path = rm.fill(path, "technician", rm.OUTSIDE, None)
+        path = sm.fill(path, None)
         response = client.request(method, path, follow_redirects=False)
         if path.startswith("/api/"):
             assert response.status_code == 401
