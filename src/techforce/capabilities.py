@@ -134,6 +134,12 @@ STRATEGY = Capability(
     router="techforce.web.strategy:router",
     cli="techforce.cli.strategy:app",
     cli_name="strategy",
+    menu=(
+        MenuItem("Strategy", "/strategy/providers/{ukprn}", strategy_permissions.VIEW_PLAN),
+        MenuItem("Recommendations", "/strategy/recommendations", strategy_permissions.VIEW_RECOMMENDATIONS),
+        MenuItem("Reviews", "/strategy/reviews", strategy_permissions.REVIEW_PLAN),
+        MenuItem("Sector commitments", "/strategy/sector", strategy_permissions.VIEW_SECTOR),
+    ),
     permissions=strategy_permissions.ALL,
     events=strategy_events.DATA_CHANGES,
 )
