@@ -194,3 +194,16 @@ def test_query_syntax_is_only_words(library: Database, query: str) -> None:
         found = search.search(s, query, allowed=VIEWERS["outsider"])
         assert s.scalar(select(Resource.id).limit(1)) is not None
     assert found.total >= 0
+
+
+def test_a_page_or_year_past_any_number_is_empty_not_an_error(library: Database) -> None:
+    with library.session() as s:
+        far = search.search(s, "apprentice", allowed=None, offset=10**30)
+        listed = search.search(s, "", allowed=None, offset=10**30)
+        no_year = search.search(s, "", allowed=None, filters=F(years=(10**30, 0, -5)))
+        some = search.search(s, "", allowed=None, filters=F(years=(10**30, 2021)))
+    assert far.hits == [] and far.total > 0 and listed.hits == [] and listed.total == 48
+    assert no_year.total == 0 and no_year.hits == [] and no_year.facets["kind"]
+    assert some.total > 0 and all(
+        h.resource.published and h.resource.published.year == 2021 for h in some.hits
+    )

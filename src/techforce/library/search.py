@@ -30,6 +30,7 @@ from techforce.library.records import PUBLIC
 SNIPPET_WORDS = 32
 SNIPPET_CHARS = 20_000  # of a resource's text read for its snippet
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1
 SQLITE_MATCH = text(
     "SELECT rowid, bm25(library_fts, 10.0, 3.0, 1.0) FROM library_fts WHERE library_fts MATCH :match"
 )
@@ -201,7 +202,7 @@ def search(
     first; an empty query lists them newest first. With an ``embedder`` (the nlp extra) and
     embedded resources, the ranking is hybrid: keyword and meaning fused (semantic.py)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)  # past every result: an empty page, never an overflow
     stems = _pg_safe(words.query_terms(query))
     if embedder is not None and query.strip() and semantic.has_vectors(s, embedder):
         return _hybrid(s, query, stems, allowed, filters, limit, offset, embedder)

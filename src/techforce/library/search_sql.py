@@ -123,16 +123,18 @@ def _kept(d: Dialect, f: Chosen) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     if f.kinds:
         where.append("hit.kind IN :kinds")
-        params["kinds"] = list(f.kinds)
+        params["kinds"] = sorted(set(f.kinds))
     if f.pillars:
         where.append(f"EXISTS (SELECT 1 FROM {d.pillars} WHERE hp.value IN :pillars)")
-        params["pillars"] = list(f.pillars)
-    if f.years:
-        where.append(f"{d.year} IN :years")
-        params["years"] = [int(y) for y in f.years]
+        params["pillars"] = sorted(set(f.pillars))
+    if f.years:  # a year no date can have (1 to 9999) matches nothing, as in Python
+        years = sorted({int(y) for y in f.years if 1 <= int(y) <= 9999})
+        where.append(f"{d.year} IN :years" if years else "1 = 0")
+        if years:
+            params["years"] = years
     if f.organisations:
         where.append("hit.organisation IN :orgs")
-        params["orgs"] = list(f.organisations)
+        params["orgs"] = sorted(set(f.organisations))
     return " AND ".join(where), params
 
 
