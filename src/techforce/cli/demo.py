@@ -5,6 +5,7 @@ its peers, and writes a self-contained HTML summary."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -22,11 +23,13 @@ from techforce.programmes import synth as programmes_synth
 from techforce.programmes.models import Programme
 from techforce.reports import summary
 from techforce.research import demo as research_loader
+from techforce.strategy import demo as strategy_demo
 from techforce.workforce import aggregates, codes, definitions, indicators, peer_groups, store, synth
 from techforce.workforce import synth_output as output
 from techforce.workforce.finding import provider_label
 from techforce.workforce.ingest import ingest
 from techforce.workforce.models import Provider
+from techforce.workforce.service import Workforce
 
 
 def demo(
@@ -121,6 +124,12 @@ def demo(
             except errors.Refused:  # a second demo into the same folder keeps its library
                 shelved = "Library: the demo resources from an earlier run are kept"
         bars.update(step, total=1, completed=1)
+        step = bars.add_task("Loading the demo commitments and action plans", total=None)
+        with db.session() as session:  # after programmes and library: their slugs are evidence
+            committed = strategy_demo.load_demo(
+                session, Workforce(settings, db), settings.user, date.today(), computation=comp
+            ).line()
+        bars.update(step, total=1, completed=1)
     emit(
         [{"indicator": h["label"], "sector": h["display"]} for h in context["headline"]],
         Format.table,
@@ -140,6 +149,7 @@ def demo(
     typer.echo(made)
     typer.echo(studied)
     typer.echo(shelved)
+    typer.echo(committed)
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
         from techforce.accounts import service  # the web extra: only when serving
