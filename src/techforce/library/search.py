@@ -150,7 +150,7 @@ def snippet(text_: str, stems: Sequence[str], size: int = SNIPPET_WORDS) -> tupl
     (text, is a hit) segments; the text's start when no word is found. Only the first
     :data:`SNIPPET_CHARS` characters are read, so a long text costs no more than a short one."""
     text_ = text_[:SNIPPET_CHARS]
-    found = list(words.words(text_))
+    found = [(m.start(), m.end(), t) for m in words.WORD.finditer(text_) if (t := words.stem(m.group()))]
     if not found:
         return ()
     wanted = set(stems)
