@@ -404,3 +404,54 @@ def test_a_recommendation_set_is_imported_from_csv(app: Any) -> None:
     assert bad.status_code == 422 and "set.csv" in bad.text
     lead, lead_csrf = _client(app, "lead-a")
     assert _post(lead, lead_csrf, "/strategy/recommendations/import", fields).status_code == 403
+
+
+def test_the_pack_and_the_actions_csv_round_trip(app: Any) -> None:
+    c, csrf = _client(app, "lead-a")
+    action_id = _action(c, csrf)
+    html = c.get(f"{PLAN_A}/pack.html")
+    assert html.status_code == 200, html.text[:300]
+    assert "attachment" in html.headers["content-disposition"]
+    assert "Appoint a head of technical &lt;b&gt;services&lt;/b&gt;" in html.text
+    docx = c.get(f"{PLAN_A}/pack.docx")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert c.get(f"{PLAN_A}/pack.exe").status_code == 422
+    page = c.get(PLAN_A).text
+    assert f"{PLAN_A}/pack.pdf" in page and f"{PLAN_A}/actions.csv" in page
+
+    exported = c.get(f"{PLAN_A}/actions.csv")
+    assert exported.status_code == 200 and exported.text.startswith("ref,objective,pillar,owner,deadline")
+    changed = exported.text.replace(",20,", ",90,")
+    assert changed != exported.text
+    done = _post(
+        c, csrf, f"{PLAN_A}/actions/import", {}, files={"file": ("actions.csv", changed.encode(), "text/csv")}
+    )
+    assert done.status_code == 303, done.text[:500]
+    assert c.get(f"/api{PLAN_A}/actions/{action_id}").json()["action"]["progress"] == 90
+    bad = changed.replace(",visibility,", ",visibilty,")
+    refused = _post(
+        c, csrf, f"{PLAN_A}/actions/import", {}, files={"file": ("actions.csv", bad.encode(), "text/csv")}
+    )
+    assert refused.status_code == 422 and "visibilty" in refused.text and "import-problems" in refused.text
+    api = c.post(
+        f"/api{PLAN_A}/actions/import",
+        files={"file": ("actions.csv", bad.encode(), "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 422 and api.json()["problems"]
+    assert c.get(f"/api{PLAN_A}/actions/{action_id}").json()["action"]["progress"] == 90  # unchanged
+
+
+def test_the_sector_view_is_for_analysts(app: Any) -> None:
+    analyst, _ = _client(app, "analyst")
+    data = analyst.get("/api/strategy/sector").json()
+    assert set(data) >= {"adoption", "compliance", "leaders", "disclosure"}
+    assert analyst.get("/strategy/sector").status_code == 200
+    csv_text = analyst.get("/strategy/sector.csv")
+    assert csv_text.status_code == 200 and csv_text.text.startswith("table,")
+    lead, _ = _client(app, "lead-a")
+    assert lead.get("/strategy/sector").status_code == 403
+    assert lead.get("/api/strategy/sector").status_code == 403
+    menu = lead.get("/strategy/recommendations").text
+    assert f'href="/strategy/providers/{A_UKPRN}"' in menu and "Sector commitments" not in menu
+    assert "Sector commitments" in analyst.get("/strategy/recommendations").text

@@ -22,13 +22,16 @@ from techforce.strategy.page_models import ActionPage, SubmissionPage
 from techforce.web.deps import Ctx
 from techforce.web.pages import render
 from techforce.web.strategy_common import (
+    Clean,
     Editor,
     Id,
+    Ref,
     Stage,
     Ukprn,
     Viewer,
     allowed,
     can_edit,
+    check_clean,
     parse_date,
     parse_int,
     read_upload,
@@ -59,7 +62,7 @@ def action_data(ctx: Ctx, ukprn: str, stage: str, action_id: int | None) -> Acti
 
 
 class MilestoneBody(BaseModel):
-    title: str = Field(max_length=300)
+    title: Annotated[Clean, Field(max_length=300)]
     due: date
     done: bool = False
 
@@ -67,16 +70,16 @@ class MilestoneBody(BaseModel):
 class ActionBody(BaseModel):
     """An action as the API takes it; ``milestones`` None leaves them as they are."""
 
-    objective: str = Field(max_length=service.MAX_TEXT)
-    pillar: str
-    owner: str = Field(max_length=100)
+    objective: Annotated[Clean, Field(max_length=service.MAX_TEXT)]
+    pillar: Annotated[Clean, Field(max_length=40)]
+    owner: Annotated[Clean, Field(max_length=100)]
     deadline: date
-    status: str = "not-started"
-    progress: int = 0
-    supporting: str = Field(default="", max_length=service.MAX_COMMENT)
-    recommendations: list[int] = []
-    milestones: list[MilestoneBody] | None = None
-    ref: str = Field(default="", max_length=20)
+    status: Annotated[Clean, Field(max_length=20)] = "not-started"
+    progress: Annotated[int, Field(ge=-1000, le=1000)] = 0
+    supporting: Annotated[Clean, Field(max_length=service.MAX_COMMENT)] = ""
+    recommendations: Annotated[list[Ref], Field(max_length=200)] = []
+    milestones: Annotated[list[MilestoneBody], Field(max_length=200)] | None = None
+    ref: Annotated[Clean, Field(max_length=20)] = ""
 
     def checked(self) -> service.ActionIn:
         return service.ActionIn(
@@ -138,6 +141,7 @@ ActionForm = Annotated[dict[str, Any], Depends(_action_form)]
 
 
 def _from_form(values: dict[str, Any]) -> service.ActionIn:
+    check_clean(values)
     return service.ActionIn(
         objective=values["objective"],
         pillar=values["pillar"],
@@ -261,6 +265,7 @@ Upload = Annotated[UploadFile | None, File()]
 async def _attach(
     ctx: Ctx, ukprn: str, stage: str, values: dict[str, str], file: UploadFile | None, action_id: int | None
 ) -> None:
+    check_clean(values)
     kind = values["kind"] or ("file" if file is not None and file.filename else "")
     if kind not in records.EVIDENCE_KINDS:
         raise errors.Invalid(f"evidence kind {kind!r} is not one of {', '.join(records.EVIDENCE_KINDS)}")

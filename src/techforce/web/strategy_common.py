@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import PurePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
+from pydantic import AfterValidator, Field, ValidationError
 
 from techforce import errors
 from techforce.library import permissions as library_permissions
@@ -29,7 +30,7 @@ Ukprn = Annotated[str, PathParam(pattern=r"^1[0-9]{7}$")]
 Stage = Annotated[str, PathParam(pattern="^(" + "|".join(records.STAGES) + ")$")]
 Pillar = Annotated[str, PathParam(pattern="^(" + "|".join(records.PILLARS) + ")$")]
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-Username = Annotated[str, PathParam(min_length=1, max_length=100)]
+Username = Annotated[str, PathParam(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 
 SAFE_TYPES = {
     **{k: v for k, v in library_records.MEDIA_TYPES.items() if not v.startswith("text/html")},
@@ -89,7 +90,8 @@ async def read_upload(ctx: Ctx, file: UploadFile | None) -> tuple[bytes, str, st
         return None
     limit = ctx.settings.max_upload_bytes
     data = await file.read(limit + 1)
-    name = PurePath(file.filename.replace("\\", "/")).name[:255] or "upload"
+    name = "".join(ch for ch in file.filename if ch >= " ").replace("\\", "/")
+    name = PurePath(name).name[:255] or "upload"
     if len(data) > limit:
         raise errors.Refused(f"{name}: the file is larger than {limit // 2**20} MB", status=413)
     if not data:
@@ -100,3 +102,30 @@ async def read_upload(ctx: Ctx, file: UploadFile | None) -> tuple[bytes, str, st
 def media_type(name: str) -> str:
     """The type a file is served as: a known document or image type, else plain bytes."""
     return SAFE_TYPES.get(PurePath(name).suffix.lower(), "application/octet-stream")
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("holds a NUL character, which no text may hold: remove it")
+    return value
+
+
+Clean = Annotated[str, AfterValidator(_no_nul)]  # a body's text: no NUL (PostgreSQL cannot store one)
+Ref = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a row id in a body
+
+
+def check_clean(values: dict[str, Any]) -> None:
+    """Form values as typed: Invalid names a field holding a NUL character."""
+    for name, value in values.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and "\x00" in text:
+                raise errors.Invalid(f"{name} holds a NUL character, which no text may hold: remove it")
+
+
+def as_error(exc: Exception) -> errors.TechforceError:
+    """A refused change as the base error a page shows: a pydantic error names its fields."""
+    if isinstance(exc, errors.TechforceError):
+        return exc
+    assert isinstance(exc, ValidationError)
+    problems = [f"{'.'.join(str(x) for x in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()]
+    return errors.Invalid("; ".join(problems), problems)

@@ -17,6 +17,7 @@ from techforce.web.deps import Ctx
 from techforce.web.strategy_common import allowed
 from techforce.workforce.service import Workforce
 
+PROVIDER_PAGES = ("/strategy/providers/", "/workforce/providers/")  # a reviewer is not sent there
 PACK_FORMATS = (
     ("html", "Pack (HTML)"),
     ("pdf", "Pack (PDF)"),
@@ -55,7 +56,7 @@ def resolver(ctx: Ctx, *, reviewer: bool = False) -> Resolver:
             "as_of": got.as_of,
             "detail": got.definition if got.ok else got.problem,
             "ok": "yes" if got.ok else "no",
-            "href": got.href,
+            "href": "" if reviewer and got.href.startswith(PROVIDER_PAGES) else got.href,
         }
 
     return resolve

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from techforce import errors
 from techforce.strategy import pages, service
@@ -22,13 +22,16 @@ from techforce.web.deps import Ctx
 from techforce.web.pages import render
 from techforce.web.security import content_disposition
 from techforce.web.strategy_common import (
+    Clean,
     Editor,
     Id,
     Pillar,
+    Ref,
     Stage,
     Ukprn,
     Username,
     Viewer,
+    as_error,
     can_edit,
     media_type,
     parse_date,
@@ -90,7 +93,8 @@ def _on_provider(
 ) -> Response:
     try:
         change()
-    except errors.TechforceError as exc:
+    except (errors.TechforceError, ValidationError) as raised:
+        exc = as_error(raised)
         data = provider_data(ctx, ukprn).model_copy(
             update={"error": exc.message, "failed": form, "values": values}
         )
@@ -100,7 +104,7 @@ def _on_provider(
 
 class SignIn(BaseModel):
     signed: date
-    contact: str = Field(default="", max_length=320)
+    contact: Clean = ""
 
 
 def _sign(ctx: Ctx, ukprn: str, body: SignIn) -> None:
@@ -136,9 +140,9 @@ def sign_page(
 
 
 class PledgeIn(BaseModel):
-    recommendation: int
-    status: str = "pledged"
-    note: str = Field(default="", max_length=service.MAX_COMMENT)
+    recommendation: Ref
+    status: Clean = "pledged"
+    note: Clean = ""
 
 
 def _pledge(ctx: Ctx, ukprn: str, body: PledgeIn) -> None:
@@ -222,7 +226,8 @@ def on_plan(
     or show the page again with the reason and what was typed."""
     try:
         change()
-    except errors.TechforceError as exc:
+    except (errors.TechforceError, ValidationError) as raised:
+        exc = as_error(raised)
         data = plan_data(ctx, ukprn, stage).model_copy(
             update={"error": exc.message, "failed": form, "values": values}
         )
@@ -247,8 +252,8 @@ def existing(ctx: Ctx, ukprn: str, stage: str, change: Callable[[Any, Submission
 
 
 class PillarIn(BaseModel):
-    narrative: str = Field(default="", max_length=service.MAX_TEXT)
-    maturity: int = 0
+    narrative: Clean = ""
+    maturity: Annotated[int, Field(ge=-1, le=100)] = 0
 
 
 def _pillar(ctx: Ctx, ukprn: str, stage: str, pillar: str, body: PillarIn) -> None:
@@ -295,9 +300,9 @@ def pillar_page(
 
 
 class StatusIn(BaseModel):
-    recommendation: int
-    status: str
-    note: str = Field(default="", max_length=service.MAX_COMMENT)
+    recommendation: Ref
+    status: Clean
+    note: Clean = ""
 
 
 def _status(ctx: Ctx, ukprn: str, stage: str, body: StatusIn) -> None:
@@ -380,7 +385,7 @@ def reopen_page(request: Request, ctx: Editor, ukprn: Ukprn, stage: Stage) -> Re
 
 
 class ReviewerIn(BaseModel):
-    username: str = Field(max_length=100)
+    username: Annotated[Clean, Field(max_length=100)]
 
 
 def _invite(ctx: Ctx, ukprn: str, stage: str, username: str) -> None:
@@ -426,8 +431,8 @@ def revoke_page(request: Request, ctx: Editor, ukprn: Ukprn, stage: Stage, usern
 
 
 class CommentIn(BaseModel):
-    body: str = Field(max_length=service.MAX_COMMENT)
-    about: str = Field(default="", max_length=60)
+    body: Clean
+    about: Clean = ""
 
 
 def _comment(ctx: Ctx, ukprn: str, stage: str, body: CommentIn) -> None:

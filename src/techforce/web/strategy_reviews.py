@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ValidationError
 
 from techforce import errors
 from techforce.strategy import review_pages, service
@@ -19,7 +19,7 @@ from techforce.strategy.models import Submission
 from techforce.strategy.page_models import ReviewPage, ReviewsPage
 from techforce.web.deps import Ctx
 from techforce.web.pages import render
-from techforce.web.strategy_common import Id, Reviewer, names, redirect
+from techforce.web.strategy_common import Clean, Id, Reviewer, as_error, names, redirect
 from techforce.web.strategy_extras import resolver
 from techforce.web.strategy_plan import evidence_download
 
@@ -66,8 +66,8 @@ def review(request: Request, ctx: Reviewer, submission: Id, done: str = "") -> R
 
 
 class CommentBody(BaseModel):
-    body: str = Field(max_length=service.MAX_COMMENT)
-    about: str = Field(default="", max_length=60)
+    body: Clean
+    about: Clean = ""
 
 
 def _submitted(s: Any, submission: int) -> Submission:
@@ -99,7 +99,8 @@ def comment_page(
 ) -> Response:
     try:
         _comment(ctx, submission, CommentBody(body=body, about=about))
-    except errors.TechforceError as exc:
+    except (errors.TechforceError, ValidationError) as raised:
+        exc = as_error(raised)
         data = _review(ctx, submission).model_copy(
             update={"error": exc.message, "failed": "comment", "values": {"body": body, "about": about}}
         )
