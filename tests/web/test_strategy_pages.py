@@ -324,6 +324,14 @@ def test_a_reviewer_sees_only_the_plan_they_were_invited_to(app: Any, db: Databa
     _action(a, csrf)
     early = _post(a, csrf, f"{PLAN_A}/reviewers", {"username": "peer"})
     assert early.status_code == 400 and "submit it first" in early.text
+    evidence = {"kind": "file", "pillar": "recognition", "label": "Award rules"}
+    upload = {"file": ("awards.txt", b"Awards are chosen by a panel.\n", "text/plain")}
+    assert _post(a, csrf, f"{PLAN_A}/evidence", evidence, files=upload).status_code == 303
+    indicator = {"kind": "indicator", "ref": "tech.headcount", "pillar": "recognition"}
+    assert _post(a, csrf, f"{PLAN_A}/evidence", indicator).status_code == 303
+    unknown = _post(a, csrf, f"{PLAN_A}/evidence", {**indicator, "ref": "tech.headcont"})
+    assert unknown.status_code == 422 and "tech.headcount" in unknown.text  # the nearest choice
+    assert '<option value="tech.headcount">' in a.get(PLAN_A).text  # offered as a choice
     assert _post(a, csrf, f"{PLAN_A}/submit", {}).status_code == 303
     assert _post(a, csrf, f"{PLAN_A}/reviewers", {"username": "peer"}).status_code == 303
     assert _post(a, csrf, f"{PLAN_A}/reviewers", {"username": "lead-a"}).status_code == 422  # same provider
@@ -347,6 +355,11 @@ def test_a_reviewer_sees_only_the_plan_they_were_invited_to(app: Any, db: Databa
         peer.get(f"/api/strategy/reviews/{sub_id}").json()["pillars"][1]["narrative"]
         == "Awards for technicians."
     )
+    items = peer.get(f"/api/strategy/reviews/{sub_id}").json()["pillars"][1]["evidence"]
+    file_item = next(e for e in items if e["kind"] == "file")
+    assert file_item["href"] == f"/strategy/reviews/{sub_id}/evidence/{file_item['id']}/file"
+    assert peer.get(file_item["href"]).content == b"Awards are chosen by a panel.\n"
+    assert all(not e["href"].startswith(("/strategy/providers", "/workforce/providers")) for e in items)
     done = _post(
         peer,
         peer_csrf,
@@ -367,6 +380,7 @@ def test_a_reviewer_sees_only_the_plan_they_were_invited_to(app: Any, db: Databa
         == 404
     )
     assert stranger.get("/api/strategy/reviews").json()["invitations"] == []
+    assert stranger.get(file_item["href"]).status_code == 404
     # reopened: the reviewer loses access until it is submitted again
     assert _post(a, csrf, f"{PLAN_A}/reopen", {}).status_code == 303
     assert peer.get(f"/strategy/reviews/{sub_id}").status_code == 404

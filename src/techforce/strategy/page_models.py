@@ -231,6 +231,7 @@ class SubmissionPage(Notice):
     rec_statuses: list[str]
     evidence_kinds: list[str]
     recommendations: list[Choice]
+    indicators: list[Choice] = []  # workforce indicators that can be evidence (id, title)
 
 
 class ChangeView(BaseModel):
@@ -260,6 +261,7 @@ class ActionPage(Notice):
     recommendations: list[Choice]
     resources: list[LinkedResource]
     history: list[ChangeView]
+    indicators: list[Choice] = []
 
 
 # ---------------------------------------------------------------- peer review

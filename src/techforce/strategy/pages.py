@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as Db
 
 from techforce import errors
 from techforce.library import search as library_search
-from techforce.strategy import records, schedule, service
+from techforce.strategy import evidence, records, schedule, service
 from techforce.strategy.models import (
     Action,
     Comment,
@@ -436,7 +436,12 @@ def submission_page(
         rec_statuses=list(records.REC_STATUSES),
         evidence_kinds=list(records.EVIDENCE_KINDS),
         recommendations=recommendation_choices(s),
+        indicators=indicator_choices(),
     )
+
+
+def indicator_choices() -> list[Choice]:
+    return [Choice(code=i, label=title) for i, title in evidence.indicator_choices()]
 
 
 def _shown(value: Any) -> str:
@@ -509,6 +514,7 @@ def action_page(
         recommendations=recommendation_choices(s),
         resources=_resources(s, f"action:{action_id}", allowed) if action_id is not None else [],
         history=history(s, ukprn, f"action:{action_id}") if action_id is not None else [],
+        indicators=indicator_choices(),
     )
 
 
