@@ -33,6 +33,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
 )
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
 PASSWORD = "correct horse battery staple 42"
 PROVIDER = "10007792"
@@ -104,8 +105,8 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-def _signed_in(browser: Any, site: Site, username: str) -> Any:
-    context = browser.new_context(viewport=DESKTOP)
+def _signed_in(browser: Any, site: Site, username: str, **options: Any) -> Any:
+    context = browser.new_context(viewport=DESKTOP, **options)
     page = context.new_page()
     page.problems = []
     page.on("pageerror", lambda exc: page.problems.append(f"script error: {exc}"))
@@ -177,3 +178,20 @@ def test_a_lead_updates_an_action_and_attaches_evidence(browser: Any, site: Site
     assert "Technical leadership guide" in row.locator(".action-evidence").inner_text()
     assert page.problems == [], page.problems
     page.context.close()
+
+
+@pytest.mark.parametrize("path", [PLAN, f"/strategy/providers/{PROVIDER}", "/strategy/recommendations"])
+def test_the_strategy_pages_pass_axe(browser: Any, site: Site, path: str) -> None:
+    """axe-core (vendored) finds no serious or critical violations."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not vendored in tests/web/vendor")
+    page = _signed_in(browser, site, "lead", bypass_csp=True)  # only to inject axe
+    page.goto(f"{site.url}{path}")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.nodes.length + ' x ' + v.nodes[0].target.join(' '))"
+    )
+    page.context.close()
+    assert found == [], (path, found)
