@@ -336,6 +336,9 @@ def test_a_reviewer_sees_only_the_plan_they_were_invited_to(app: Any, db: Databa
     assert _post(a, csrf, f"{PLAN_A}/reviewers", {"username": "peer"}).status_code == 303
     assert _post(a, csrf, f"{PLAN_A}/reviewers", {"username": "lead-a"}).status_code == 422  # same provider
     # the submitted plan is read-only
+    with db.session() as s:
+        first_evidence = s.scalar(select(func.min(Evidence.id)))
+    assert _post(a, csrf, f"{PLAN_A}/evidence/{first_evidence}/remove", {}).status_code == 400
     assert (
         _post(a, csrf, f"{PLAN_A}/pillars/recognition", {"narrative": "late", "maturity": "2"}).status_code
         == 400

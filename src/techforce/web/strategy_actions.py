@@ -350,6 +350,8 @@ def _detach(ctx: Ctx, ukprn: str, stage: str, evidence_id: int) -> int | None:
     on: list[int | None] = []
 
     def change(s: Any, sub: Submission) -> None:
+        if sub.status == "submitted":
+            raise errors.Refused("the plan was submitted: reopen it to change its evidence")
         row = s.get(Evidence, evidence_id)
         on.append(row.action_id if row is not None and row.submission_id == sub.id else None)
         service.detach(s, sub, evidence_id, ctx.principal.username)
