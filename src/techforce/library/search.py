@@ -213,8 +213,8 @@ def search(
     if not found.matched and len(stems) > 1:  # visible matches only: a private text never decides
         found, any_word = _keyword(s, stems, True, allowed, filters, limit, offset), True
     scores = {i: score or 0.0 for i, score in found.page}
-    page = _rows(s, [i for i, _ in found.page])
-    return Results(query, _hits(s, page, scores, stems), found.total, _facets(found.counts), any_word)
+    hits = _hits(s, [i for i, _ in found.page], scores, stems)
+    return Results(query, hits, found.total, _facets(found.counts), any_word)
 
 
 def _keyword(
@@ -245,26 +245,23 @@ def _listing(
     rows = search_sql.listing(s, allowed=allowed, filters=_chosen(f))
     rows.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
     wanted = [r.id for r in rows[offset : offset + limit]]
-    return Results(query, _hits(s, _rows(s, wanted), {}, []), found.total, _facets(found.counts))
+    return Results(query, _hits(s, wanted, {}, []), found.total, _facets(found.counts))
 
 
-def _rows(s: Db, ids: Sequence[int]) -> list[Resource]:
-    """Whole rows of ``ids``, in that order."""
-    whole = {r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_(list(ids))))}
-    return [whole[i] for i in ids]
-
-
-def _hits(s: Db, page: Sequence[Resource], scores: dict[int, float], stems: Sequence[str]) -> list[Hit]:
-    """The page's hits with their snippets (only the start of each text is read)."""
-    texts: dict[int, str] = dict(
-        s.execute(
-            select(SearchText.resource_id, func.substr(SearchText.text, 1, SNIPPET_CHARS)).where(
-                SearchText.resource_id.in_([r.id for r in page])
-            )
-        ).all()
+def _hits(s: Db, ids: Sequence[int], scores: dict[int, float], stems: Sequence[str]) -> list[Hit]:
+    """The whole rows of ``ids``, in that order, with their snippets: one query, reading only
+    the start of each text."""
+    start = func.substr(SearchText.text, 1, SNIPPET_CHARS)
+    rows = s.execute(
+        select(Resource, start)
+        .outerjoin(SearchText, SearchText.resource_id == Resource.id)
+        .where(Resource.id.in_(list(ids)))
     )
+    whole: dict[int, tuple[Resource, str | None]] = {r.id: (r, t) for r, t in rows}
     return [
-        Hit(r, round(scores.get(r.id, 0.0), 6), snippet(texts.get(r.id) or r.summary, stems)) for r in page
+        Hit(r, round(scores.get(i, 0.0), 6), snippet(t or r.summary, stems))
+        for i in ids
+        for r, t in (whole[i],)
     ]
 
 
@@ -314,8 +311,7 @@ def _hybrid(
         shown.sort(key=lambda r: (-round(ranked.get(r.id, 0.0), 9), _newest(r), r.id))
     else:
         shown.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
-    page = _rows(s, [r.id for r in shown[offset : offset + limit]])
-    hits = _hits(s, page, ranked, stems)
+    hits = _hits(s, [r.id for r in shown[offset : offset + limit]], ranked, stems)
     return Results(query, hits, len(shown), facets(rows), any_word, "hybrid" if meaning else "keyword")
 
 
