@@ -141,6 +141,58 @@ def _true(unit: str, raw: float) -> str:
     return f"{raw:.1f}%" if unit == "percent" else f"{raw:,.1f}".removesuffix(".0")
 
 
+def _pillars(
+    s: Db, sub: Submission, rows: list[Evidence], resolved: dict[int, pack.Evidence]
+) -> list[pack.PillarSection]:
+    """Each pillar with its narrative, maturity, evidence and recommendation statuses."""
+    recs = _recommendations(s, sub)
+    assessed = {p.pillar: p for p in sub.pillars}
+    pillars = []
+    for p in records.PILLARS:
+        row = assessed.get(p)
+        maturity = row.maturity if row is not None else 0
+        pillars.append(
+            pack.PillarSection(
+                pillar=p,
+                label=records.PILLAR_LABELS[p],
+                narrative=row.narrative if row is not None else "",
+                maturity=maturity,
+                maturity_label=records.MATURITY.get(maturity, ""),
+                evidence=[resolved[e.id] for e in rows if e.pillar == p and e.action_id is None],
+                recommendations=recs[p],
+            )
+        )
+    return pillars
+
+
+def _actions(
+    s: Db, sub: Submission, rows: list[Evidence], resolved: dict[int, pack.Evidence]
+) -> list[pack.ActionRow]:
+    """The action plan: milestones, linked recommendations by code, and each action's evidence."""
+    linked = {i for a in sub.actions for i in a.recommendations or []}
+    codes_by_id: dict[int, str] = {
+        int(row.id): str(row.code)
+        for row in s.execute(
+            select(Recommendation.id, Recommendation.code).where(Recommendation.id.in_(linked))
+        )
+    }
+    return [
+        pack.ActionRow(
+            ref=a.ref,
+            objective=a.objective,
+            pillar_label=records.PILLAR_LABELS.get(a.pillar, a.pillar),
+            owner=a.owner,
+            deadline=a.deadline.isoformat(),
+            status=a.status,
+            progress=a.progress,
+            milestones=[pack.Milestone(m.title, m.due.isoformat(), m.done) for m in a.milestones],
+            recommendations=[codes_by_id.get(i, str(i)) for i in a.recommendations or []],
+            evidence=[resolved[e.id] for e in rows if e.action_id == a.id],
+        )
+        for a in sub.actions
+    ]
+
+
 def build_pack(
     s: Db,
     wf: Workforce,
@@ -161,45 +213,8 @@ def build_pack(
     resolver = evidence.Resolver(s, wf, ukprn, allowed=allowed, true_values=true_values, today=today)
     rows = list(s.scalars(select(Evidence).where(Evidence.submission_id == sub.id).order_by(Evidence.id)))
     resolved = {row.id: _item(resolver.resolve(row)) for row in rows}
-    recs = _recommendations(s, sub)
-    assessed = {p.pillar: p for p in sub.pillars}
-    pillars = []
-    for p in records.PILLARS:
-        row = assessed.get(p)
-        maturity = row.maturity if row is not None else 0
-        pillars.append(
-            pack.PillarSection(
-                pillar=p,
-                label=records.PILLAR_LABELS[p],
-                narrative=row.narrative if row is not None else "",
-                maturity=maturity,
-                maturity_label=records.MATURITY.get(maturity, ""),
-                evidence=[resolved[e.id] for e in rows if e.pillar == p and e.action_id is None],
-                recommendations=recs[p],
-            )
-        )
-    linked = {i for a in sub.actions for i in a.recommendations or []}
-    codes_by_id: dict[int, str] = {
-        int(row.id): str(row.code)
-        for row in s.execute(
-            select(Recommendation.id, Recommendation.code).where(Recommendation.id.in_(linked))
-        )
-    }
-    actions = [
-        pack.ActionRow(
-            ref=a.ref,
-            objective=a.objective,
-            pillar_label=records.PILLAR_LABELS.get(a.pillar, a.pillar),
-            owner=a.owner,
-            deadline=a.deadline.isoformat(),
-            status=a.status,
-            progress=a.progress,
-            milestones=[pack.Milestone(m.title, m.due.isoformat(), m.done) for m in a.milestones],
-            recommendations=[codes_by_id.get(i, str(i)) for i in a.recommendations or []],
-            evidence=[resolved[e.id] for e in rows if e.action_id == a.id],
-        )
-        for a in sub.actions
-    ]
+    pillars = _pillars(s, sub, rows, resolved)
+    actions = _actions(s, sub, rows, resolved)
     signatory = s.get(Signatory, ukprn)
     comp = resolver.computation()
     name = names.get(ukprn, ukprn)
