@@ -234,7 +234,7 @@ def test_good_uploads_are_kept_by_digest_and_resolve_with_name_and_size(
         resolver = evidence.Resolver(s, wf, world.a, allowed=None)
         found, lost = resolver.resolve(row), resolver.resolve(missing)
     assert found.ok and found.value == f"plan.pdf ({size / 1024:.1f} KB)"
-    assert found.href == f"/strategy/providers/{world.a}/evidence/{row.id}/file"
+    assert found.href == f"/strategy/providers/{world.a}/first-submission/evidence/{row.id}/file"
     assert found.as_of == date.today().isoformat()
     assert not lost.ok and "lost.pdf is missing from the store" in lost.problem
 

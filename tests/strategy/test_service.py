@@ -155,3 +155,19 @@ def test_signatory_checks(world: StrategyWorld) -> None:
             service.sign(s, "1234", date(2020, 2, 29), "lee")
         row = service.sign(s, world.a, date(2020, 2, 29), "lee", contact="lead@a.ac.uk")
         assert row.signed == date(2020, 2, 29)
+
+
+def test_a_submitted_plans_evidence_is_fixed_and_control_characters_are_refused(world: StrategyWorld) -> None:
+    with world.db.session() as s:
+        sub = service.submission(s, world.a, "first-submission", "lee")
+        with pytest.raises(errors.Invalid, match="control characters"):
+            service.save_pillar(s, sub, "visibility", "lee", narrative="a\x00b", maturity=1)
+        with pytest.raises(errors.Invalid, match="milestone title holds control characters"):
+            service.save_action(s, sub, _action(milestones=[MilestoneIn("x\x1fy", date(2027, 1, 1))]), "lee")
+        service.save_action(s, sub, _action(), "lee")
+        row = service.attach(s, sub, "indicator", "tech.headcount", "lee", pillar="visibility")
+        service.submit(s, sub, "lee")
+        with pytest.raises(errors.Refused, match="reopen it"):
+            service.attach(s, sub, "indicator", "tech.fte", "lee", pillar="visibility")
+        with pytest.raises(errors.Refused, match="reopen it"):
+            service.detach(s, sub, row.id, "lee")

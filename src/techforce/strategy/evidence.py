@@ -36,7 +36,7 @@ from techforce.programmes import impact_data, impact_sections
 from techforce.programmes.models import Programme
 from techforce.safe_zip import ZipLimits, open_checked, read_entry
 from techforce.settings import Settings
-from techforce.strategy.models import Evidence
+from techforce.strategy.models import Evidence, Submission
 from techforce.workforce import codes, store
 from techforce.workforce.indicators import BY_ID, CATALOGUE, Computation, Indicator, Result
 from techforce.workforce.service import Workforce
@@ -269,7 +269,9 @@ class Resolver:
 
     def file(self, ev: Evidence) -> Resolved:
         name = ev.file_name or "uploaded file"
-        href = f"/strategy/providers/{self.ukprn}/evidence/{ev.id}/file"
+        sub = self.s.get(Submission, ev.submission_id)
+        stage = sub.stage if sub is not None else ""
+        href = f"/strategy/providers/{self.ukprn}/{stage}/evidence/{ev.id}/file"
         value = f"{name} ({_size(ev.file_size or 0)})"
         when = ev.added_at.date().isoformat() if ev.added_at else ""
         base = Resolved(

@@ -58,8 +58,13 @@ def check_ukprn(ukprn: str) -> str:
     return ukprn
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(value: str, what: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
     value = value.strip()
+    if CONTROL.search(value):
+        raise errors.Invalid(f"{what} holds control characters: remove them (retype or paste as plain text)")
     if required and not value:
         raise errors.Invalid(f"{what} is empty: write one")
     if len(value) > limit:
@@ -426,8 +431,7 @@ def check_action(s: Db, ukprn: str, data: ActionIn) -> ActionIn:
         if s.get(Recommendation, rec_id) is None:
             problems.append(f"there is no recommendation {rec_id}")
     for m in data.milestones or []:
-        if not m.title.strip():
-            problems.append("a milestone has no title: give one")
+        guard(lambda title=m.title: _text(title, "a milestone title", limit=300, required=True))
     if problems:
         raise errors.Invalid("; ".join(problems), problems)
     return data
@@ -525,6 +529,7 @@ def attach(
     """Link evidence to a pillar of the submission or to one of its actions. ``ref`` is an
     indicator id, a programme slug, a resource slug or (``file`` given: name, type, size) a
     stored file's sha256. Whether the thing exists is the caller's check (strategy.evidence)."""
+    _draft(sub)
     _choice(kind, records.EVIDENCE_KINDS, "evidence kind")
     if bool(pillar) == (action_id is not None):
         raise errors.Invalid("evidence goes on a pillar or on an action: name exactly one")
@@ -562,6 +567,7 @@ def attach(
 
 
 def detach(s: Db, sub: Submission, evidence_id: int, actor: str) -> None:
+    _draft(sub)
     row = s.get(Evidence, evidence_id)
     if row is None or row.submission_id != sub.id:
         raise errors.NotFound(f"there is no evidence {evidence_id} on this submission")
