@@ -30,7 +30,7 @@ from techforce.library.records import PUBLIC
 SNIPPET_WORDS = 32
 SNIPPET_CHARS = 20_000  # of a resource's text read for its snippet
 MAX_LIMIT = 100
-MAX_OFFSET = 2**31 - 1
+MAX_OFFSET = 10**9  # offset + limit stays a 32-bit integer
 SQLITE_MATCH = text(
     "SELECT rowid, bm25(library_fts, 10.0, 3.0, 1.0) FROM library_fts WHERE library_fts MATCH :match"
 )
@@ -242,9 +242,9 @@ def _listing(
 ) -> Results:
     """Every resource the viewer may see (with the chosen facet values), newest first."""
     found = search_sql.run(s, None, allowed=allowed, filters=_chosen(f))
-    rows = search_sql.listing(s, allowed=allowed, filters=_chosen(f))
-    rows.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))
-    wanted = [r.id for r in rows[offset : offset + limit]]
+    before, rows = search_sql.listing(s, allowed=allowed, filters=_chosen(f), limit=limit, offset=offset)
+    rows.sort(key=lambda r: (_newest(r), r.title.casefold(), r.id))  # titles as Python folds them
+    wanted = [r.id for r in rows[offset - before : offset - before + limit]]
     return Results(query, _hits(s, wanted, {}, []), found.total, _facets(found.counts))
 
 

@@ -45,6 +45,7 @@ class Dialect:
     year: str  # the year hit was published, an integer or NULL
     order: str  # ORDER BY of the page
     null_score: str
+    day: str  # kept's date published, the earliest date for none (search.py's order)
     text: str = "TEXT"
 
 
@@ -60,6 +61,7 @@ SQLITE = Dialect(
     year="CAST(substr(hit.published, 1, 4) AS INTEGER)",
     order="round(kept.score, 9) DESC, coalesce(kept.published, '0001-01-01') DESC, kept.id",
     null_score="NULL",
+    day="coalesce(kept.published, '0001-01-01')",
 )
 POSTGRESQL = Dialect(
     match=(
@@ -75,6 +77,7 @@ POSTGRESQL = Dialect(
         "coalesce(kept.published, DATE '0001-01-01') DESC, kept.id"
     ),
     null_score="CAST(NULL AS real)",
+    day="coalesce(kept.published, DATE '0001-01-01')",
     text="text",
 )
 
@@ -162,10 +165,14 @@ def _statement(s: Db, match: str | None, allowed: frozenset[str] | None, f: Chos
         params["who"] = sorted(allowed)
     if match is not None:
         params["match"] = match
-    tail = tail.format(null=d.null_score, pillars=d.pillars, year=d.year, text=d.text, order=d.order)
+    tail = tail.format(
+        null=d.null_score, pillars=d.pillars, year=d.year, text=d.text, order=d.order, day=d.day
+    )
     sql = text(
         f"WITH hit AS MATERIALIZED ({_hit(d, match is not None, allowed is not None)}), "
-        f"kept AS MATERIALIZED (SELECT hit.id, hit.score, hit.published FROM hit WHERE {where}) {tail}"
+        f"kept AS MATERIALIZED (SELECT hit.id, hit.score, hit.published FROM hit WHERE {where})"
+        + ("" if tail.startswith(",") else " ")
+        + tail
     )
     lists: list[BindParameter[Any]] = [
         bindparam(k, value=v, expanding=True) for k, v in params.items() if isinstance(v, list)
@@ -204,11 +211,33 @@ def run(
     return Found(page, total, matched, counts)
 
 
-def listing(s: Db, *, allowed: frozenset[str] | None, filters: Chosen) -> list[Any]:
-    """(id, published, title) of every resource ``allowed`` may see with the chosen facet
-    values, for search.py to order (by title case-folded the Python way, within a date)."""
-    tail = "SELECT r.id, r.published, r.title FROM kept JOIN library_resource r ON r.id = kept.id"
-    typed = _statement(s, None, allowed, filters, tail).columns(
-        column("id", Integer), column("published", Date), column("title", String)
+# The days a listing's page falls on: resources per day published, newest first, with how
+# many come before each day; only the rows of those days are read and ordered in Python.
+DAYS = (
+    ", days AS (SELECT {day} AS day, count(*) AS n FROM kept GROUP BY {day}), "
+    "upto AS (SELECT day, n, CAST(sum(n) OVER (ORDER BY day DESC) AS bigint) AS through FROM days) "
+    "SELECT r.id, r.published, r.title, upto.through - upto.n AS before "
+    "FROM upto JOIN kept ON {day} = upto.day JOIN library_resource r ON r.id = kept.id "
+    "WHERE upto.through > :offset AND upto.through - upto.n < :end"
+)
+
+
+def listing(
+    s: Db, *, allowed: frozenset[str] | None, filters: Chosen, limit: int, offset: int
+) -> tuple[int, list[Any]]:
+    """For a page of every resource ``allowed`` may see with the chosen facet values, newest
+    first: how many come before the first day the page falls on, and (id, published, title)
+    of the resources of the days it falls on, for search.py to order within a day (by title
+    case-folded the Python way, then id)."""
+    typed = (
+        _statement(s, None, allowed, filters, DAYS)
+        .bindparams(offset=offset, end=offset + limit)
+        .columns(
+            column("id", Integer),
+            column("published", Date),
+            column("title", String),
+            column("before", Integer),
+        )
     )
-    return list(s.execute(typed))
+    rows = list(s.execute(typed))
+    return (min(r.before for r in rows) if rows else offset), rows
