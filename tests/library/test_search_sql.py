@@ -207,3 +207,24 @@ def test_a_page_or_year_past_any_number_is_empty_not_an_error(library: Database)
     assert some.total > 0 and all(
         h.resource.published and h.resource.published.year == 2021 for h in some.hits
     )
+
+
+def test_a_listing_pages_through_one_day_by_title_as_python_folds_it(
+    library: Database, tmp_path: Path
+) -> None:
+    titles = ["beta", "Alpha", "alpha two", "Éclair", "ZULU", "straße", "Strasse"]
+    with library.session() as s:
+        for n, title in enumerate(titles):
+            data = service.checked(
+                f"day{n}",
+                slug=f"day{n}",
+                title=title,
+                kind="guide",
+                published=date(2030, 1, 1),
+                url="https://example.org/d",
+            )
+            service.save_resource(s, data, actor="curator", data_dir=tmp_path)
+    with library.session() as s:
+        pages = [search.search(s, "", allowed=None, limit=2, offset=o).hits for o in range(0, 8, 2)]
+    shown = [h.resource.title for page in pages for h in page][: len(titles)]
+    assert shown == sorted(titles, key=str.casefold)  # ties on title: the first added first
