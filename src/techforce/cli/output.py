@@ -9,10 +9,13 @@ numbers are right-aligned), and its notes go below it."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -23,6 +26,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeE
 from rich.table import Table
 from rich.text import Text
 
+from techforce import errors
 from techforce.present.tables import to_csv
 
 
@@ -186,3 +190,30 @@ def progress(console: Console, *columns: ProgressColumn) -> Iterator[Progress]:
     chosen = columns or (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*chosen, console=console, transient=True, disable=not console.is_terminal) as bars:
         yield bars
+
+
+def write_private(out: Path, data: bytes) -> None:
+    """Write ``data`` readable by its owner only (exports are about people or plans): into a new
+    0600 file beside ``out``, then put in its place, so a file there before ends 0600 too and a
+    failed write leaves it whole. A link or a folder at ``out`` is refused, not followed."""
+    if out.is_symlink():
+        raise errors.Refused(f"{out} is a symbolic link: give the path of an ordinary file, not a link.")
+    if out.is_dir():
+        raise errors.Refused(f"{out} is a folder: give a file name inside it, e.g. {out / 'export'}.")
+    if not out.parent.is_dir():
+        raise errors.Invalid(f"{out}: the folder {out.parent} does not exist: create it or choose another.")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    except OSError as error:
+        raise errors.Refused(
+            f"{out}: cannot write in {out.parent} ({error.strerror}): choose a folder you may write to."
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

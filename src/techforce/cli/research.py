@@ -7,8 +7,6 @@ the studies they are members of) and records each change in the audit log under 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from techforce import audit, errors
-from techforce.cli.output import Column, Format, FormatOption, emit, number, progress
+from techforce.cli.output import Column, Format, FormatOption, emit, number, progress, write_private
 from techforce.research import (
     agreement,
     codebook_merge,
@@ -54,33 +52,6 @@ def _study(s: Db, guid: str) -> Study:
         return service.study(s, guid)
     except errors.NotFound:
         raise errors.NotFound(f"there is no study {guid!r}: {LIST_FIX}.") from None
-
-
-def _write(out: Path, data: bytes) -> None:
-    """Write study data readable by its owner only (it is about people): into a new 0600 file
-    beside ``out``, then put in its place, so a file there before ends 0600 too and a failed
-    write leaves it whole. A link or a folder at ``out`` is refused, not followed."""
-    if out.is_symlink():
-        raise errors.Refused(f"{out} is a symbolic link: give the path of an ordinary file, not a link.")
-    if out.is_dir():
-        raise errors.Refused(f"{out} is a folder: give a file name inside it, e.g. {out / 'study.qdpx'}.")
-    if not out.parent.is_dir():
-        raise errors.Invalid(f"{out}: the folder {out.parent} does not exist: create it or choose another.")
-    try:
-        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    except OSError as error:
-        raise errors.Refused(
-            f"{out}: cannot write in {out.parent} ({error.strerror}): choose a folder you may write to."
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _counts(s: Db, model: Any) -> dict[int, int]:
@@ -170,7 +141,7 @@ def export_qdpx(
         with ctx.obj.db.session() as s:
             _study(s, study)
             data = qdpx.write_qdpx(exchange.export_project(s, study))
-            _write(out, data)
+            write_private(out, data)
             audit.record(
                 s, actor=ctx.obj.settings.user, action=events.EXPORT, target=study, payload={"file": "qdpx"}
             )
@@ -227,7 +198,7 @@ def export_codebook(
             if suffix == ".qdc"
             else refi.codebook_csv(codes).encode("utf-8")
         )
-        _write(out, data)
+        write_private(out, data)
         audit.record(
             s, actor=ctx.obj.settings.user, action=events.EXPORT, target=study, payload={"file": suffix[1:]}
         )

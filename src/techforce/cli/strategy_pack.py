@@ -8,44 +8,16 @@ pack written is recorded in the audit log under the --user (or TECHFORCE_USER) n
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import typer
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from techforce import audit, errors
-from techforce.cli.output import progress
+from techforce.cli.output import progress, write_private
 from techforce.strategy import events, pack_data, records
 from techforce.strategy.service import check_ukprn
 from techforce.workforce.service import Workforce
-
-
-def _write(out: Path, data: bytes) -> None:
-    """Write the pack to ``out`` as a new 0600 file put in place atomically (a failed write
-    leaves an earlier file whole); a link or a folder at ``out`` is refused, not followed."""
-    if out.is_symlink():
-        raise errors.Refused(f"{out} is a symbolic link: give the path of an ordinary file, not a link.")
-    if out.is_dir():
-        raise errors.Refused(f"{out} is a folder: give a file name inside it, e.g. {out / 'pack.pdf'}.")
-    if not out.parent.is_dir():
-        raise errors.Invalid(f"{out}: the folder {out.parent} does not exist: create it or choose another.")
-    try:
-        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    except OSError as error:
-        raise errors.Refused(
-            f"{out}: cannot write in {out.parent} ({error.strerror}): choose a folder you may write to."
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def pack_command(
@@ -83,7 +55,7 @@ def pack_command(
         bars.update(step, description=f"Laying out the {fmt.upper()}")
         data, _media, filename = pack_data.render(built, fmt)
         target = out if out is not None else Path.cwd() / filename
-        _write(target, data)
+        write_private(target, data)
         with db.session() as s:
             audit.record(
                 s,

@@ -7,8 +7,6 @@ under the --user (or TECHFORCE_USER) name. A provider is named by its UKPRN."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from rich.text import Text
 from sqlalchemy import select
 
 from techforce import errors
-from techforce.cli.output import Column, Format, FormatOption, emit, progress
+from techforce.cli.output import Column, Format, FormatOption, emit, progress, write_private
 from techforce.strategy import exchange, records, recsets, reminders, schedule, service
 from techforce.strategy.models import RecommendationSet
 from techforce.workforce.problems import InputError
@@ -47,32 +45,6 @@ def _read(path: Path, what: str, limit: int) -> bytes:
             f"{path}: the file is larger than {limit // 1024 // 1024} MB: split it, or save it smaller."
         )
     return path.read_bytes()
-
-
-def _write(out: Path, data: bytes) -> None:
-    """Write ``data`` to ``out`` as a new 0600 file put in place atomically (a failed write
-    leaves an earlier file whole). A link or a folder at ``out`` is refused, not followed."""
-    if out.is_symlink():
-        raise errors.Refused(f"{out} is a symbolic link: give the path of an ordinary file, not a link.")
-    if out.is_dir():
-        raise errors.Refused(f"{out} is a folder: give a file name inside it, e.g. {out / 'plan.csv'}.")
-    if not out.parent.is_dir():
-        raise errors.Invalid(f"{out}: the folder {out.parent} does not exist: create it or choose another.")
-    try:
-        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    except OSError as error:
-        raise errors.Refused(
-            f"{out}: cannot write in {out.parent} ({error.strerror}): choose a folder you may write to."
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _show_problems(ctx: typer.Context, exc: InputError) -> None:
@@ -189,7 +161,7 @@ def export_set(
             raise errors.NotFound(f"there is no recommendation set {name!r}; the sets are {known}")
         rs = exchange.stored_set(row)
     text = recsets.to_csv(rs) if suffix == ".csv" else recsets.to_yaml(rs)
-    _write(out, text.encode("utf-8"))
+    write_private(out, text.encode("utf-8"))
     typer.echo(f"Wrote {rs.id} version {rs.version} ({len(rs.recommendations)} recommendations) to {out}")
 
 
@@ -305,7 +277,7 @@ def export_actions(
         text = exchange.export_actions(s, ukprn, stage, ctx.obj.settings.user)
         sub = exchange.find_submission(s, ukprn, stage)
         count = len(sub.actions) if sub else 0
-    _write(out, text.encode("utf-8"))
+    write_private(out, text.encode("utf-8"))
     typer.echo(f"Wrote {count} actions of the {records.STAGE_LABELS[stage]} plan of {ukprn} to {out}")
 
 
