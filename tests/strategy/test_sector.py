@@ -51,18 +51,31 @@ def _row(view: sector.SectorView, code: str) -> sector.AdoptionRow:
     return next(r for r in view.adoption if r.code == code)
 
 
-def test_a_group_of_two_providers_is_hidden_with_the_marker_and_the_reason(
+SMALL = "suppressed: a group of fewer than 5 providers"
+
+
+def test_a_group_of_two_providers_is_hidden_in_full_with_the_marker_and_the_reason(
     world: StrategyWorld, settings: Settings
 ) -> None:
     _pledge(world.db, [world.a, world.b], "stl-2024/STL-2", "pledged")
     row = _row(_view(world.db, settings), "STL-2")
     assert row.pledged.display == ".." and row.pledged.value is None
-    assert row.pledged.reason == "suppressed: fewer than 5 providers"
-    assert row.providers.display == ".."
-    assert row.done_share.display == ".." and "suppressed" in row.done_share.reason
-    assert row.done.display == "0"  # nobody has done it: a true zero is shown
-    untouched = _row(_view(world.db, settings), "STL-3")
-    assert untouched.providers.display == "0"
+    for name in sector.ADOPTION_MEASURES:  # zeros too: "done 0" would say what both did
+        cell = getattr(row, name)
+        assert (cell.display, cell.value, cell.reason) == ("..", None, SMALL)
+    untouched = _row(_view(world.db, settings), "STL-3")  # nobody pledged: nothing about anyone
+    assert untouched.providers.display == "0" and untouched.done.display == "0"
+
+
+def test_in_a_group_big_enough_a_zero_shows_and_a_count_below_five_hides(
+    world: StrategyWorld, settings: Settings
+) -> None:
+    providers = _ukprns(9)
+    _pledge(world.db, providers[:7], "stl-2024/STL-3", "pledged")
+    _pledge(world.db, providers[7:], "stl-2024/STL-3", "done")
+    row = _row(_view(world.db, settings), "STL-3")
+    assert (row.providers.display, row.pledged.display, row.in_progress.display) == ("10", "5", "0")
+    assert row.done.display == ".." and row.done.reason == "suppressed: fewer than 5 providers"
 
 
 def test_counts_are_rounded_and_percentages_come_from_the_published_counts(
@@ -91,7 +104,7 @@ def test_withdrawn_pledges_are_left_out(world: StrategyWorld, settings: Settings
     _pledge(world.db, providers, "stl-2024/STL-4", "pledged")
     _pledge(world.db, providers[:3], "stl-2024/STL-4", "withdrawn")
     row = _row(_view(world.db, settings), "STL-4")
-    assert row.providers.display == ".."  # 4 left: below the floor
+    assert row.providers.display == ".." and row.providers.reason == SMALL  # 4 left: below the floor
 
 
 def _sign(db: Database, signed: dict[str, date], submitted: dict[str, tuple[str, date]]) -> None:
@@ -133,6 +146,29 @@ def test_stage_compliance_by_cohort(world: StrategyWorld, settings: Settings) ->
     assert {r.stage for r in view.compliance} == {"first-submission", "stage-2", "stage-3"}
 
 
+def test_a_single_signatory_cohort_cannot_be_read_from_the_table(
+    world: StrategyWorld, settings: Settings
+) -> None:
+    """Who signed when is public: 27 signed in 2022, one provider alone in 2019. Its rows are
+    hidden in full, and the tables read the same whether it submitted on time or is overdue,
+    also where 27 + 1 would cross a rounding edge (27 shows as 25, 28 as 30)."""
+    target = "10099999"
+    _sign(world.db, {u: date(2022, 3, 1) for u in _ukprns(27)} | {target: date(2019, 5, 1)}, {})
+    overdue = _view(world.db, settings)
+    rows = [r for r in overdue.compliance if r.cohort == "2019"]
+    assert [r.stage for r in rows] == ["first-submission", "stage-2", "stage-3"]  # listed, all hidden
+    for row in rows:
+        for name in sector.COMPLIANCE_MEASURES:
+            cell = getattr(row, name)
+            assert (cell.display, cell.value, cell.reason) == ("..", None, SMALL)
+    shown = {(r.stage, r.cohort): r for r in overdue.compliance}
+    assert shown[("first-submission", sector.ALL_COHORTS)].overdue.display == "25"  # 27, not 28
+    _sign(world.db, {}, {target: ("first-submission", date(2020, 6, 1))})  # on time after all
+    on_time = _view(world.db, settings)
+    assert sector.tables(on_time) == sector.tables(overdue)
+    assert sector.sector_csv(on_time) == sector.sector_csv(overdue)
+
+
 def test_the_view_is_as_on_the_day_given(world: StrategyWorld, settings: Settings) -> None:
     _sign(world.db, {u: date(2020, 1, 15) for u in _ukprns(6)}, {})
     before = {(r.stage, r.cohort): r for r in _view(world.db, settings, date(2020, 6, 1)).compliance}
@@ -155,7 +191,7 @@ def test_the_csv_has_every_cell_with_its_reason_and_neutralises_formulas(
     assert {"table", "row", "measure", "value", "shown", "disclosure"} <= set(rows[0])
     hidden = [r for r in rows if "STL-6" in r["row"] and r["measure"] == "pledged"]
     assert hidden[0]["shown"] == ".." and hidden[0]["value"] == ""
-    assert hidden[0]["disclosure"] == "suppressed: fewer than 5 providers"
+    assert hidden[0]["disclosure"] == SMALL
     assert all(not r["row"].startswith("=") for r in rows)
     assert rows[-1]["measure"] == "disclosure" and "hesa-standard" in rows[-1]["disclosure"]
     assert world.a not in text and world.b not in text  # no provider is named
@@ -196,6 +232,9 @@ def test_lead_pledges_against_the_staff_data_year_by_year(world: StrategyWorld, 
         view.leaders, [(y, g) for y in sorted(truth) for g in (True, False)], strict=True
     ):
         mine = [has for u, has in truth[year].items() if (u in pledgers) is group]
+        if 0 < len(mine) < 5:  # a small group shows nothing, not even a zero
+            assert {row.returned.reason, row.with_leader.reason, row.share.reason} == {SMALL}
+            continue
         assert row.returned == gate.count(len(mine))
         assert row.with_leader == gate.count(sum(mine))
         assert row.share == gate.percent(row.with_leader, row.returned)

@@ -3,18 +3,34 @@ Commitment signatories keep to their stages, and whether pledges to appoint a st
 technical lead show in the staff data, year by year.
 
 Every figure is a count of providers, or a percentage of one, and passes the disclosure gate
-(:class:`ProviderGate`) before it is published:
+(:class:`ProviderGate`) before it is published. The gate works a row at a time, because a
+row is a group of providers: one signing cohort at one stage (compliance), the providers with
+a pledge on one recommendation (adoption), or one group's providers with a staff return in
+one year (leaders). A row's population is that group's number of providers.
 
-- a count of 1 to ``min_peer_group_size - 1`` providers (the fewest a peer group may have,
-  5 by default) is suppressed, so that no figure sits close to one provider's own;
-- a larger count is rounded to the nearest 5 with HESA rounding, so that a hidden count
-  cannot be worked out exactly from a total and the other published counts;
-- a percentage is computed from the published counts, never the true ones, and suppressed
+- A row whose population is 1 to ``min_peer_group_size - 1`` (the fewest a peer group may
+  have, 5 by default) has EVERY cell hidden, zeros included, with the reason "a group of
+  fewer than 5 providers". Otherwise an exact 0 beside a hidden cell would say what the
+  group's few members did: a cohort of one signatory with "on time 0, late 0, overdue .."
+  names that provider as overdue, since who signed when is public. The row is still listed,
+  so the table's shape does not depend on what its members did. A row of no providers at all
+  shows its zeros: it says nothing about anyone.
+- In a row big enough to show, a true 0 is shown; a count of 1 to 4 providers is hidden; a
+  larger count is rounded to the nearest 5 with HESA rounding (halves up).
+- A percentage is computed from the published counts, never the true ones, and suppressed
   when its published population is below the rule set's threshold (22.5) or its count is
   hidden.
+- The "all cohorts" row counts only the cohorts big enough to be shown. Were the small
+  cohorts in it, "all cohorts" minus the published cohort rows would bound them: usually only
+  to a range, which is the protection HESA rounding gives, but not always. When a large
+  cohort's true count sits at a rounding edge (27 shows as 25, 28 as 30), one more provider
+  in a small cohort moves the total across the edge and the difference has one value only.
+  Left out of every total, a small cohort's state cannot be read from the table at all.
 
 A hidden cell shows the rule set's marker and the reason. There are no per-provider rows:
-what one provider pledged or submitted is that provider's own page.
+what one provider pledged or submitted is that provider's own page. What the gate does not
+cover: figures about the same providers published in other views (the workforce tables), and
+the view's changes over time (it is live).
 
 Page data only: no HTTP, no clock (``today`` is passed in)."""
 
@@ -43,7 +59,7 @@ LEAD_RECOMMENDATIONS = (("stl-2024", "STL-1"), ("talent-commission-2022", "TC-1"
 LEADER_INDICATOR = "leadership.has_leader"
 PLEDGED_GROUP = "pledged to appoint a strategic lead"
 OTHER_GROUP = "did not pledge"
-ALL_COHORTS = "all cohorts"
+ALL_COHORTS = "all cohorts shown"
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,25 @@ class ProviderGate:
 
     rules: RuleSet
     least: int
+
+    def small(self, population: int) -> bool:
+        """Whether a group of ``population`` providers is too small to show anything of."""
+        return 0 < population < self.least
+
+    @property
+    def small_group(self) -> Cell:
+        """A cell of a row whose group is too small: hidden, whatever its value."""
+        return Cell(None, self.rules.marker, f"suppressed: a group of fewer than {self.least} providers")
+
+    def counts(self, population: int, counts: dict[str, int]) -> dict[str, Cell]:
+        """A row's counts as published: every one hidden when its group is small."""
+        if self.small(population):
+            return dict.fromkeys(counts, self.small_group)
+        return {k: self.count(n) for k, n in counts.items()}
+
+    def share(self, population: int, part: Cell, whole: Cell) -> Cell:
+        """A row's percentage: hidden with its row when the group is small."""
+        return self.small_group if self.small(population) else self.percent(part, whole)
 
     def count(self, n: int) -> Cell:
         if n == 0:
@@ -149,19 +184,27 @@ def _adoption(s: Db, gate: ProviderGate) -> list[AdoptionRow]:
     )
     for rec, rs in found:
         c = counts.get(rec.id, Counter())
-        providers = gate.count(sum(c.values()))
-        done = gate.count(c["done"])
+        population = sum(c.values())
+        cells = gate.counts(
+            population,
+            {
+                "pledged": c["pledged"],
+                "in_progress": c["in-progress"],
+                "done": c["done"],
+                "providers": population,
+            },
+        )
         rows.append(
             AdoptionRow(
                 set_slug=f"{rs.slug}@{rs.version}",
                 set_title=rs.title,
                 code=rec.code,
                 title=rec.title,
-                pledged=gate.count(c["pledged"]),
-                in_progress=gate.count(c["in-progress"]),
-                done=done,
-                providers=providers,
-                done_share=gate.percent(done, providers),
+                pledged=cells["pledged"],
+                in_progress=cells["in_progress"],
+                done=cells["done"],
+                providers=cells["providers"],
+                done_share=gate.share(population, cells["done"], cells["providers"]),
             )
         )
     return rows
@@ -195,19 +238,28 @@ def _standings(s: Db, today: date) -> list[tuple[str, schedule.Due]]:
 
 def _compliance_row(gate: ProviderGate, stage: str, cohort: str, states: list[str]) -> ComplianceRow:
     c = Counter(states)
-    on_time = gate.count(sum(c[k] for k in _ON_TIME))
-    due = gate.count(sum(c[k] for k in (*_ON_TIME, *_LATE, *_OVERDUE)))
+    cells = gate.counts(
+        len(states),
+        {
+            "signatories": len(states),
+            "on_time": sum(c[k] for k in _ON_TIME),
+            "late": sum(c[k] for k in _LATE),
+            "overdue": sum(c[k] for k in _OVERDUE),
+            "not_yet_due": sum(c[k] for k in (schedule.NOT_YET_OPEN, schedule.OPEN, schedule.DUE_SOON)),
+            "due": sum(c[k] for k in (*_ON_TIME, *_LATE, *_OVERDUE)),
+        },
+    )
     return ComplianceRow(
         stage=stage,
         stage_label=records.STAGE_LABELS[stage],
         cohort=cohort,
-        signatories=gate.count(len(states)),
-        on_time=on_time,
-        late=gate.count(sum(c[k] for k in _LATE)),
-        overdue=gate.count(sum(c[k] for k in _OVERDUE)),
-        not_yet_due=gate.count(sum(c[k] for k in (schedule.NOT_YET_OPEN, schedule.OPEN, schedule.DUE_SOON))),
-        due=due,
-        on_time_share=gate.percent(on_time, due),
+        signatories=cells["signatories"],
+        on_time=cells["on_time"],
+        late=cells["late"],
+        overdue=cells["overdue"],
+        not_yet_due=cells["not_yet_due"],
+        due=cells["due"],
+        on_time_share=gate.share(len(states), cells["on_time"], cells["due"]),
     )
 
 
@@ -218,7 +270,8 @@ def _compliance(s: Db, gate: ProviderGate, today: date) -> list[ComplianceRow]:
     rows = []
     for stage in schedule.KINDS:
         cohorts = by_stage[stage]
-        every = [state for states in cohorts.values() for state in states]
+        # a small cohort is left out of the total: the total less the cohorts shown would bound it
+        every = [state for states in cohorts.values() if not gate.small(len(states)) for state in states]
         rows.append(_compliance_row(gate, stage, ALL_COHORTS, every))
         rows.extend(_compliance_row(gate, stage, c, cohorts[c]) for c in sorted(cohorts))
     return rows
@@ -261,15 +314,14 @@ def _leaders(s: Db, wf: Workforce, gate: ProviderGate) -> list[LeaderRow]:
     for year, leaders in sorted(has_leader_by_year(wf).items()):
         for group, members in ((PLEDGED_GROUP, True), (OTHER_GROUP, False)):
             mine = [has for u, has in leaders.items() if (u in pledged) is members]
-            returned = gate.count(len(mine))
-            with_leader = gate.count(sum(mine))
+            cells = gate.counts(len(mine), {"returned": len(mine), "with_leader": sum(mine)})
             rows.append(
                 LeaderRow(
                     year=codes.year_label(year),
                     group=group,
-                    returned=returned,
-                    with_leader=with_leader,
-                    share=gate.percent(with_leader, returned),
+                    returned=cells["returned"],
+                    with_leader=cells["with_leader"],
+                    share=gate.share(len(mine), cells["with_leader"], cells["returned"]),
                 )
             )
     return rows
@@ -294,6 +346,8 @@ def sector_view(s: Db, wf: Workforce, today: date) -> SectorView:
         leaders=_leaders(s, wf, gate),
         notes=[
             "Counts of providers: pledges that were withdrawn are left out.",
+            f"A row about fewer than {gate.least} providers is hidden in full, zeros included; "
+            "'all cohorts shown' leaves out the cohorts too small to show.",
             "Stages are due as strategy/schedule.py reads the Technician Commitment guidance; "
             "'not yet due' includes submissions whose window is open.",
             "Commitments against the data: providers with a non-academic staff return that year; "
