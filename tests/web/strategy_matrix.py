@@ -42,6 +42,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", R + "/comments"): "review",
     ("POST", "/api" + R + "/comments"): "review",
     ("GET", R + "/evidence/{evidence_id}/file"): "review",
+    ("GET", R + "/pack.{fmt}"): "review",
     ("GET", "/strategy/sector"): "sector",
     ("GET", "/api/strategy/sector"): "sector",
     ("GET", "/strategy/sector.csv"): "sector",

@@ -65,6 +65,7 @@ UPLOAD_TYPES = {
 }
 ALLOWED = "PDF, Word (.docx), Excel (.xlsx), CSV, plain text (.txt), PNG or JPEG"
 HIDDEN = "a resource you cannot see"
+PROGRAMME_HIDDEN = "a programme figure you cannot see"
 YES_NO = ("leadership.has_leader",)  # a fact about the provider, shown as Yes or No
 
 
@@ -152,7 +153,9 @@ class Resolver:
 
     ``allowed``: the viewer's library audience (None: sees every resource). ``true_values``:
     the viewer is entitled to the provider's true workforce figures (its own provider lead,
-    or the operator); the caller decides, never this class."""
+    or the operator); the caller decides, never this class. ``impact``: the viewer may see
+    programme impact (programmes.permissions.VIEW_IMPACT); without it a programme's starters
+    and completers are shown as "a programme figure you cannot see"."""
 
     def __init__(
         self,
@@ -162,10 +165,11 @@ class Resolver:
         *,
         allowed: frozenset[str] | None,
         true_values: bool = False,
+        impact: bool = True,
         today: date | None = None,
     ) -> None:
         self.s, self.wf, self.ukprn = s, wf, ukprn
-        self.allowed, self.true_values = allowed, true_values
+        self.allowed, self.true_values, self.impact = allowed, true_values, impact
         self.today = today or date.today()
         self._comp: Computation | None = None
         self._programmes: tuple[impact_data.Data, impact_sections.Gate] | None = None
@@ -232,6 +236,15 @@ class Resolver:
         return self._programmes
 
     def programme(self, slug: str, label: str = "") -> Resolved:
+        if not self.impact:  # figures are not read at all for a viewer who may not see them
+            title = self.s.scalar(select(Programme.title).where(Programme.slug == slug))
+            if title is None:
+                return _missing(
+                    "programme", slug, label, "no longer exists: link another or remove this evidence"
+                )
+            return Resolved(
+                "programme", slug, label or title, PROGRAMME_HIDDEN, "", "", f"/programmes/{slug}"
+            )
         data, gate = self._programme_data()
         found = next((p for p in data.programmes.values() if p.slug == slug), None)
         if found is None:

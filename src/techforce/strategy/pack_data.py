@@ -31,7 +31,7 @@ from techforce.workforce import codes
 from techforce.workforce.indicators import BY_ID, Computation
 from techforce.workforce.service import Workforce
 
-__all__ = ["FORMATS", "build_pack", "provider_charts", "render"]
+__all__ = ["FORMATS", "PUBLISHED_LINE", "TRUE_LINE", "build_pack", "provider_charts", "render"]
 
 FORMATS = {
     "html": "text/html; charset=utf-8",
@@ -202,15 +202,20 @@ def build_pack(
     names: Mapping[str, str],
     allowed: frozenset[str] | None,
     true_values: bool,
+    impact: bool = True,
     today: date | None = None,
 ) -> pack.Pack:
     """The pack for ``ukprn``'s submission for ``stage`` as the viewer may see it: ``allowed``
-    is their library audience (None: every resource), ``true_values`` whether they are
-    entitled to the provider's true workforce figures (its own lead, or the operator).
-    NotFound when the provider has no submission for that stage."""
+    is their library audience (None: every resource), ``true_values`` whether it holds the
+    provider's true workforce figures (only for a viewer entitled to them: its own lead, or
+    the operator) rather than the published ones, ``impact`` whether the viewer may see
+    programme impact figures. The pack says which figures it holds. NotFound when the
+    provider has no submission for that stage."""
     sub = _submission(s, ukprn, stage)
     today = today or date.today()
-    resolver = evidence.Resolver(s, wf, ukprn, allowed=allowed, true_values=true_values, today=today)
+    resolver = evidence.Resolver(
+        s, wf, ukprn, allowed=allowed, true_values=true_values, impact=impact, today=today
+    )
     rows = list(s.scalars(select(Evidence).where(Evidence.submission_id == sub.id).order_by(Evidence.id)))
     resolved = {row.id: _item(resolver.resolve(row)) for row in rows}
     pillars = _pillars(s, sub, rows, resolved)
@@ -233,15 +238,19 @@ def build_pack(
     )
 
 
+TRUE_LINE = "Figures: true values for this provider only: do not share outside it."
+PUBLISHED_LINE = "Figures: published (rounded and suppressed), fit to share."
+
+
 def _disclosure_note(comp: Computation, true_values: bool) -> str:
     if true_values:
         return (
-            "Workforce figures are this provider's true values, shown to its own leads: do not publish "
-            f"them outside the provider without disclosure control ({comp.rules.stamp})."
+            f"{TRUE_LINE} Workforce figures are this provider's true values, shown to its own "
+            f"leads: do not publish them outside the provider without disclosure control ({comp.rules.stamp})."
         )
     return (
-        f"Workforce and programme figures about people are published under disclosure rules {comp.rules.stamp}: "
-        f"counts are perturbed and rounded, and figures about too few people are shown as {comp.rules.marker}."
+        f"{PUBLISHED_LINE} Workforce and programme figures about people are published under "
+        f"disclosure rules {comp.rules.stamp}: counts are perturbed and rounded, and figures about too few people are shown as {comp.rules.marker}."
     )
 
 

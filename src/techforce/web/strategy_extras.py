@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session as Db
 
 from techforce.accounts.access import Permission
+from techforce.programmes.permissions import VIEW_IMPACT
 from techforce.strategy import evidence
 from techforce.strategy.models import Evidence, Submission
 from techforce.strategy.page_models import Download
@@ -19,9 +20,9 @@ from techforce.workforce.service import Workforce
 
 PROVIDER_PAGES = ("/strategy/providers/", "/workforce/providers/")  # a reviewer is not sent there
 PACK_FORMATS = (
-    ("html", "Pack (HTML)"),
-    ("pdf", "Pack (PDF)"),
-    ("docx", "Pack (Word, for reviewers to edit)"),
+    ("html", "HTML"),
+    ("pdf", "PDF"),
+    ("docx", "Word, for reviewers to edit"),
 )
 
 
@@ -35,11 +36,16 @@ def true_values(ctx: Ctx, ukprn: str) -> bool:
     return ctx.principal.can(Permission.VIEW_IN_FULL, ukprn)
 
 
+def impact(ctx: Ctx) -> bool:
+    """May the viewer see programme impact figures (starters and completers)?"""
+    return ctx.principal.can(VIEW_IMPACT)
+
+
 def resolver(ctx: Ctx, *, reviewer: bool = False) -> Resolver:
     """How a page reads each evidence item's current value, as this viewer may see it (one
     evidence.Resolver per session and provider, so each source is read once)."""
     found: dict[tuple[int, str], evidence.Resolver] = {}
-    audience = allowed(ctx)
+    audience, sees_impact = allowed(ctx), impact(ctx)
 
     def resolve(s: Db, e: Evidence) -> dict[str, str]:
         sub = s.get(Submission, e.submission_id)
@@ -47,7 +53,9 @@ def resolver(ctx: Ctx, *, reviewer: bool = False) -> Resolver:
         key = (id(s), ukprn)
         if key not in found:
             full = not reviewer and true_values(ctx, ukprn)
-            found[key] = evidence.Resolver(s, workforce(ctx), ukprn, allowed=audience, true_values=full)
+            found[key] = evidence.Resolver(
+                s, workforce(ctx), ukprn, allowed=audience, true_values=full, impact=sees_impact
+            )
         got = found[key].resolve(e)
         return {
             "ref": got.ref,
@@ -82,8 +90,22 @@ def exchange_ready() -> bool:
     return True
 
 
-def downloads(base: str) -> list[Download]:
-    """The pack and CSV downloads of a stage's plan at ``base``."""
-    return [Download(label=label, href=f"{base}/pack.{fmt}") for fmt, label in PACK_FORMATS] + [
-        Download(label="Actions (CSV)", href=f"{base}/actions.csv")
+def downloads(base: str, *, true_ok: bool = False) -> list[Download]:
+    """The pack and CSV downloads of a stage's plan at ``base``: the pack with published
+    figures (fit to share), and, for a viewer entitled to them (``true_ok``), with the
+    provider's true figures, labelled not to be shared."""
+    found = [
+        Download(
+            label=f"Pack ({label}; published figures, fit to share)",
+            href=f"{base}/pack.{fmt}?figures=published",
+        )
+        for fmt, label in PACK_FORMATS
     ]
+    if true_ok:
+        found += [
+            Download(
+                label=f"Pack ({label}; true figures: do not share)", href=f"{base}/pack.{fmt}?figures=true"
+            )
+            for fmt, label in PACK_FORMATS
+        ]
+    return [*found, Download(label="Actions (CSV)", href=f"{base}/actions.csv")]

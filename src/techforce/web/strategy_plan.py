@@ -39,7 +39,7 @@ from techforce.web.strategy_common import (
     provider_name,
     redirect,
 )
-from techforce.web.strategy_extras import downloads, exchange_ready, file_path, resolver
+from techforce.web.strategy_extras import downloads, exchange_ready, file_path, resolver, true_values
 
 router = APIRouter()
 P = "/strategy/providers/{ukprn}"
@@ -194,7 +194,7 @@ def plan_data(ctx: Ctx, ukprn: str, stage: str) -> SubmissionPage:
             can_edit=can_edit(ctx, ukprn),
             today=date.today(),
             resolve=resolver(ctx),
-            downloads=downloads(pages.stage_base(ukprn, stage)),
+            downloads=downloads(pages.stage_base(ukprn, stage), true_ok=true_values(ctx, ukprn)),
             can_import_actions=exchange_ready(),
         )
 
@@ -388,10 +388,23 @@ class ReviewerIn(BaseModel):
     username: Annotated[Clean, Field(max_length=100)]
 
 
+NOT_INVITABLE = (
+    "that person cannot be invited: check the username; a reviewer must be an active account "
+    "from another provider"
+)
+
+
 def _invite(ctx: Ctx, ukprn: str, stage: str, username: str) -> None:
-    existing(
-        ctx, ukprn, stage, lambda s, sub: service.invite(s, sub, username.strip(), ctx.principal.username)
-    )
+    """Invite ``username``. Whether the account exists, is disabled or works for this provider
+    is one answer (NOT_INVITABLE), so the form cannot be used to probe accounts."""
+
+    def invite(s: Any, sub: Submission) -> None:
+        try:
+            service.invite(s, sub, username.strip(), ctx.principal.username)
+        except (errors.Invalid, errors.NotFound):
+            raise errors.Invalid(NOT_INVITABLE) from None
+
+    existing(ctx, ukprn, stage, invite)
 
 
 def _revoke(ctx: Ctx, ukprn: str, stage: str, username: str) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from techforce import errors
 from techforce.strategy import review_pages, service
@@ -21,6 +22,7 @@ from techforce.web.deps import Ctx
 from techforce.web.pages import render
 from techforce.web.strategy_common import Clean, Id, Reviewer, as_error, names, redirect
 from techforce.web.strategy_extras import resolver
+from techforce.web.strategy_files import Format, attachment, make_pack
 from techforce.web.strategy_plan import evidence_download
 
 router = APIRouter()
@@ -112,3 +114,15 @@ def comment_page(
 def evidence_file(ctx: Reviewer, submission: Id, evidence_id: Id) -> Response:
     """An evidence file of the plan you review, as it was added."""
     return evidence_download(ctx, lambda s: _submitted(s, submission), evidence_id)
+
+
+@router.get(R + "/pack.{fmt}", tags=["strategy"])
+async def review_pack(ctx: Reviewer, submission: Id, fmt: Format) -> Response:
+    """The self-assessment pack of the plan you review, as HTML, PDF or Word, always with
+    published (disclosure-controlled) figures."""
+
+    def make() -> tuple[bytes, str, str]:
+        return make_pack(ctx, lambda s: _submitted(s, submission), "published", fmt)
+
+    data, media, name = await run_in_threadpool(make)
+    return attachment(data, media, name)
