@@ -7,10 +7,12 @@ the same data; an action's history shows each field before and after."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from typing import Any
 
+import docx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -18,9 +20,11 @@ from sqlalchemy import func, select
 from techforce.accounts import service as accounts
 from techforce.db import Database
 from techforce.library import service as library
+from techforce.programmes import service as programmes
 from techforce.settings import Settings
 from techforce.strategy import service
 from techforce.strategy.models import Action, Evidence, Recommendation, Submission
+from techforce.web import strategy_files
 from techforce.web.app import create_app
 from tests.web.conftest import csrf_of
 
@@ -38,6 +42,13 @@ def app(settings: Settings, db: Database) -> Any:
         accounts.create_user(s, "peer", "technician", actor="t", password=PASSWORD)
         accounts.create_user(s, "stranger", "technician", actor="t", password=PASSWORD)
         accounts.create_user(s, "analyst", "sector-analyst", actor="t", password=PASSWORD)
+        accounts.create_user(s, "admin", "admin", actor="t", password=PASSWORD)
+        accounts.create_user(s, "gone", "technician", actor="t", password=PASSWORD)
+        programmes.save_programme(
+            s,
+            programmes.ProgrammeIn(slug="herschel", title="Herschel", kind="cohort", capacity=20),
+            actor="t",
+        )
         service.install_shipped(s, "t")
         rec = s.scalars(select(Recommendation).order_by(Recommendation.id)).first()
         assert rec is not None
@@ -472,3 +483,116 @@ def test_the_sector_view_is_for_analysts(app: Any) -> None:
     menu = lead.get("/strategy/recommendations").text
     assert f'href="/strategy/providers/{A_UKPRN}"' in menu and "Sector commitments" not in menu
     assert "Sector commitments" in analyst.get("/strategy/recommendations").text
+
+
+PUBLISHED = "Figures: published (rounded and suppressed), fit to share"
+TRUE = "Figures: true values for this provider only: do not share outside it"
+
+
+def _submitted_plan(app: Any, db: Database, *reviewers: str) -> tuple[TestClient, str, int]:
+    """Lead A's plan with an action and programme evidence, submitted, ``reviewers`` invited."""
+    a, csrf = _client(app, "lead-a")
+    _action(a, csrf)
+    linked = {"kind": "programme", "ref": "herschel", "pillar": "visibility", "label": "Herschel cohort"}
+    assert _post(a, csrf, f"{PLAN_A}/evidence", linked).status_code == 303
+    assert _post(a, csrf, f"{PLAN_A}/submit", {}).status_code == 303
+    for who in reviewers:
+        assert _post(a, csrf, f"{PLAN_A}/reviewers", {"username": who}).status_code == 303
+    with db.session() as s:
+        sub_id = s.scalar(select(Submission.id).where(Submission.ukprn == A_UKPRN))
+    assert sub_id is not None
+    return a, csrf, sub_id
+
+
+def test_a_pack_holds_published_figures_unless_its_own_lead_asks_for_true_ones(app: Any) -> None:
+    a, csrf = _client(app, "lead-a")
+    _action(a, csrf)
+    default = a.get(f"{PLAN_A}/pack.html")
+    assert default.status_code == 200 and PUBLISHED in default.text and TRUE not in default.text
+    true = a.get(f"{PLAN_A}/pack.html?figures=true")
+    assert true.status_code == 200 and TRUE in true.text and PUBLISHED not in true.text
+    word = a.get(f"{PLAN_A}/pack.docx?figures=true")
+    assert word.status_code == 200 and TRUE.encode() not in word.content  # zipped: read it as Word
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
+    assert any(TRUE in p for p in paragraphs)
+    assert a.get(f"{PLAN_A}/pack.html?figures=rounded").status_code == 422
+    page = a.get(PLAN_A).text
+    assert f"{PLAN_A}/pack.docx?figures=published" in page and f"{PLAN_A}/pack.docx?figures=true" in page
+    assert "published figures, fit to share" in page and "true figures: do not share" in page
+    # an admin may read the plan but not the provider's true figures
+    admin, _ = _client(app, "admin")
+    refused = admin.get(f"{PLAN_A}/pack.pdf?figures=true")
+    assert refused.status_code == 403 and "figures=published" in refused.text
+    shared = admin.get(f"{PLAN_A}/pack.html?figures=published")
+    assert shared.status_code == 200 and PUBLISHED in shared.text
+    page = admin.get(PLAN_A).text
+    assert "?figures=published" in page and "?figures=true" not in page
+
+
+def test_a_reviewer_downloads_the_pack_with_published_figures_only(app: Any, db: Database) -> None:
+    _a, _csrf, sub_id = _submitted_plan(app, db, "peer")
+    peer, _ = _client(app, "peer")
+    assert f"/strategy/reviews/{sub_id}/pack.docx" in peer.get(f"/strategy/reviews/{sub_id}").text
+    got = peer.get(f"/strategy/reviews/{sub_id}/pack.html?figures=true")  # the query changes nothing
+    assert got.status_code == 200 and PUBLISHED in got.text and TRUE not in got.text
+    assert "attachment" in got.headers["content-disposition"]
+    word = peer.get(f"/strategy/reviews/{sub_id}/pack.docx")
+    assert word.status_code == 200 and word.content[:2] == b"PK"
+    stranger, _ = _client(app, "stranger")
+    assert stranger.get(f"/strategy/reviews/{sub_id}/pack.html").status_code == 404
+    assert peer.get(f"/strategy/reviews/{sub_id + 1}/pack.html").status_code == 404
+
+
+def test_programme_figures_are_shown_only_to_viewers_who_may_see_impact(app: Any, db: Database) -> None:
+    a, _csrf, sub_id = _submitted_plan(app, db, "peer", "lead-b")
+    hidden = "a programme figure you cannot see"
+    assert "completers of" in a.get(PLAN_A).text and hidden not in a.get(PLAN_A).text
+    peer, _ = _client(app, "peer")  # a technician: no programme impact
+    page = peer.get(f"/strategy/reviews/{sub_id}").text
+    assert hidden in page and "completers of" not in page
+    packed = peer.get(f"/strategy/reviews/{sub_id}/pack.html").text
+    assert hidden in packed and "completers of" not in packed
+    lead_b, _ = _client(app, "lead-b")  # a provider lead may see impact
+    page = lead_b.get(f"/strategy/reviews/{sub_id}").text
+    assert "completers of" in page and hidden not in page
+
+
+def test_packs_are_made_two_at_a_time_and_kept_until_the_plan_changes(app: Any) -> None:
+    a, csrf = _client(app, "lead-a")
+    _action(a, csrf)
+    first = a.get(f"{PLAN_A}/pack.html")
+    assert first.status_code == 200
+    taken = 0
+    try:
+        while strategy_files._rendering.acquire(blocking=False):  # other packs are being made
+            taken += 1
+        assert taken == strategy_files.PACKS_AT_ONCE
+        again = a.get(f"{PLAN_A}/pack.html")  # the same pack: kept, not made again
+        assert again.status_code == 200 and again.content == first.content
+        busy = a.get(f"{PLAN_A}/pack.pdf")
+        assert busy.status_code == 429 and "try again in a minute" in busy.text
+        _action(a, csrf, objective="A second action")
+        changed = a.get(f"{PLAN_A}/pack.html")  # the plan changed: made again, so refused now
+        assert changed.status_code == 429
+    finally:
+        for _ in range(taken):
+            strategy_files._rendering.release()
+    fresh = a.get(f"{PLAN_A}/pack.html")
+    assert fresh.status_code == 200 and "A second action" in fresh.text
+
+
+def test_the_invite_form_says_the_same_for_any_account_that_cannot_be_invited(app: Any, db: Database) -> None:
+    a, csrf, _sub = _submitted_plan(app, db)
+    with db.session() as s:
+        accounts.set_disabled(s, "gone", True, actor="t")
+    message = "that person cannot be invited: check the username"
+    answers = []
+    for who in ("no-such-person", "lead-a", "gone"):
+        got = _post(a, csrf, f"{PLAN_A}/reviewers", {"username": who})
+        assert got.status_code == 422 and message in got.text, (who, got.text[:300])
+        assert "works for this provider" not in got.text and "no active account" not in got.text
+        api = a.post(f"/api{PLAN_A}/reviewers", json={"username": who}, headers={"X-CSRF-Token": csrf})
+        assert api.status_code == 422
+        answers.append(api.json()["detail"])
+    assert len(set(answers)) == 1 and answers[0].startswith(message)
+    assert _post(a, csrf, f"{PLAN_A}/reviewers", {"username": "peer"}).status_code == 303

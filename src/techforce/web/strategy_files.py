@@ -64,6 +64,7 @@ def _key(ctx: Ctx, s: Db, sub: Submission, figures: str, fmt: str, sees_impact: 
     version = workforce(ctx).version()
     when = date.today()
     return (
+        id(ctx.db),  # one app's store, not another's (tests run several in one process)
         sub.id,
         sub.stage,
         figures,
