@@ -19,6 +19,7 @@ from techforce import errors
 from techforce.audit import AuditEvent
 from techforce.cli.main import app
 from techforce.db import Database
+from techforce.programmes import service as programmes
 from techforce.settings import Settings
 from techforce.strategy import events, pack_data, service
 from techforce.workforce.service import Workforce
@@ -183,6 +184,31 @@ def test_a_provider_without_a_submission_or_staff_data(settings: Settings, world
     assert "upload one" in _docx_text(data)
     with pytest.raises(errors.Invalid, match="format 'odt' is not one of html, pdf, docx"):
         pack_data.render(built, "odt")
+
+
+def test_programme_figures_are_hidden_from_a_viewer_without_impact(
+    settings: Settings, world: StrategyWorld
+) -> None:
+    wf = Workforce(settings, world.db)
+    with world.db.session() as s:
+        programmes.save_programme(
+            s,
+            programmes.ProgrammeIn(slug="herschel", title="Herschel", kind="cohort", capacity=20),
+            actor="t",
+        )
+        sub = service.submission(s, world.b, STAGE, "lou")
+        service.attach(s, sub, "programme", "herschel", "lou", pillar="visibility")
+    with world.db.session() as s:
+        seen = pack_data.build_pack(s, wf, world.b, STAGE, names={}, allowed=None, true_values=False)
+        hidden = pack_data.build_pack(
+            s, wf, world.b, STAGE, names={}, allowed=None, true_values=False, impact=False
+        )
+    assert "completers of" in seen.pillars[0].evidence[0].value
+    item = hidden.pillars[0].evidence[0]
+    assert item.value == "a programme figure you cannot see" and item.label == "Herschel"
+    text = _docx_text(pack_data.render(hidden, "docx")[0])
+    assert "a programme figure you cannot see" in text and "completers of" not in text
+    assert hidden.disclosure_note.startswith(pack_data.PUBLISHED_LINE)
 
 
 # The command line
