@@ -113,7 +113,7 @@ def test_every_action_has_a_dated_history_ending_in_its_current_values(wf: Workf
             updated += len({c.batch for c in mine if c.field == "progress"}) > 1
         assert updated > len(actions) / 2, "most actions have progress updates over time"
         ukprn = actions[0].submission.ukprn
-        newest_first = [c.at for c in service.history(s, ukprn)]
+        newest_first = [c.at for c in service.history(s, ukprn).changes]
         assert newest_first == sorted(newest_first, reverse=True)
 
 
@@ -174,7 +174,7 @@ def test_a_demo_plan_can_be_worked_on_with_the_service(wf: Workforce) -> None:
         sub = s.scalars(select(Submission).where(Submission.status == "draft")).first()
         assert sub is not None
         action = sub.actions[0]
-        before = len(service.history(s, sub.ukprn, f"action:{action.id}"))
+        before = len(service.history(s, sub.ukprn, f"action:{action.id}").changes)
         service.save_action(
             s,
             sub,
@@ -190,7 +190,7 @@ def test_a_demo_plan_can_be_worked_on_with_the_service(wf: Workforce) -> None:
             "admin",
             action_id=action.id,
         )
-        assert len(service.history(s, sub.ukprn, f"action:{action.id}")) > before
+        assert len(service.history(s, sub.ukprn, f"action:{action.id}").changes) > before
 
 
 def test_the_plan_is_the_same_for_the_same_seed_and_day() -> None:

@@ -125,7 +125,9 @@ def test_an_edited_file_updates_adds_and_records_history(world: StrategyWorld) -
         assert sub is not None
         a1 = next(a for a in sub.actions if a.ref == "A1")
         assert a1.progress == 75 and all(m.done for m in a1.milestones)
-        changed = {c.field: (c.before, c.after) for c in service.history(s, world.a, f"action:{a1.id}")[:2]}
+        changed = {
+            c.field: (c.before, c.after) for c in service.history(s, world.a, f"action:{a1.id}").changes[:2]
+        }
         assert changed["progress"] == (40, 75)
         assert "milestones" in changed
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == events.ACTIONS_IMPORT)).one()

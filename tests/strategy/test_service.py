@@ -60,7 +60,7 @@ def test_action_history_records_each_field(world: StrategyWorld) -> None:
             action_id=action_id,
         )
     with world.db.session() as s:
-        changes = service.history(s, world.a, f"action:{action_id}")
+        changes = service.history(s, world.a, f"action:{action_id}").changes
         latest = {c.field: (c.before, c.after, c.actor) for c in changes if c.actor == "ada"}
         assert latest == {
             "status": ("not-started", "in-progress", "ada"),
@@ -139,7 +139,7 @@ def test_pledges_and_evidence(world: StrategyWorld) -> None:
             service.attach(s, sub, "indicator", "leadership.has_leader", "lou")
         service.attach(s, sub, "indicator", "leadership.has_leader", "lou", pillar="visibility")
         assert s.scalar(select(Evidence.ref)) == "leadership.has_leader"
-        assert [c.field for c in service.history(s, world.b, f"pledge:{world.b}:{rec.id}")] == [
+        assert [c.field for c in service.history(s, world.b, f"pledge:{world.b}:{rec.id}").changes] == [
             "status",
             "status",
         ]
@@ -171,3 +171,45 @@ def test_a_submitted_plans_evidence_is_fixed_and_control_characters_are_refused(
             service.attach(s, sub, "indicator", "tech.fte", "lee", pillar="visibility")
         with pytest.raises(errors.Refused, match="reopen it"):
             service.detach(s, sub, row.id, "lee")
+
+
+def test_history_keeps_the_first_change_and_says_what_it_leaves_out(world: StrategyWorld) -> None:
+    with world.db.session() as s:
+        sub = service.submission(s, world.a, "first-submission", "lee")
+        action = service.save_action(s, sub, _action(objective="ORIGINAL objective"), "lee")
+        for n in range(1, 8):
+            service.save_action(
+                s, sub, _action(objective="ORIGINAL objective", progress=n), "ada", action_id=action.id
+            )
+        found = service.history(s, world.a, f"action:{action.id}", batches=3)
+        assert (found.total, found.hidden) == (8, 4)
+        assert [c.after for c in found.changes if c.field == "progress"] == [7, 6, 5, 0]
+        assert [c.after for c in found.changes if c.field == "objective"] == ["ORIGINAL objective"]
+
+
+def test_reopening_keeps_the_first_submission_date_and_reviews_are_in_the_history(
+    world: StrategyWorld,
+) -> None:
+    with world.db.session() as s:
+        sub = service.submission(s, world.a, "first-submission", "lee")
+        service.save_action(s, sub, _action(), "lee")
+        service.submit(s, sub, "lee", on=date(2026, 1, 5))
+        service.invite(s, sub, "lou", "lee")
+        service.comment(s, sub, "lou", "Consider a deadline for A1.", about="A1")
+        service.reopen(s, sub, "lee")
+        service.submit(s, sub, "lee", on=date(2026, 9, 1))
+        assert sub.submitted_on == date(2026, 1, 5)
+        fields = [
+            (c.field, c.after, c.actor) for c in service.history(s, world.a, f"submission:{sub.id}").changes
+        ]
+        assert ("reviewer", "+lou", "lee") in fields
+        assert ("comment", "on A1: Consider a deadline for A1.", "lou") in fields
+
+
+def test_an_undeliverable_contact_or_a_date_before_the_commitment_is_refused(world: StrategyWorld) -> None:
+    with world.db.session() as s:
+        for bad in ("a,b@x.ac.uk", "a;b@x.ac.uk", 'a"b@x.ac.uk', "a<b>@x.ac.uk"):
+            with pytest.raises(errors.Invalid, match="not an e-mail address"):
+                service.sign(s, world.a, date(2020, 1, 1), "lee", contact=bad)
+        with pytest.raises(errors.Invalid, match="before the Technician Commitment began"):
+            service.sign(s, world.a, date(1, 1, 1), "lee")

@@ -1,5 +1,9 @@
 """Tables of the strategy capability (``strategy_*``).
 
+Ids are never reused (AUTOINCREMENT on SQLite, sequences on PostgreSQL): the history, the
+audit log and library links name actions and submissions by id, so a new action must never
+inherit a removed one's.
+
 Recommendation sets (shipped and imported) with their recommendations; Technician
 Commitment signatories; pledges of a provider against recommendations; submissions (the
 self-assessment and action plan of one stage) with a narrative and maturity per pillar,
@@ -23,7 +27,7 @@ class RecommendationSet(Base):
     """A versioned set of recommendations (a report's, or one a user imported)."""
 
     __tablename__ = "strategy_recommendation_set"
-    __table_args__ = (UniqueConstraint("slug", "version"),)
+    __table_args__ = (UniqueConstraint("slug", "version"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     slug: Mapped[str] = mapped_column(String(80))
@@ -48,7 +52,7 @@ class Recommendation(Base):
     """One recommendation: addressees, theme and Technician Commitment pillars."""
 
     __tablename__ = "strategy_recommendation"
-    __table_args__ = (UniqueConstraint("set_id", "code"),)
+    __table_args__ = (UniqueConstraint("set_id", "code"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     set_id: Mapped[int] = mapped_column(ForeignKey("strategy_recommendation_set.id", ondelete="CASCADE"))
@@ -79,7 +83,7 @@ class Pledge(Base):
     """A provider's commitment to act on a recommendation, and how far it got."""
 
     __tablename__ = "strategy_pledge"
-    __table_args__ = (UniqueConstraint("ukprn", "recommendation_id"),)
+    __table_args__ = (UniqueConstraint("ukprn", "recommendation_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ukprn: Mapped[str] = mapped_column(String(8), index=True)
@@ -98,7 +102,7 @@ class Submission(Base):
     """The self-assessment and action plan of one provider for one stage."""
 
     __tablename__ = "strategy_submission"
-    __table_args__ = (UniqueConstraint("ukprn", "stage"),)
+    __table_args__ = (UniqueConstraint("ukprn", "stage"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ukprn: Mapped[str] = mapped_column(String(8), index=True)
@@ -147,7 +151,7 @@ class Action(Base):
     """An action of a plan: objective, pillar, owner, deadline, status and % progress."""
 
     __tablename__ = "strategy_action"
-    __table_args__ = (UniqueConstraint("submission_id", "ref"),)
+    __table_args__ = (UniqueConstraint("submission_id", "ref"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(
@@ -172,6 +176,7 @@ class Action(Base):
 
 class Milestone(Base):
     __tablename__ = "strategy_milestone"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("strategy_action.id", ondelete="CASCADE"), index=True)
@@ -186,6 +191,7 @@ class Evidence(Base):
     resource (its slug) or an uploaded file (``ref`` its sha256, stored content-addressed)."""
 
     __tablename__ = "strategy_evidence"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(
@@ -209,7 +215,7 @@ class Review(Base):
     """A reviewer from another provider invited to read and comment on a submitted plan."""
 
     __tablename__ = "strategy_review"
-    __table_args__ = (UniqueConstraint("submission_id", "reviewer"),)
+    __table_args__ = (UniqueConstraint("submission_id", "reviewer"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(
@@ -224,6 +230,7 @@ class Comment(Base):
     """A reviewer's comment on a submission (``about``: a pillar, an action's ref, or empty)."""
 
     __tablename__ = "strategy_comment"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[int] = mapped_column(
@@ -242,6 +249,7 @@ class Change(Base):
     groups the fields changed together."""
 
     __tablename__ = "strategy_change"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ukprn: Mapped[str] = mapped_column(String(8), index=True)

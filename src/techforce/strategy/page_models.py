@@ -261,6 +261,7 @@ class ActionPage(Notice):
     recommendations: list[Choice]
     resources: list[LinkedResource]
     history: list[ChangeView]
+    history_hidden: int = 0  # changes between the first and the newest shown that are left out
     indicators: list[Choice] = []
 
 

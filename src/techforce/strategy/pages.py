@@ -452,17 +452,19 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def history(s: Db, ukprn: str, target: str) -> list[ChangeView]:
-    """The changes of one record, newest first, each with its fields before and after."""
+def history(s: Db, ukprn: str, target: str) -> tuple[list[ChangeView], int]:
+    """The changes of one record, newest first, each with its fields before and after (the
+    newest and always the first), and how many changes between them are not shown."""
     grouped: dict[str, ChangeView] = {}
-    for c in service.history(s, ukprn, target):
+    found_history = service.history(s, ukprn, target)
+    for c in found_history.changes:
         found = grouped.get(c.batch)
         if found is None:
             found = grouped[c.batch] = ChangeView(actor=c.actor, at=c.at, fields=[])
         found.fields.append(FieldChange(field=c.field, before=_shown(c.before), after=_shown(c.after)))
     for view in grouped.values():
         view.fields.sort(key=lambda f: f.field)
-    return list(grouped.values())
+    return list(grouped.values()), found_history.hidden
 
 
 def action_in_plan(s: Db, sub: Submission | None, action_id: int) -> Action:
@@ -501,6 +503,7 @@ def action_page(
             f"{base}/actions/{a.id}",
             today,
         )
+    changes, hidden = history(s, ukprn, f"action:{action_id}") if action_id is not None else ([], 0)
     return ActionPage(
         title=f"Action {row.ref}" if row else "New action",
         ukprn=ukprn,
@@ -513,7 +516,8 @@ def action_page(
         statuses=list(records.ACTION_STATUSES),
         recommendations=recommendation_choices(s),
         resources=_resources(s, f"action:{action_id}", allowed) if action_id is not None else [],
-        history=history(s, ukprn, f"action:{action_id}") if action_id is not None else [],
+        history=changes,
+        history_hidden=hidden,
         indicators=indicator_choices(),
     )
 

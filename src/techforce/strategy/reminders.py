@@ -11,6 +11,7 @@ one when it becomes overdue (and another if the signing date is corrected)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -49,9 +50,10 @@ def _names(s: Db, ukprns: list[str]) -> dict[str, str]:
 
 
 def _submitted(s: Db, ukprns: list[str]) -> dict[str, dict[str, date]]:
+    """When each stage was first submitted (a plan reopened for a correction keeps its date)."""
     found: dict[str, dict[str, date]] = {}
     query = select(Submission.ukprn, Submission.stage, Submission.submitted_on).where(
-        Submission.status == "submitted", Submission.submitted_on.is_not(None), Submission.ukprn.in_(ukprns)
+        Submission.submitted_on.is_not(None), Submission.ukprn.in_(ukprns)
     )
     for ukprn, stage, on in s.execute(query):
         if stage in schedule.KINDS and on is not None:
@@ -117,7 +119,7 @@ def message(p: ProviderDue, due: schedule.Due, today: date, settings: Settings) 
 
 def queue_due(s: Db, settings: Settings, today: date) -> int:
     """Queue a reminder of every due-soon or overdue milestone to each signatory with a
-    contact address; each (provider, milestone, state, due date) once, however often this
+    contact address; each (provider, milestone, state, due date, address) once, however often this
     runs. Returns how many were queued now; each is audited."""
     _one_run_at_a_time(s)
     queued = 0
@@ -125,7 +127,9 @@ def queue_due(s: Db, settings: Settings, today: date) -> int:
         if not p.contact:
             continue
         for due in p.dues:
-            key = f"strategy:{p.ukprn}:{due.milestone.kind}:{due.state}:{due.milestone.due.isoformat()}"
+            # the address is part of the key (hashed): a new contact is told, once
+            to = hashlib.sha256(p.contact.casefold().encode()).hexdigest()[:12]
+            key = f"strategy:{p.ukprn}:{due.milestone.kind}:{due.state}:{due.milestone.due.isoformat()}:{to}"
             subject, lines = message(p, due, today, settings)
             name = f"Technician Commitment contact, {p.name or p.ukprn}"
             if queue_notice(s, key, p.contact, name, subject, lines) is None:

@@ -222,7 +222,7 @@ def _standings(s: Db, today: date) -> list[tuple[str, schedule.Due]]:
     submitted: dict[str, dict[str, date]] = defaultdict(dict)
     for ukprn, stage, on in s.execute(
         select(Submission.ukprn, Submission.stage, Submission.submitted_on).where(
-            Submission.status == "submitted"
+            Submission.submitted_on.is_not(None)  # first submitted (kept when reopened to correct)
         )
     ):
         if on is not None and stage in schedule.KINDS:

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import get_close_matches
+from email.headerregistry import Address
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from techforce import audit, errors
@@ -37,6 +38,9 @@ from techforce.strategy.models import (
 )
 
 UKPRN = re.compile(r"^1\d{7}$")
+LAUNCHED = date(2017, 1, 1)  # the Technician Commitment was launched in 2017
+MAX_ACTIONS = 200  # per plan: the pack and the pages stay a size a person reads
+MAX_MILESTONES = 50  # per action
 EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 MAX_TEXT = 20_000
@@ -92,12 +96,34 @@ def _record(
     return diff
 
 
-def history(s: Db, ukprn: str, target: str | None = None, *, limit: int = 500) -> list[Change]:
-    """The newest changes of a provider's strategy records (one target's, if named)."""
-    query = select(Change).where(Change.ukprn == ukprn)
-    if target is not None:
-        query = query.where(Change.target == target)
-    return list(s.scalars(query.order_by(Change.id.desc()).limit(limit)))
+HISTORY_BATCHES = 200  # changes shown at once; the first (the creation) is always among them
+
+
+@dataclass
+class History:
+    """Changes, newest first, whole (every field of each change shown); ``hidden`` changes
+    between the first and the newest ``HISTORY_BATCHES`` are left out, and the page says so."""
+
+    changes: list[Change]
+    total: int  # changes (batches) there are
+    hidden: int
+
+
+def history(s: Db, ukprn: str, target: str | None = None, *, batches: int = HISTORY_BATCHES) -> History:
+    """The history of a provider's strategy records (one target's, if named): the newest
+    ``batches`` changes and always the first, each with all its fields, never cut midway."""
+    where = [Change.ukprn == ukprn] + ([Change.target == target] if target is not None else [])
+    order = (
+        select(Change.batch, func.min(Change.id).label("first"))
+        .where(*where)
+        .group_by(Change.batch)
+        .order_by(func.min(Change.id).desc())
+    )
+    every = [row.batch for row in s.execute(order)]
+    shown = set(every[:batches]) | set(every[-1:])
+    query = select(Change).where(*where, Change.batch.in_(shown)).order_by(Change.id.desc())
+    changes = list(s.scalars(query)) if shown else []
+    return History(changes, len(every), len(every) - len(shown))
 
 
 # ---------------------------------------------------------------- recommendations
@@ -207,13 +233,18 @@ def sign(s: Db, ukprn: str, signed: date, actor: str, *, contact: str = "") -> S
     """Record (or correct) the date a provider signed the Technician Commitment."""
     check_ukprn(ukprn)
     contact = contact.strip()
-    if contact and not EMAIL.fullmatch(contact):
+    if contact and not _deliverable(contact):
         raise errors.Invalid(
             f"contact {contact!r} is not an e-mail address: give one like lead@example.ac.uk"
         )
     if signed > date.today():
         raise errors.Invalid(
             f"date signed {signed.isoformat()} is in the future: give the date it was signed"
+        )
+    if signed < LAUNCHED:
+        raise errors.Invalid(
+            f"date signed {signed.isoformat()} is before the Technician Commitment began "
+            f"({LAUNCHED.year}): give the date it was signed"
         )
     row = s.get(Signatory, ukprn)
     before = {"signed": row.signed.isoformat(), "contact": row.contact} if row else {}
@@ -224,16 +255,34 @@ def sign(s: Db, ukprn: str, signed: date, actor: str, *, contact: str = "") -> S
     diff = _record(
         s, ukprn, f"signatory:{ukprn}", actor, before, {"signed": signed.isoformat(), "contact": contact}
     )
+    if "contact" in diff:  # the audit log says that the address changed, not what it is
+        diff["contact"] = ["<an address>" if v else "" for v in diff["contact"]]
     audit.record(s, actor=actor, action=events.SIGN, target=ukprn, payload={"changes": _redacted(diff)})
     return row
 
 
 def _redacted(diff: dict[str, list[Any]]) -> dict[str, list[Any]]:
     """The diff for the audit log: long texts are not copied there, only their length."""
-    return {
-        k: [v if not isinstance(v, str) or len(v) <= 200 else f"<{len(v)} characters>" for v in pair]
-        for k, pair in diff.items()
-    }
+    return {k: [_short(v) for v in pair] for k, pair in diff.items()}
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 200:
+        return f"<{len(value)} characters>"
+    if isinstance(value, list) and (len(value) > 10 or len(repr(value)) > 200):
+        return f"<{len(value)} items>"
+    return value
+
+
+def _deliverable(address: str) -> bool:
+    """An address a reminder can be sent to: one plain mailbox, as the mail header accepts it."""
+    if not EMAIL.fullmatch(address) or any(c in address for c in ',;<>"()[]\\ '):
+        return False
+    try:
+        Address(addr_spec=address)
+    except (ValueError, IndexError):
+        return False
+    return True
 
 
 def pledge(
@@ -347,11 +396,14 @@ def set_status(s: Db, sub: Submission, rec_id: int, status: str, actor: str, *, 
 
 
 def submit(s: Db, sub: Submission, actor: str, *, on: date | None = None) -> None:
-    """Submit the self-assessment and action plan (it becomes read-only and can be reviewed)."""
+    """Submit the self-assessment and action plan (it becomes read-only and can be reviewed).
+    A plan reopened and submitted again keeps its first submission date: that is the date the
+    Technician Commitment's deadline is met by (a typo fixed later does not make it late)."""
     _draft(sub)
     if not sub.actions:
         raise errors.Refused("the action plan has no actions: add at least one before submitting")
-    sub.status, sub.submitted_on, sub.updated_at = "submitted", on or date.today(), utcnow()
+    sub.status, sub.updated_at = "submitted", utcnow()
+    sub.submitted_on = sub.submitted_on or on or date.today()
     _record(s, sub.ukprn, f"submission:{sub.id}", actor, {"status": "draft"}, {"status": "submitted"})
     audit.record(
         s, actor=actor, action=events.SUBMIT, target=str(sub.id), payload={"on": sub.submitted_on.isoformat()}
@@ -359,10 +411,11 @@ def submit(s: Db, sub: Submission, actor: str, *, on: date | None = None) -> Non
 
 
 def reopen(s: Db, sub: Submission, actor: str) -> None:
-    """Make a submitted plan a draft again (reviewers lose access until it is resubmitted)."""
+    """Make a submitted plan a draft again (reviewers lose access until it is resubmitted); its
+    first submission date is kept for the deadline."""
     if sub.status != "submitted":
         raise errors.Refused("the submission is a draft already")
-    sub.status, sub.submitted_on, sub.updated_at = "draft", None, utcnow()
+    sub.status, sub.updated_at = "draft", utcnow()
     _record(s, sub.ukprn, f"submission:{sub.id}", actor, {"status": "submitted"}, {"status": "draft"})
     audit.record(s, actor=actor, action=events.REOPEN, target=str(sub.id))
 
@@ -430,6 +483,10 @@ def check_action(s: Db, ukprn: str, data: ActionIn) -> ActionIn:
     for rec_id in data.recommendations:
         if s.get(Recommendation, rec_id) is None:
             problems.append(f"there is no recommendation {rec_id}")
+    if len(data.milestones or []) > MAX_MILESTONES:
+        problems.append(
+            f"{len(data.milestones or [])} milestones: keep an action to {MAX_MILESTONES} at most"
+        )
     for m in data.milestones or []:
         guard(lambda title=m.title: _text(title, "a milestone title", limit=300, required=True))
     if problems:
@@ -466,6 +523,11 @@ def save_action(
     """Add an action to a plan, or change one; every changed field goes to the history."""
     _draft(sub)
     check_action(s, sub.ukprn, data)
+    if action_id is None and len(sub.actions) >= MAX_ACTIONS:
+        raise errors.Refused(
+            f"the plan has {len(sub.actions)} actions, the most one plan holds: "
+            "finish or remove some, or merge small ones"
+        )
     if action_id is None:
         action = Action(
             submission_id=sub.id, ref=data.ref or _next_ref(sub), position=len(sub.actions), updated_by=actor
@@ -555,7 +617,8 @@ def attach(
     s.add(row)
     s.flush()
     where = f"action:{action_id}" if action_id is not None else f"pillar:{sub.id}:{pillar}"
-    _record(s, sub.ukprn, where, actor, {}, {"evidence": f"+{kind}:{ref}"})
+    shown = row.file_name or row.label or ref
+    _record(s, sub.ukprn, where, actor, {}, {"evidence": f"+{kind}:{shown}"})
     audit.record(
         s,
         actor=actor,
@@ -610,6 +673,7 @@ def invite(s: Db, sub: Submission, reviewer: str, actor: str) -> Review:
     row = Review(submission_id=sub.id, reviewer=reviewer, invited_by=actor)
     s.add(row)
     s.flush()
+    _record(s, sub.ukprn, f"submission:{sub.id}", actor, {}, {"reviewer": f"+{reviewer}"})
     audit.record(
         s, actor=actor, action=events.REVIEW_INVITE, target=str(sub.id), payload={"reviewer": reviewer}
     )
@@ -621,6 +685,7 @@ def revoke(s: Db, sub: Submission, reviewer: str, actor: str) -> None:
     if found is None:
         raise errors.NotFound(f"{reviewer} was not invited to review this plan")
     s.delete(found)
+    _record(s, sub.ukprn, f"submission:{sub.id}", actor, {"reviewer": reviewer}, {"reviewer": f"-{reviewer}"})
     audit.record(
         s, actor=actor, action=events.REVIEW_REVOKE, target=str(sub.id), payload={"reviewer": reviewer}
     )
@@ -633,6 +698,8 @@ def comment(s: Db, sub: Submission, author: str, body: str, *, about: str = "") 
     row = Comment(submission_id=sub.id, author=author, about=about, body=body)
     s.add(row)
     s.flush()
+    said = {"comment": f"on {about or 'the plan'}: {body[:200]}"}
+    _record(s, sub.ukprn, f"submission:{sub.id}", author, {}, said)
     audit.record(
         s,
         actor=author,

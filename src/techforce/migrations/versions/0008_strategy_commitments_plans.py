@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_change")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_change", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_strategy_change_target"), ["target"], unique=False)
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_recommendation_set")),
         sa.UniqueConstraint("slug", "version", name=op.f("uq_strategy_recommendation_set_slug")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "strategy_signatory",
@@ -72,6 +74,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_submission")),
         sa.UniqueConstraint("ukprn", "stage", name=op.f("uq_strategy_submission_ukprn")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_submission", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_strategy_submission_ukprn"), ["ukprn"], unique=False)
@@ -100,6 +103,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_action")),
         sa.UniqueConstraint("submission_id", "ref", name=op.f("uq_strategy_action_submission_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_action", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_strategy_action_submission_id"), ["submission_id"], unique=False)
@@ -119,6 +123,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_comment")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_comment", schema=None) as batch_op:
         batch_op.create_index(
@@ -158,6 +163,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_recommendation")),
         sa.UniqueConstraint("set_id", "code", name=op.f("uq_strategy_recommendation_set_id")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "strategy_review",
@@ -174,6 +180,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_review")),
         sa.UniqueConstraint("submission_id", "reviewer", name=op.f("uq_strategy_review_submission_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_review", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_strategy_review_reviewer"), ["reviewer"], unique=False)
@@ -206,6 +213,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_evidence")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_evidence", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_strategy_evidence_action_id"), ["action_id"], unique=False)
@@ -227,6 +235,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_milestone")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_milestone", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_strategy_milestone_action_id"), ["action_id"], unique=False)
@@ -250,6 +259,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_pledge")),
         sa.UniqueConstraint("ukprn", "recommendation_id", name=op.f("uq_strategy_pledge_ukprn")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("strategy_pledge", schema=None) as batch_op:
         batch_op.create_index(
