@@ -13,9 +13,9 @@ import techforce.research.models
 import techforce.workforce.models  # noqa: F401  (registers tables)
 from techforce.db import Base, Database
 
-# Made by the library's migration for full-text search and not declared as models: SQLite's
-# FTS5 table with its shadow tables, and PostgreSQL's GIN expression index.
-SEARCH_ONLY = ("library_fts", "ix_library_search_document")
+# Made by the library's migrations for full-text search and not declared as models: SQLite's
+# FTS5 table with its shadow tables, and PostgreSQL's stored weighted tsvector with its GIN index.
+SEARCH_ONLY = ("library_fts", "ix_library_search_document", "ix_library_search_weighted", "weighted_document")
 
 
 def _declared_here(name: str | None, kind: str, parents: object) -> bool:

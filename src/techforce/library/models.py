@@ -6,8 +6,8 @@ Search reads ``library_search``'s ``*_terms``: the resource's words as :mod:`tec
 normalises them (case-folded, stemmed), so that SQLite's FTS5 (tokenizer ``unicode61``) and
 PostgreSQL's full-text search (configuration ``simple``) index the very same tokens and
 match the same resources. On SQLite the FTS5 table ``library_fts`` mirrors it through
-triggers (both made by the migration, not declared here); on PostgreSQL a GIN index over
-``to_tsvector('simple', ...)`` of the three fields serves it (also the migration's)."""
+triggers (both made by the migration, not declared here); on PostgreSQL a stored weighted
+``tsvector`` of the three fields (title A, metadata B, text) with a GIN index serves it (migrations 0007 and 0009)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Keyword search of the library with relevance ranking, highlighted snippets and facets.
 
 Both databases match on the same stemmed words (words.py): SQLite through FTS5 ranked by
-BM25, PostgreSQL through ``to_tsvector('simple', ...)`` ranked by ``ts_rank_cd``; a title
+BM25, PostgreSQL through a stored weighted ``tsvector`` ('simple') ranked by ``ts_rank_cd``; a title
 weighs most, then the summary, keywords, authors and organisation, then the text. Every
 query word must match (AND); when that finds nothing, any word may (OR), and the result
 says so. Only resources the viewer may see are matched, counted or shown: the facets count
@@ -34,14 +34,11 @@ MAX_OFFSET = 10**9  # offset + limit stays a 32-bit integer
 SQLITE_MATCH = text(
     "SELECT rowid, bm25(library_fts, 10.0, 3.0, 1.0) FROM library_fts WHERE library_fts MATCH :match"
 )
-# The same document expression as the GIN index (migration 0007); the rank weighs title (A),
-# metadata (B) and text (D, the default).
+# The stored weighted document with its GIN index (migration 0009): title (A), metadata (B)
+# and text (D, the default).
 PG_MATCH = text(
-    "SELECT resource_id, ts_rank_cd("
-    "setweight(to_tsvector('simple', title_terms), 'A') || "
-    "setweight(to_tsvector('simple', meta_terms), 'B') || to_tsvector('simple', text_terms), q) "
-    "FROM library_search, to_tsquery('simple', :match) AS q "
-    "WHERE to_tsvector('simple', title_terms || ' ' || meta_terms || ' ' || text_terms) @@ q"
+    "SELECT resource_id, ts_rank_cd(weighted_document, q) "
+    "FROM library_search, to_tsquery('simple', :match) AS q WHERE weighted_document @@ q"
 )
 
 

@@ -25,11 +25,9 @@ from sqlalchemy import BindParameter, Date, Integer, String, TextClause, bindpar
 from sqlalchemy.orm import Session as Db
 
 # The document and rank expressions are those of search.py and of the GIN index (migration 0007).
-PG_DOCUMENT = "to_tsvector('simple', s.title_terms || ' ' || s.meta_terms || ' ' || s.text_terms)"
-PG_RANK = (
-    "ts_rank_cd(setweight(to_tsvector('simple', s.title_terms), 'A') || "
-    "setweight(to_tsvector('simple', s.meta_terms), 'B') || to_tsvector('simple', s.text_terms), q)"
-)
+# the stored weighted tsvector (migration 0009: title A, metadata B, text) and its GIN index
+PG_DOCUMENT = "s.weighted_document"
+PG_RANK = "ts_rank_cd(s.weighted_document, q)"
 COLUMNS = "r.id AS id, r.kind AS kind, r.pillars AS pillars, r.published AS published, r.organisation AS organisation"
 VISIBLE = "EXISTS (SELECT 1 FROM library_audience a WHERE a.resource_id = r.id AND a.who IN :who)"
 
