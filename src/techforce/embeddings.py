@@ -46,7 +46,8 @@ def _require() -> None:
     missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
     if missing:
         raise Refused(
-            f"assisted coding and semantic search need the optional extra 'nlp' ({', '.join(missing)} missing); " + INSTALL_HINT
+            f"assisted coding and semantic search need the optional extra 'nlp' ({', '.join(missing)} missing); "
+            + INSTALL_HINT
         )
 
 
