@@ -5,6 +5,7 @@ its peers, and writes a self-contained HTML summary."""
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def demo(
     typer.echo(made)
     typer.echo(studied)
     typer.echo(shelved)
-    typer.echo(committed)
+    typer.echo(textwrap.fill(committed, width=78, subsequent_indent="  "))  # fits 80 columns
     typer.echo(f"HTML summary: {html.resolve()}")
     if serve:
         from techforce.accounts import service  # the web extra: only when serving
